@@ -1,0 +1,58 @@
+"""``warmgrid cases`` and ``warmgrid info``."""
+
+from __future__ import annotations
+
+import typer
+
+from warmgrid.cli import app
+from warmgrid.cli._common import console, print_json
+
+
+@app.command("cases")
+def cases(json_out: bool = typer.Option(False, "--json", help="Print a JSON list.")) -> None:
+    """List the bundled cases (warmgrid's own and pandapower's)."""
+    from warmgrid.io import bundled_names
+
+    names = bundled_names()
+    if json_out:
+        print_json(names)
+        return
+    con = console()
+    con.print(f"[bold]{len(names)} bundled cases[/bold] (use a name wherever a command takes CASE):")
+    con.print("  " + ", ".join(names))
+
+
+@app.command("info")
+def info(
+    case: str = typer.Argument(..., help="Bundled case name or path (.m, .json, .nc, tables folder)."),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON with name, buses, branches, generators, "
+                                  "loads, total_load_mw and more."),
+) -> None:
+    """Summarise a grid: counts, total load and capacity."""
+    from warmgrid.io import load_grid
+
+    grid = load_grid(case)
+    s = grid.summary()
+    if json_out:
+        print_json(s)
+        return
+    from rich.table import Table
+
+    t = Table(title=f"{s['name']}  ({s['source']})", show_header=False)
+    t.add_column("what")
+    t.add_column("value", justify="right")
+    rows = [
+        ("buses", f"{s['buses']:,}"),
+        ("branches", f"{s['branches']:,}  ({s['lines']:,} lines, {s['transformers']:,} transformers)"),
+        ("generators", f"{s['generators']:,}"),
+        ("loads", f"{s['loads']:,}"),
+        ("shunts", f"{s['shunts']:,}"),
+        ("total load", f"{s['total_load_mw']:,.1f} MW"),
+        ("generation at set points", f"{s['total_generation_mw']:,.1f} MW"),
+        ("generation capacity", f"{s['total_capacity_mw']:,.1f} MW"
+         + (f" + {s['unlimited_supply_points']} unlimited supply point(s)" if s["unlimited_supply_points"] else "")),
+        ("base", f"{s['base_mva']:g} MVA"),
+    ]
+    for r in rows:
+        t.add_row(*r)
+    console().print(t)

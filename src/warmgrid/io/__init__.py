@@ -1,0 +1,133 @@
+"""Loading grids from every supported source.
+
+:func:`load_grid` takes a bundled case name (``case118``, ``case9241pegase``,
+``winter-city``) or a path (MATPOWER ``.m``, pandapower ``.json``, PyPSA ``.nc`` or CSV
+folder, a warmgrid tables folder) and returns a validated
+:class:`~warmgrid.model.grid.Grid`. Bundled pandapower cases are converted once and
+cached as Parquet tables (``$WARMGRID_CACHE`` or ``~/.cache/warmgrid``), keyed by the
+pandapower and schema versions.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from warmgrid.errors import InputError, closest
+from warmgrid.model.grid import Grid
+
+__all__ = ["CACHE_VERSION", "bundled_names", "cache_dir", "load_grid"]
+
+#: Bump when the conversion or the schema changes, so stale caches are ignored.
+CACHE_VERSION = "1"
+
+#: Cases warmgrid itself ships (generated at run time).
+WARMGRID_CASES = ("winter-city",)
+
+
+def bundled_names() -> list[str]:
+    """Every bundled case name: warmgrid's own, then pandapower's."""
+    from warmgrid.io.pandapower import bundled_case_names
+
+    return [*WARMGRID_CASES, *bundled_case_names()]
+
+
+def cache_dir() -> Path:
+    """The folder for converted bundled cases."""
+    env = os.environ.get("WARMGRID_CACHE")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "warmgrid"
+
+
+def _pandapower_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pandapower")
+    except PackageNotFoundError:  # pragma: no cover
+        return "none"
+
+
+def _load_bundled_pandapower(name: str, *, use_cache: bool) -> Grid:
+    from warmgrid.io.pandapower import load_pandapower_case
+    from warmgrid.io.tables import read_tables, write_tables
+
+    folder = cache_dir() / f"{name}-pp{_pandapower_version()}-v{CACHE_VERSION}"
+    if use_cache and (folder / "grid.toml").exists():
+        try:
+            grid = read_tables(folder)
+            return grid.replace(source=f"pandapower:{name}", meta={"format": "pandapower", "cached": True})
+        except (InputError, OSError):
+            pass  # a damaged cache is rebuilt below
+    grid = load_pandapower_case(name)
+    if use_cache:
+        try:
+            write_tables(grid, folder, fmt="parquet", overwrite=True)
+        except OSError:
+            pass  # a read-only home only costs speed
+    return grid
+
+
+def load_grid(source: str | os.PathLike[str], *, use_cache: bool = True) -> Grid:
+    """Load a grid from a bundled name or a path.
+
+    Parameters
+    ----------
+    source : bundled case name (see ``warmgrid cases``) or a path.
+    use_cache : reuse the Parquet cache of converted bundled cases.
+
+    Raises
+    ------
+    InputError
+        For a missing or unreadable file, an unknown name, or invalid contents.
+    """
+    text = os.fspath(source)
+    path = Path(text)
+    if text in WARMGRID_CASES:
+        from warmgrid.examples.winter_city import winter_city_grid
+
+        return winter_city_grid()
+    if not path.exists():
+        from warmgrid.io.pandapower import bundled_case_names
+
+        names = bundled_case_names()
+        if text in names:
+            return _load_bundled_pandapower(text, use_cache=use_cache)
+        looks_like_path = any(c in text for c in "/\\.")
+        what = "no such file" if looks_like_path else "unknown case name"
+        raise InputError(
+            f"{what}{closest(text, [*WARMGRID_CASES, *names])} (warmgrid cases lists the bundled ones)",
+            file=text)
+    if path.is_dir():
+        from warmgrid.io.tables import is_tables_folder, read_tables
+
+        if is_tables_folder(path):
+            return read_tables(path)
+        if (path / "buses.csv").exists():
+            from warmgrid.io.pypsa import load_pypsa
+
+            return load_pypsa(path)
+        raise InputError("is a directory with neither bus.csv/bus.parquet (warmgrid tables) nor buses.csv (PyPSA)",
+                         file=text)
+    suffix = path.suffix.lower()
+    try:
+        if path.stat().st_size == 0:
+            raise InputError("empty file", file=text)
+    except OSError as exc:
+        raise InputError(f"cannot read ({exc.strerror})", file=text) from None
+    if suffix == ".m":
+        from warmgrid.io.matpower import load_matpower
+
+        return load_matpower(path)
+    if suffix == ".json":
+        from warmgrid.io.pandapower import load_pandapower_json
+
+        return load_pandapower_json(path)
+    if suffix in (".nc", ".h5", ".hdf5"):
+        from warmgrid.io.pypsa import load_pypsa
+
+        return load_pypsa(path)
+    raise InputError(f"unknown file type {suffix or '(none)'!r}; expected .m, .json, .nc or a tables folder",
+                     file=text)

@@ -1,0 +1,138 @@
+"""MATPOWER/PYPOWER case dicts ("ppc") to a :class:`~warmgrid.model.grid.Grid`.
+
+Column indices follow the MATPOWER manual, Appendix B (Zimmerman & Murillo-Sánchez,
+MATPOWER User's Manual, tables B-1 to B-3). Ids follow DESIGN.md: ``bus:<BUS_I>``,
+``branch:<row, 1-based>``, ``gen:<row, 1-based>``; a bus's demand becomes
+``load:<BUS_I>`` and its shunt ``shunt:<BUS_I>``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from warmgrid.errors import InputError
+from warmgrid.model.grid import Grid
+
+__all__ = ["grid_from_ppc"]
+
+# bus columns
+BUS_I, BUS_TYPE, PD, QD, GS, BS, VM, VA, BASE_KV = 0, 1, 2, 3, 4, 5, 7, 8, 9
+REF, ISOLATED = 3, 4
+# branch columns
+F_BUS, T_BUS, BR_R, BR_X, BR_B, RATE_A, TAP, SHIFT, BR_STATUS = 0, 1, 2, 3, 4, 5, 8, 9, 10
+# gen columns
+GEN_BUS, PG, GEN_STATUS, PMAX, PMIN = 0, 1, 7, 8, 9
+
+
+def _table(ppc: dict[str, Any], key: str, min_cols: int, file: str) -> np.ndarray:
+    if key not in ppc:
+        raise InputError(f"the case has no '{key}' matrix", file=file, field=key)
+    a = np.asarray(ppc[key])
+    if a.ndim == 1 and a.size:
+        a = a[None, :]
+    if a.size == 0:
+        a = np.zeros((0, min_cols))
+    if a.ndim != 2 or a.shape[1] < min_cols:
+        raise InputError(
+            f"'{key}' needs at least {min_cols} columns, got {a.shape[-1] if a.ndim else 0}",
+            file=file, row=1, field=key)
+    try:
+        a = np.real(a).astype(float)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"'{key}' holds non-numeric values ({exc})", file=file, field=key) from None
+    bad = np.argwhere(~np.isfinite(a[:, :min_cols]))
+    if len(bad):
+        r, c = bad[0]
+        raise InputError(f"not a finite number: {a[r, c]}", file=file, row=int(r) + 1, field=f"{key} column {c + 1}")
+    return a
+
+
+def grid_from_ppc(ppc: dict[str, Any], *, name: str, source: str) -> Grid:
+    """Build a grid from a MATPOWER case dict.
+
+    Parameters
+    ----------
+    ppc : dict with ``baseMVA``, ``bus`` (n_bus, >=13), ``branch`` (n_branch, >=11) and
+        ``gen`` (n_gen, >=10) arrays in MATPOWER units (MW, p.u., degrees).
+    name : case name.
+    source : the file, for error messages.
+
+    Returns
+    -------
+    Grid
+        With ``allow_negative_x=True``: published cases use negative series reactance.
+    """
+    base = float(np.real(ppc.get("baseMVA", 100.0)))
+    bus = _table(ppc, "bus", 13, source)
+    branch = _table(ppc, "branch", 11, source)
+    gen = _table(ppc, "gen", 10, source)
+    if len(bus) == 0:
+        raise InputError("the case has no buses", file=source, field="bus")
+
+    bus_num = bus[:, BUS_I]
+    if np.any(bus_num != np.round(bus_num)):
+        r = int(np.flatnonzero(bus_num != np.round(bus_num))[0])
+        raise InputError(f"bus number must be an integer, got {bus_num[r]}", file=source, row=r + 1, field="bus BUS_I")
+    bus_id = np.array([f"bus:{int(b)}" for b in bus_num], dtype=object)
+    known = dict(zip(bus_num.astype(np.int64).tolist(), bus_id, strict=True))
+
+    def ref(col: np.ndarray, table: str, field: str) -> np.ndarray:
+        out = np.empty(len(col), dtype=object)
+        for i, b in enumerate(col.astype(np.int64).tolist()):
+            if b not in known:
+                raise InputError(f"refers to unknown bus {b}", file=source, row=i + 1, field=f"{table} {field}")
+            out[i] = known[b]
+        return out
+
+    bus_df = pd.DataFrame({
+        "id": bus_id,
+        "vn_kv": np.where(bus[:, BASE_KV] > 0, bus[:, BASE_KV], 1.0),
+        "in_service": bus[:, BUS_TYPE] != ISOLATED,
+    })
+    tap = branch[:, TAP]
+    br_df = pd.DataFrame({
+        "id": [f"branch:{i + 1}" for i in range(len(branch))],
+        "kind": np.where((tap != 0) | (branch[:, SHIFT] != 0), "trafo", "line"),
+        "from_bus": ref(branch[:, F_BUS], "branch", "F_BUS"),
+        "to_bus": ref(branch[:, T_BUS], "branch", "T_BUS"),
+        "r_pu": branch[:, BR_R],
+        "x_pu": branch[:, BR_X],
+        "b_pu": branch[:, BR_B],
+        "tap_ratio": np.where(tap == 0, 1.0, tap),
+        "shift_deg": branch[:, SHIFT],
+        "rate_mva": branch[:, RATE_A],
+        "in_service": branch[:, BR_STATUS] > 0,
+    })
+    slack_bus = set(bus_num[bus[:, BUS_TYPE] == REF].astype(np.int64).tolist())
+    gen_bus = gen[:, GEN_BUS].astype(np.int64)
+    gen_df = pd.DataFrame({
+        "id": [f"gen:{i + 1}" for i in range(len(gen))],
+        "bus": ref(gen[:, GEN_BUS], "gen", "GEN_BUS"),
+        "kind": "thermal",
+        "p_mw": gen[:, PG],
+        "p_min_mw": np.minimum(gen[:, PMIN], gen[:, PMAX]),
+        "p_max_mw": gen[:, PMAX],
+        "slack": [b in slack_bus for b in gen_bus.tolist()],
+        "in_service": gen[:, GEN_STATUS] > 0,
+    })
+    has_load = (bus[:, PD] != 0) | (bus[:, QD] != 0)
+    load_df = pd.DataFrame({
+        "id": [f"load:{int(b)}" for b in bus_num[has_load]],
+        "bus": bus_id[has_load],
+        "p_mw": bus[has_load, PD],
+        "q_mvar": bus[has_load, QD],
+    })
+    has_shunt = (bus[:, GS] != 0) | (bus[:, BS] != 0)
+    shunt_df = pd.DataFrame({
+        "id": [f"shunt:{int(b)}" for b in bus_num[has_shunt]],
+        "bus": bus_id[has_shunt],
+        "g_mw": bus[has_shunt, GS],
+        "b_mvar": bus[has_shunt, BS],
+    })
+    return Grid(
+        name=name, bus=bus_df, branch=br_df, gen=gen_df, load=load_df, shunt=shunt_df,
+        base_mva=base, source=source, allow_negative_x=True, meta={"format": "matpower"},
+    )

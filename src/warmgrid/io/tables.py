@@ -1,0 +1,155 @@
+"""The native format: a folder of CSV or Parquet tables plus ``grid.toml``.
+
+Layout::
+
+    mygrid/
+      grid.toml        name = "mygrid", base_mva = 100.0, allow_negative_x = false
+      bus.csv          columns of warmgrid.model.schema.TABLES["bus"]
+      branch.csv
+      gen.csv
+      load.csv
+      shunt.csv        (optional)
+
+Each table may be ``.csv`` or ``.parquet``. Writing is atomic: the folder is written
+under a temporary name and renamed into place, so a failed write leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import tempfile
+import tomllib
+from pathlib import Path
+
+import pandas as pd
+
+from warmgrid.errors import InputError
+from warmgrid.model.grid import Grid
+from warmgrid.model.schema import TABLES
+
+__all__ = ["is_tables_folder", "read_tables", "write_tables"]
+
+_REQUIRED = ("bus", "branch", "gen", "load")
+
+
+def is_tables_folder(path: Path) -> bool:
+    """True when ``path`` is a folder holding a ``bus`` table."""
+    return path.is_dir() and any((path / f"bus{ext}").exists() for ext in (".csv", ".parquet"))
+
+
+def _read_csv(path: Path, table: str) -> pd.DataFrame:
+    raw = path.read_bytes()
+    if b"\x00" in raw[:4096]:
+        raise InputError("binary file, expected CSV text", file=str(path))
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.start})", file=str(path)) from None
+    rows = list(csv.reader(text.splitlines()))
+    if not rows:
+        raise InputError("empty file, expected a header line", file=str(path))
+    header = [h.strip() for h in rows[0]]
+    for i, r in enumerate(rows[1:], start=2):
+        if r and len(r) != len(header):
+            raise InputError(f"has {len(r)} fields, the header has {len(header)}", file=str(path), row=i,
+                             field=header[min(len(r), len(header)) - 1] if header else None)
+    body = [r for r in rows[1:] if r]
+    df = pd.DataFrame(body, columns=header, dtype=object)
+    return df.replace({"": None})
+
+
+def _read_one(folder: Path, table: str) -> pd.DataFrame | None:
+    csv_path, pq_path = folder / f"{table}.csv", folder / f"{table}.parquet"
+    if csv_path.exists() and pq_path.exists():
+        raise InputError(f"both {table}.csv and {table}.parquet exist; keep one", file=str(folder), field=table)
+    if pq_path.exists():
+        try:
+            return pd.read_parquet(pq_path)
+        except Exception as exc:  # noqa: BLE001 - pyarrow raises many types on bad files
+            raise InputError(f"not a readable Parquet file ({str(exc).splitlines()[0][:120]})",
+                             file=str(pq_path)) from None
+    if csv_path.exists():
+        if csv_path.is_dir():
+            raise InputError("is a directory, expected a CSV file", file=str(csv_path))
+        return _read_csv(csv_path, table)
+    if table in _REQUIRED:
+        raise InputError(f"missing table '{table}' (.csv or .parquet)", file=str(folder), field=table)
+    return None
+
+
+def read_tables(folder: str | Path) -> Grid:
+    """Read a native tables folder into a validated :class:`Grid`."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError("not a folder", file=str(folder))
+    meta: dict[str, object] = {}
+    toml = folder / "grid.toml"
+    if toml.exists():
+        try:
+            meta = tomllib.loads(toml.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(f"invalid TOML ({exc})", file=str(toml)) from None
+        unknown = set(meta) - {"name", "base_mva", "allow_negative_x", "source"}
+        if unknown:
+            raise InputError(f"unknown key {sorted(unknown)[0]!r}; known: name, base_mva, allow_negative_x",
+                             file=str(toml), field=sorted(unknown)[0])
+    tables = {t: _read_one(folder, t) for t in TABLES}
+    files = {t: next((str(folder / f"{t}{e}") for e in (".csv", ".parquet") if (folder / f"{t}{e}").exists()),
+                     str(folder)) for t in TABLES}
+    try:
+        base = float(meta.get("base_mva", 100.0))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InputError("base_mva must be a number", file=str(toml), field="base_mva") from None
+    try:
+        return Grid(
+            name=str(meta.get("name", folder.name)),
+            base_mva=base, source=str(folder),
+            allow_negative_x=bool(meta.get("allow_negative_x", False)),
+            meta={"format": "tables"},
+            **tables,  # type: ignore[arg-type]
+        )
+    except InputError as err:
+        # name the table file in each problem: the field is "table.column"
+        probs = []
+        for p in err.problems:
+            table = (p.field or "").split(".", 1)[0]
+            probs.append(type(p)(p.message, files.get(table, p.file), p.row, p.field))
+        raise InputError(problems=probs) from None
+
+
+def write_tables(grid: Grid, folder: str | Path, *, fmt: str = "csv", overwrite: bool = False) -> Path:
+    """Write a grid as a native tables folder, atomically.
+
+    Parameters
+    ----------
+    grid : the grid.
+    folder : target folder; it must not exist unless ``overwrite``.
+    fmt : ``"csv"`` or ``"parquet"``.
+    """
+    if fmt not in ("csv", "parquet"):
+        raise InputError(f"format must be csv or parquet, got {fmt!r}", field="format")
+    folder = Path(folder)
+    if folder.exists() and not overwrite:
+        raise InputError("already exists (pass overwrite=True)", file=str(folder))
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        for name, df in grid.tables().items():
+            if fmt == "csv":
+                df.to_csv(tmp / f"{name}.csv", index=False)
+            else:
+                df.to_parquet(tmp / f"{name}.parquet", index=False)
+        (tmp / "grid.toml").write_text(
+            f'name = "{grid.name}"\nbase_mva = {grid.base_mva!r}\n'
+            f"allow_negative_x = {str(grid.allow_negative_x).lower()}\n",
+            encoding="utf-8",
+        )
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder

@@ -1,0 +1,392 @@
+"""Indoor temperature of heat areas in a winter outage: a 1R1C building model per archetype.
+
+Each heat area is one lumped resistance-capacitance (1R1C) node per m² of heated floor::
+
+    C dT/dt = Φ_heat + Φ_int − H (T − T_out)
+
+with H the heat-loss coefficient in W/(K·m²) and C the effective heat capacity in
+kJ/(K·m²). District heating is weather-compensated (the supply temperature follows the
+outdoor temperature), so a delivered heat fraction f ∈ [0, 1] gives
+``Φ_heat = f · max(0, H (T_set − T_out) − Φ_int_normal)``: full heat holds the setpoint.
+Internal gains are occupants and appliances while the area has power, occupants only
+while it does not. Inputs are constant over each step, so each step is integrated
+exactly: ``T_{k+1} = T_eq + (T_k − T_eq) exp(−Δt/τ)`` with ``T_eq = T_out + (Φ_heat +
+Φ_int)/H`` and ``τ = C/H``. Threshold crossings and hours below a threshold are exact on
+that exponential too.
+
+Sources (see ``REFERENCES.md``)
+-------------------------------
+* Cooling times of Kyiv buildings in severe frost, expert estimates, January 2026,
+  indicative: 16-storey panel 3–12 h, 9-storey panel 12–24 h, 5-storey panel about 36 h,
+  5-storey brick 45–50 h (money.comments.ua, "panelki-zamerzayut-pervymi"). We read
+  "lose their heat" as falling from 20 °C to 12 °C, the cardiovascular-strain threshold
+  (UK HHSRS bands, eas.org.uk), at −20 °C outside with heat off and occupant gains only.
+* ISO 13790:2008 (5R1C, open implementation RC_BuildingSimulator): capacitance classes
+  per m² of floor of 165 (medium), 260 (heavy) and 370 (very heavy) kJ/(m²·K).
+* 1R1C hand estimate for an unrenovated 50 m² panel flat: H ≈ 73 W/K (1.46 W/(K·m²)),
+  C = 165–260 kJ/(m²·K), τ = 30–50 h (derived, not published; REFERENCES.md).
+* Occupant sensible heat ≈ 70 W per person at rest (ASHRAE Handbook—Fundamentals,
+  ch. 18, Table 1, indicative).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+__all__ = [
+    "ARCHETYPES",
+    "Archetype",
+    "archetype_parameters",
+    "crossing_times_h",
+    "hours_below",
+    "person_hours_below",
+    "simulate_indoor",
+    "time_constant_h",
+]
+
+FloatArray = NDArray[np.float64]
+
+_OCCUPANT_W = 70.0
+"""Sensible heat of one person at rest, W (ASHRAE Fundamentals ch. 18, indicative)."""
+_APPLIANCE_W_M2 = 3.0
+"""Appliances and lighting while powered, W/m² (assumed, indicative)."""
+
+
+def time_constant_h(h_w_per_k_m2: ArrayLike, c_kj_per_k_m2: ArrayLike) -> FloatArray:
+    """Time constant τ = C/H in hours, elementwise (H in W/(K·m²), C in kJ/(K·m²))."""
+    c = np.asarray(c_kj_per_k_m2, dtype=float)
+    return c * 1000.0 / (np.asarray(h_w_per_k_m2, dtype=float) * 3600.0)
+
+
+@dataclass(frozen=True)
+class Archetype:
+    """Thermal parameters of one building type, per m² of heated floor.
+
+    Attributes
+    ----------
+    name, description : str
+        Short key and a human description.
+    h_w_per_k_m2, c_kj_per_k_m2 : float
+        Heat-loss coefficient H (transmission and ventilation), W/(K·m²), and effective
+        heat capacity C, kJ/(K·m²).
+    internal_gain_w_m2, outage_gain_w_m2 : float
+        Internal gains with power (occupants and appliances) and without it (occupants
+        only), W/m².
+    setpoint_c, floor_m2_per_person : float
+        Indoor temperature held with full heat, °C; heated floor per resident, m².
+    source : str
+        Where the numbers come from.
+    """
+
+    name: str
+    description: str
+    h_w_per_k_m2: float
+    c_kj_per_k_m2: float
+    internal_gain_w_m2: float
+    outage_gain_w_m2: float
+    setpoint_c: float
+    floor_m2_per_person: float
+    source: str
+
+    @property
+    def tau_h(self) -> float:
+        """Time constant C/H, hours."""
+        return float(time_constant_h(self.h_w_per_k_m2, self.c_kj_per_k_m2))
+
+    def to_dict(self) -> dict[str, Any]:
+        """All fields plus ``tau_h``, as plain JSON-serialisable values."""
+        return {**asdict(self), "tau_h": self.tau_h}
+
+
+_EXPERT = "money.comments.ua 'panelki-zamerzayut-pervymi' (Jan 2026, indicative)"
+_GAINS = "gains 70 W/person (ASHRAE Fundamentals ch. 18) + 3 W/m² appliances (assumed)"
+_DESCRIPTIONS = {
+    "panel16": "16-storey prefab concrete panel block, 1970s–80s",
+    "panel9": "9-storey prefab concrete panel block, 1970s–80s",
+    "panel5": "5-storey prefab panel block ('khrushchyovka'), 1950s–60s",
+    "brick5": "5-storey brick block, 1950s–70s",
+    "modern": "modern insulated block, post-2010",
+    "house": "private house, masonry, partly insulated",
+}
+_PARAMS = {  # name: (H W/(K·m²), C kJ/(K·m²), floor m²/person (assumed), basis of H and C)
+    "panel16": (2.4, 220.0, 20.0, f"calibrated to 3–12 h, {_EXPERT}"),
+    "panel9": (1.9, 480.0, 20.0, f"calibrated to 12–24 h, {_EXPERT}"),
+    "panel5": (1.5, 800.0, 18.0, f"calibrated to about 36 h, {_EXPERT}"),
+    "brick5": (1.3, 920.0, 20.0, f"calibrated to 45–50 h, {_EXPERT}"),
+    "modern": (0.8, 260.0, 30.0, "assumed, no published cooling time; C: ISO 13790 heavy"),
+    "house": (2.2, 420.0, 40.0, "assumed, no published cooling time"),
+}
+
+ARCHETYPES: dict[str, Archetype] = {
+    name: Archetype(
+        name=name,
+        description=_DESCRIPTIONS[name],
+        h_w_per_k_m2=h,
+        c_kj_per_k_m2=c,
+        internal_gain_w_m2=_OCCUPANT_W / m2pp + _APPLIANCE_W_M2,
+        outage_gain_w_m2=_OCCUPANT_W / m2pp,
+        setpoint_c=20.0,
+        floor_m2_per_person=m2pp,
+        source=f"H, C {basis}; {_GAINS}; setpoint 20 °C (assumed)",
+    )
+    for name, (h, c, m2pp, basis) in _PARAMS.items()
+}
+"""Building archetypes by key.
+
+20→12 °C at −20 °C outside, heat off, occupant gains only (τ in brackets): panel16 5.9 h
+(25 h), panel9 16.5 h (70 h), panel5 35.6 h (148 h), brick5 47.4 h (197 h), modern 21.9 h
+(90 h), house 12.1 h (53 h). panel16 H is above the 1.46 W/(K·m²) hand estimate (tall,
+exposed, leaky joints). The slow archetypes need a C well above the ISO 13790 very-heavy
+class (370 kJ/(m²·K)); for brick5 it is of the order of a rough mass take-off of 0.5 m
+brick walls and slabs (~1 MJ/(K·m²), our estimate). The expert times imply more inertia
+than a standard 1R1C fit: treat them, like their source, as indicative.
+"""
+
+
+def archetype_parameters(names: Sequence[str]) -> dict[str, FloatArray]:
+    """Per-area parameter arrays for :func:`simulate_indoor`, one entry per area.
+
+    Parameters
+    ----------
+    names : sequence of str, length n_areas
+        Archetype keys of :data:`ARCHETYPES`.
+
+    Returns
+    -------
+    dict of str to ndarray, each shape (n_areas,)
+        Keys ``h_w_per_k_m2``, ``c_kj_per_k_m2``, ``gain_w_m2``, ``outage_gain_w_m2``,
+        ``setpoint_c``, ready for ``simulate_indoor(..., **params)``.
+    """
+    for n in names:
+        if n not in ARCHETYPES:
+            close = difflib.get_close_matches(n, list(ARCHETYPES), n=3)
+            raise ValueError(f"unknown archetype {n!r}; closest known: {close or list(ARCHETYPES)}")
+    arch = [ARCHETYPES[n] for n in names]
+    return {
+        "h_w_per_k_m2": np.array([a.h_w_per_k_m2 for a in arch], dtype=float),
+        "c_kj_per_k_m2": np.array([a.c_kj_per_k_m2 for a in arch], dtype=float),
+        "gain_w_m2": np.array([a.internal_gain_w_m2 for a in arch], dtype=float),
+        "outage_gain_w_m2": np.array([a.outage_gain_w_m2 for a in arch], dtype=float),
+        "setpoint_c": np.array([a.setpoint_c for a in arch], dtype=float),
+    }
+
+
+def _finite(name: str, value: ArrayLike) -> FloatArray:
+    arr = np.asarray(value, dtype=float)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name}: expected finite numbers, got NaN or inf")
+    return arr
+
+
+def _shape_error(name: str, expected: str, got: tuple[int, ...]) -> ValueError:
+    return ValueError(f"{name}: expected shape {expected}, got {got}")
+
+
+def _per_area(name: str, value: ArrayLike, n_areas: int, *, lower: str = "") -> FloatArray:
+    arr = _finite(name, value)
+    arr = np.full(n_areas, float(arr)) if arr.ndim == 0 else arr
+    if arr.shape != (n_areas,):
+        raise _shape_error(name, f"({n_areas},) or scalar", arr.shape)
+    if (lower == "> 0" and np.any(arr <= 0)) or (lower == ">= 0" and np.any(arr < 0)):
+        raise ValueError(f"{name}: expected values {lower}, got min {arr.min()}")
+    return arr
+
+
+def _fraction(name: str, value: ArrayLike, shape: tuple[int, ...] | None) -> FloatArray:
+    arr = _finite(name, value)
+    if arr.ndim != 2 or (shape is not None and arr.shape != shape):
+        raise _shape_error(name, "(n_steps, n_areas)" if shape is None else str(shape), arr.shape)
+    if arr.size and (arr.min() < 0.0 or arr.max() > 1.0):
+        raise ValueError(f"{name}: expected values in [0, 1], got [{arr.min()}, {arr.max()}]")
+    return arr
+
+
+def _dt(dt_h: float) -> float:
+    if not (np.isfinite(dt_h) and dt_h > 0):
+        raise ValueError(f"dt_h: expected a finite number > 0, got {dt_h}")
+    return float(dt_h)
+
+
+def simulate_indoor(
+    t0_c: ArrayLike,
+    t_out_c: ArrayLike,
+    heat_fraction: ArrayLike,
+    power_fraction: ArrayLike,
+    h_w_per_k_m2: ArrayLike,
+    c_kj_per_k_m2: ArrayLike,
+    gain_w_m2: ArrayLike,
+    outage_gain_w_m2: ArrayLike,
+    setpoint_c: ArrayLike,
+    *,
+    dt_h: float = 1.0,
+) -> FloatArray:
+    """Indoor temperature per area, exact for inputs held constant over each step.
+
+    Parameters
+    ----------
+    t0_c : array, shape (n_areas,)
+        Indoor temperature at the start, °C.
+    t_out_c : array, shape (n_steps,) or (n_steps, n_areas)
+        Outdoor temperature in each step, °C.
+    heat_fraction : array, shape (n_steps, n_areas), in [0, 1]
+        Fraction of the weather-compensated heat delivered in each step.
+    power_fraction : array, shape (n_steps, n_areas), in [0, 1]
+        Fraction of the area with power; blends ``gain_w_m2`` (1) and
+        ``outage_gain_w_m2`` (0).
+    h_w_per_k_m2, c_kj_per_k_m2 : array, shape (n_areas,) or scalar, > 0
+        Heat-loss coefficient, W/(K·m²), and heat capacity, kJ/(K·m²).
+    gain_w_m2, outage_gain_w_m2 : array, shape (n_areas,) or scalar, >= 0
+        Internal gains with and without power, W/m². The heat delivered is sized on
+        ``gain_w_m2``, so full heat without power settles below the setpoint by
+        ``(gain_w_m2 − outage_gain_w_m2) / H``.
+    setpoint_c : array, shape (n_areas,) or scalar
+        Indoor temperature that full heat holds, °C.
+    dt_h : float, keyword-only
+        Step length, hours.
+
+    Returns
+    -------
+    ndarray, shape (n_steps + 1, n_areas)
+        Indoor temperature at the step boundaries, °C; row 0 is ``t0_c``.
+
+    Raises
+    ------
+    ValueError
+        On a shape mismatch, a NaN or inf, a fraction outside [0, 1], a non-positive
+        H, C or ``dt_h``, or a negative gain.
+    """
+    t0 = _finite("t0_c", t0_c)
+    if t0.ndim != 1:
+        raise _shape_error("t0_c", "(n_areas,)", t0.shape)
+    n_areas = t0.shape[0]
+    heat = _fraction("heat_fraction", heat_fraction, None)
+    if heat.shape[1] != n_areas:
+        raise _shape_error("heat_fraction", f"(n_steps, {n_areas})", heat.shape)
+    n_steps = heat.shape[0]
+    power = _fraction("power_fraction", power_fraction, heat.shape)
+    t_out = _finite("t_out_c", t_out_c)
+    if t_out.shape == (n_steps,):
+        t_out = t_out[:, None]
+    elif t_out.shape != (n_steps, n_areas):
+        raise _shape_error("t_out_c", f"({n_steps},) or ({n_steps}, {n_areas})", t_out.shape)
+    h = _per_area("h_w_per_k_m2", h_w_per_k_m2, n_areas, lower="> 0")
+    c = _per_area("c_kj_per_k_m2", c_kj_per_k_m2, n_areas, lower="> 0")
+    gain = _per_area("gain_w_m2", gain_w_m2, n_areas, lower=">= 0")
+    gain_out = _per_area("outage_gain_w_m2", outage_gain_w_m2, n_areas, lower=">= 0")
+    setpoint = _per_area("setpoint_c", setpoint_c, n_areas)
+    decay = np.exp(-_dt(dt_h) / time_constant_h(h, c))
+
+    phi_int = power * gain + (1.0 - power) * gain_out
+    phi_heat = heat * np.maximum(0.0, h * (setpoint - t_out) - gain)
+    t_eq = t_out + (phi_heat + phi_int) / h
+
+    temps = np.empty((n_steps + 1, n_areas))
+    temps[0] = t0
+    for k in range(n_steps):
+        temps[k + 1] = t_eq[k] + (temps[k] - t_eq[k]) * decay
+    return temps
+
+
+def _step_crossings(
+    temps: ArrayLike, thresholds_c: ArrayLike, tau_h: ArrayLike, dt_h: float
+) -> tuple[FloatArray, NDArray[np.bool_], NDArray[np.bool_]]:
+    """Per step, area and threshold: time from step start to the crossing, and below flags.
+
+    The step's trajectory is ``T_eq + (T_k − T_eq) e^{−s/τ}``, fixed by its two ends and
+    τ. Writing ``u = (T_k − θ)/(T_k − T_{k+1})`` gives the crossing at
+    ``s = −τ · log1p(−u (1 − e^{−Δt/τ}))``, well conditioned for any τ/Δt.
+    """
+    t = _finite("temps", temps)
+    if t.ndim != 2 or t.shape[0] < 1:
+        raise _shape_error("temps", "(n_steps + 1, n_areas)", t.shape)
+    thr = _finite("thresholds_c", thresholds_c)
+    if thr.ndim != 1:
+        raise _shape_error("thresholds_c", "(n_thresholds,)", thr.shape)
+    tau = _per_area("tau_h", tau_h, t.shape[1], lower="> 0")[None, :, None]
+    dt = _dt(dt_h)
+    start, end, th = t[:-1, :, None], t[1:, :, None], thr[None, None, :]
+    below_start, below_end = start < th, end < th
+    crosses = below_start != below_end
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u = np.where(crosses, (start - th) / (start - end), 0.0)
+    s = -tau * np.log1p(-np.clip(u, 0.0, 1.0) * -np.expm1(-dt / tau))
+    return np.clip(s, 0.0, dt), below_start, below_end
+
+
+def crossing_times_h(
+    temps: ArrayLike, thresholds_c: ArrayLike, tau_h: ArrayLike, *, dt_h: float = 1.0
+) -> FloatArray:
+    """First time each area is below each threshold, exact on the exponential.
+
+    Parameters
+    ----------
+    temps : array, shape (n_steps + 1, n_areas)
+        Step-boundary temperatures from :func:`simulate_indoor` (or steps of it joined
+        end to end with the same τ and ``dt_h``), °C.
+    thresholds_c : array, shape (n_thresholds,)
+        Temperature thresholds, °C.
+    tau_h : array, shape (n_areas,) or scalar
+        Time constant C/H of each area, hours (:func:`time_constant_h`).
+    dt_h : float, keyword-only
+        Step length used in the simulation, hours.
+
+    Returns
+    -------
+    ndarray, shape (n_areas, n_thresholds)
+        Hours from the start until the temperature first falls below the threshold;
+        0 if it starts below, NaN if it never falls below within the horizon.
+    """
+    s, below_start, below_end = _step_crossings(temps, thresholds_c, tau_h, dt_h)
+    step_start = (np.arange(s.shape[0]) * float(dt_h))[:, None, None]
+    first = np.where(below_start, step_start, np.where(below_end, step_start + s, np.inf))
+    out = first.min(axis=0) if first.shape[0] else np.full(first.shape[1:], np.inf)
+    return np.where(np.isinf(out), np.nan, out)
+
+
+def hours_below(
+    temps: ArrayLike, thresholds_c: ArrayLike, tau_h: ArrayLike, *, dt_h: float = 1.0
+) -> FloatArray:
+    """Total hours each area spends below each threshold, exact on the exponential.
+
+    Within a step the exponential is monotone, so a step is fully above, fully below,
+    or crosses once. Parameters as in :func:`crossing_times_h`.
+
+    Returns
+    -------
+    ndarray, shape (n_areas, n_thresholds)
+        Hours below each threshold over the horizon.
+    """
+    s, below_start, below_end = _step_crossings(temps, thresholds_c, tau_h, dt_h)
+    dt = float(dt_h)
+    per_step = np.where(
+        below_start & below_end, dt, np.where(below_end, dt - s, np.where(below_start, s, 0.0))
+    )
+    return per_step.sum(axis=0)
+
+
+def person_hours_below(hours_below: ArrayLike, population: ArrayLike) -> FloatArray:
+    """Person-hours below each threshold per area: ``population × hours_below``.
+
+    Parameters
+    ----------
+    hours_below : array, shape (n_areas, n_thresholds)
+        From :func:`hours_below`, hours.
+    population : array, shape (n_areas,)
+        Residents of each area, persons, >= 0.
+
+    Returns
+    -------
+    ndarray, shape (n_areas, n_thresholds)
+        Person-hours; ``.sum(axis=0)`` gives the city total per threshold.
+    """
+    hb = _finite("hours_below", hours_below)
+    if hb.ndim != 2:
+        raise _shape_error("hours_below", "(n_areas, n_thresholds)", hb.shape)
+    pop = _per_area("population", population, hb.shape[0], lower=">= 0")
+    return hb * pop[:, None]
