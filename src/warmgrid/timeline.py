@@ -1,0 +1,277 @@
+"""The one timeline simulator (DESIGN.md, "One timeline").
+
+Given a damage list and events (an element back in service at hour h), it steps hour by
+hour, re-solves power only when the set of elements out changes (results are cached per
+set, so a Monte Carlo or a restoration search that revisits a state pays once), carries
+the service buffers forward (:func:`warmgrid.services.propagate.propagate`) and the
+indoor temperatures (:func:`warmgrid.services.thermal.simulate_indoor`).
+
+An impact is a replay with no repairs; a restoration plan's replay is the same call with
+its repair events. Never write the loop twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from warmgrid.errors import InputError
+from warmgrid.metrics import energy_not_served_mwh, first_time_h, people_without, person_hours_without
+from warmgrid.model.grid import Grid
+from warmgrid.model.services import Services, split_ids
+from warmgrid.power.network import Network, compile_network
+from warmgrid.services import thermal
+from warmgrid.services.propagate import FreezeOptions, ServiceLinks, propagate
+
+__all__ = ["Event", "PowerOutcome", "Simulator", "Timeline"]
+
+DEFAULT_THRESHOLDS_C = (18.0, 12.0, 5.0)
+
+
+@dataclass(frozen=True, order=True)
+class Event:
+    """Something that happens at ``hour``: an element (or substation) back in service."""
+
+    hour: float
+    element: str
+    kind: str = "repair"
+
+
+@dataclass(frozen=True)
+class PowerOutcome:
+    """What the power engine says about one set of elements out.
+
+    Attributes
+    ----------
+    load_frac : (n_load,) served fraction of each load.
+    gen_online : (n_gen,) bool, unit in service on an energised island.
+    served_mw, shed_mw : totals, MW.
+    islands : number of islands among in-service buses.
+    dark_buses : number of buses without supply.
+    detail : the engine's own result (MLD or cascade).
+    """
+
+    load_frac: np.ndarray
+    gen_online: np.ndarray
+    served_mw: float
+    shed_mw: float
+    islands: int
+    dark_buses: int
+    detail: Any = None
+
+
+def solve_power(net: Network, outaged: Sequence[str], *, mode: str, weights: np.ndarray | None,
+                trip_factor: float = 1.0) -> PowerOutcome:
+    """Run the impact engine (``"mld"`` or ``"cascade"``) on one set of elements out."""
+    from warmgrid.power.damage import apply_damage
+
+    state = apply_damage(net, list(outaged))
+    if mode == "mld":
+        from warmgrid.power.dispatch import max_load_delivery
+
+        r = max_load_delivery(net, state, weights=weights)
+        return PowerOutcome(
+            load_frac=np.asarray(r.load_served_fraction, dtype=float),
+            gen_online=np.asarray(r.gen_online, dtype=bool),
+            served_mw=float(r.served_mw), shed_mw=float(r.shed_mw),
+            islands=int(r.islands), dark_buses=int(np.sum(r.dark_bus)), detail=r)
+    if mode == "cascade":
+        from warmgrid.power.cascade import cascade
+
+        r = cascade(net, state, trip_factor=trip_factor)
+        return PowerOutcome(
+            load_frac=np.asarray(r.load_served_fraction, dtype=float),
+            gen_online=np.asarray(r.gen_online, dtype=bool),
+            served_mw=float(r.served_mw), shed_mw=float(r.shed_mw),
+            islands=int(r.islands), dark_buses=int(np.sum(r.dark_bus)), detail=r)
+    raise InputError(f"mode must be 'mld' or 'cascade', got {mode!r}", field="impact.mode")
+
+
+def compile_links(grid: Grid, services: Services, net: Network) -> ServiceLinks:
+    """Map the overlay's ids to the network's integer indices."""
+    load_pos = {x: i for i, x in enumerate(net.load_ids.tolist())}
+    gen_pos = {x: i for i, x in enumerate(net.gen_ids.tolist())}
+    heat_pos = {x: i for i, x in enumerate(services.heat["id"].tolist())}
+    area_pos = {x: i for i, x in enumerate(services.areas["id"].tolist())}
+
+    def lidx(col: Any) -> np.ndarray:
+        return np.array([load_pos.get(v, -1) if v else -1 for v in col], dtype=np.int64)
+
+    a, h, w, f = services.areas, services.heat, services.water, services.facilities
+    src = np.zeros((len(a), len(h)))
+    for i, hs in enumerate(a["heat_sources"]):
+        for s in split_ids(hs):
+            src[i, heat_pos[s]] = 1.0
+    wa = np.zeros((len(w), len(a)))
+    for i, ars in enumerate(w["areas"]):
+        for s in split_ids(ars):
+            wa[i, area_pos[s]] = 1.0
+    return ServiceLinks(
+        heat_load=lidx(h["load"]),
+        heat_is_chp=(h["kind"] == "chp").to_numpy(dtype=bool),
+        heat_gens=[np.array([gen_pos[g] for g in split_ids(gs)], dtype=np.int64) for gs in h["gens"]],
+        heat_peak_share=h["peak_boiler_share"].to_numpy(dtype=float),
+        heat_backup_h=h["backup_h"].to_numpy(dtype=float),
+        area_load=lidx(a["load"]),
+        area_sources=src,
+        area_ish=a["individual_heating_share"].to_numpy(dtype=float),
+        area_local_power=a["needs_local_power"].to_numpy(dtype=bool),
+        water_load=lidx(w["load"]),
+        water_areas=wa,
+        water_reservoir_h=w["reservoir_h"].to_numpy(dtype=float),
+        facility_load=lidx(f["load"]),
+        facility_backup_h=f["backup_h"].to_numpy(dtype=float),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class Timeline:
+    """Hourly results of one replay. Arrays are per step (n_steps) unless noted."""
+
+    hours: np.ndarray
+    t_out_c: np.ndarray
+    served_mw: np.ndarray
+    shed_mw: np.ndarray
+    islands: np.ndarray
+    light: np.ndarray            # (n_steps, n_areas)
+    heat: np.ndarray             # (n_steps, n_areas)
+    water: np.ndarray            # (n_steps, n_areas)
+    drained: np.ndarray          # (n_steps, n_areas) bool
+    temp_c: np.ndarray           # (n_steps + 1, n_areas), at step boundaries
+    facility_ok: np.ndarray      # (n_steps, n_facilities) bool
+    thresholds_c: np.ndarray     # (n_thr,)
+    crossing_h: np.ndarray       # (n_areas, n_thr), NaN: never
+    hours_below: np.ndarray      # (n_areas, n_thr)
+    population: np.ndarray       # (n_areas,)
+    power: list[PowerOutcome] = field(default_factory=list)  # per step (shared objects)
+    dt_h: float = 1.0
+
+    @property
+    def people_without_power(self) -> np.ndarray:
+        return people_without(self.population, self.light)
+
+    @property
+    def people_without_heat(self) -> np.ndarray:
+        return people_without(self.population, self.heat)
+
+    @property
+    def people_without_water(self) -> np.ndarray:
+        return people_without(self.population, self.water)
+
+    def metrics(self) -> dict[str, Any]:
+        """Scalar outcome metrics over the horizon (DESIGN.md, "Metrics")."""
+        ph_below = thermal.person_hours_below(self.hours_below, self.population).sum(axis=0)
+        first = first_time_h(self.crossing_h)
+        out: dict[str, Any] = {
+            "person_hours_without_power": person_hours_without(self.population, self.light, self.dt_h),
+            "person_hours_without_heat": person_hours_without(self.population, self.heat, self.dt_h),
+            "person_hours_without_water": person_hours_without(self.population, self.water, self.dt_h),
+            "energy_not_served_mwh": energy_not_served_mwh(self.shed_mw, self.dt_h),
+            "facilities_past_backup": int((~self.facility_ok).any(axis=0).sum()),
+        }
+        for thr, ph, ft in zip(self.thresholds_c, ph_below, first, strict=True):
+            key = f"{thr:g}c"
+            out[f"person_hours_below_{key}"] = float(ph)
+            out[f"first_area_below_{key}_h"] = None if np.isnan(ft) else float(ft)
+        return out
+
+
+class Simulator:
+    """A scenario compiled once and replayed many times.
+
+    Parameters
+    ----------
+    grid, services : the grid and its overlay.
+    t_out_c : (n_steps,) hourly outdoor temperature over the horizon, °C.
+    mode : ``"mld"`` (best operator response) or ``"cascade"`` (nobody acts).
+    thresholds_c : indoor temperature thresholds, °C.
+    freeze : freeze-protection and buffer options.
+    trip_factor : cascade trip threshold as a multiple of the rating.
+    t0_c : indoor temperature at hour 0 (default: each archetype's setpoint).
+    """
+
+    def __init__(self, grid: Grid, services: Services, t_out_c: np.ndarray, *, mode: str = "mld",
+                 thresholds_c: Sequence[float] = DEFAULT_THRESHOLDS_C, freeze: FreezeOptions | None = None,
+                 trip_factor: float = 1.0, t0_c: float | None = None, dt_h: float = 1.0) -> None:
+        if mode not in ("mld", "cascade"):
+            raise InputError(f"mode must be 'mld' or 'cascade', got {mode!r}", field="impact.mode")
+        t_out = np.asarray(t_out_c, dtype=float)
+        if t_out.ndim != 1 or len(t_out) == 0 or not np.all(np.isfinite(t_out)):
+            raise InputError("the outdoor temperature series must be a non-empty list of numbers",
+                             field="weather")
+        self.grid, self.services = grid, services
+        self.net = compile_network(grid, groups=services.groups())
+        self.links = compile_links(grid, services, self.net)
+        self.weights = services.load_weights(grid)
+        self.t_out_c = t_out
+        self.mode, self.trip_factor = mode, trip_factor
+        self.thresholds_c = np.asarray(thresholds_c, dtype=float)
+        self.freeze = freeze or FreezeOptions()
+        self.dt_h = dt_h
+        names = services.areas["archetype"].tolist()
+        self.params = thermal.archetype_parameters(names)
+        self.tau_h = thermal.time_constant_h(self.params["h_w_per_k_m2"], self.params["c_kj_per_k_m2"])
+        self.t0_c = self.params["setpoint_c"] if t0_c is None else np.full(len(names), float(t0_c))
+        self.population = services.areas["population"].to_numpy(dtype=float)
+        self._cache: dict[frozenset[str], PowerOutcome] = {}
+
+    @property
+    def n_steps(self) -> int:
+        return len(self.t_out_c)
+
+    def power(self, outaged: frozenset[str]) -> PowerOutcome:
+        """The power outcome of a set of elements out (cached)."""
+        hit = self._cache.get(outaged)
+        if hit is None:
+            hit = solve_power(self.net, sorted(outaged), mode=self.mode, weights=self.weights,
+                              trip_factor=self.trip_factor)
+            self._cache[outaged] = hit
+        return hit
+
+    def check_ids(self, ids: Sequence[str], *, field: str) -> None:
+        """Raise InputError for ids that are neither grid elements nor substations."""
+        for e in ids:
+            if e not in self.net.groups:
+                try:
+                    self.net.index_of(e)
+                except InputError as err:
+                    raise InputError(str(err.problems[0].message), row=e, field=field) from None
+
+    def run(self, damage: Sequence[str], events: Sequence[Event] = ()) -> Timeline:
+        """Replay the horizon after ``damage`` with ``events`` (repairs) applied."""
+        self.check_ids(damage, field="damage.elements")
+        self.check_ids([e.element for e in events], field="events")
+        out = set(damage)
+        evs = sorted(events)
+        n, nl, ng = self.n_steps, len(self.net.load_ids), len(self.net.gen_ids)
+        load_frac = np.empty((n, nl))
+        gen_online = np.empty((n, ng), dtype=bool)
+        served = np.empty(n)
+        shed = np.empty(n)
+        isl = np.empty(n, dtype=np.int64)
+        per_step: list[PowerOutcome] = []
+        j = 0
+        for k in range(n):
+            t = k * self.dt_h
+            while j < len(evs) and evs[j].hour <= t + 1e-9:
+                if evs[j].kind == "repair":
+                    out.discard(evs[j].element)
+                j += 1
+            po = self.power(frozenset(out))
+            per_step.append(po)
+            load_frac[k], gen_online[k] = po.load_frac, po.gen_online
+            served[k], shed[k], isl[k] = po.served_mw, po.shed_mw, po.islands
+        svc = propagate(self.links, load_frac, gen_online, self.t_out_c, options=self.freeze, dt_h=self.dt_h)
+        temps = thermal.simulate_indoor(self.t0_c, self.t_out_c, svc.heat, svc.light, dt_h=self.dt_h,
+                                        **self.params)
+        return Timeline(
+            hours=np.arange(n) * self.dt_h, t_out_c=self.t_out_c, served_mw=served, shed_mw=shed, islands=isl,
+            light=svc.light, heat=svc.heat, water=svc.water, drained=svc.drained, temp_c=temps,
+            facility_ok=svc.facility_ok.astype(bool), thresholds_c=self.thresholds_c,
+            crossing_h=thermal.crossing_times_h(temps, self.thresholds_c, self.tau_h, dt_h=self.dt_h),
+            hours_below=thermal.hours_below(temps, self.thresholds_c, self.tau_h, dt_h=self.dt_h),
+            population=self.population, power=per_step, dt_h=self.dt_h,
+        )
