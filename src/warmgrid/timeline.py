@@ -73,21 +73,18 @@ def solve_power(net: Network, outaged: Sequence[str], *, mode: str, weights: np.
         from warmgrid.power.dispatch import max_load_delivery
 
         r = max_load_delivery(net, state, weights=weights)
-        return PowerOutcome(
-            load_frac=np.asarray(r.load_served_fraction, dtype=float),
-            gen_online=np.asarray(r.gen_online, dtype=bool),
-            served_mw=float(r.served_mw), shed_mw=float(r.shed_mw),
-            islands=int(r.islands), dark_buses=int(np.sum(r.dark_bus)), detail=r)
-    if mode == "cascade":
+    elif mode == "cascade":
         from warmgrid.power.cascade import cascade
 
         r = cascade(net, state, trip_factor=trip_factor)
-        return PowerOutcome(
-            load_frac=np.asarray(r.load_served_fraction, dtype=float),
-            gen_online=np.asarray(r.gen_online, dtype=bool),
-            served_mw=float(r.served_mw), shed_mw=float(r.shed_mw),
-            islands=int(r.islands), dark_buses=int(np.sum(r.dark_bus)), detail=r)
-    raise InputError(f"mode must be 'mld' or 'cascade', got {mode!r}", field="impact.mode")
+    else:
+        raise InputError(f"mode must be 'mld' or 'cascade', got {mode!r}", field="impact.mode")
+    dark = np.asarray(r.dark_bus, dtype=bool)
+    online = state.effective(net).gen_on & ~dark[net.gen_bus]
+    return PowerOutcome(
+        load_frac=np.asarray(r.served_fraction, dtype=float), gen_online=online,
+        served_mw=float(r.served_mw), shed_mw=float(r.shed_mw),
+        islands=int(r.islands.count), dark_buses=int(dark.sum()), detail=r)
 
 
 def compile_links(grid: Grid, services: Services, net: Network) -> ServiceLinks:

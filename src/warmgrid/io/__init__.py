@@ -99,7 +99,7 @@ def load_grid(source: str | os.PathLike[str], *, use_cache: bool = True) -> Grid
         what = "no such file" if looks_like_path else "unknown case name"
         raise InputError(
             f"{what}{closest(text, [*WARMGRID_CASES, *names])} (warmgrid cases lists the bundled ones)",
-            file=text)
+            file=text, field=None if looks_like_path else "case")
     if path.is_dir():
         from warmgrid.io.tables import is_tables_folder, read_tables
 
@@ -114,7 +114,7 @@ def load_grid(source: str | os.PathLike[str], *, use_cache: bool = True) -> Grid
     suffix = path.suffix.lower()
     try:
         if path.stat().st_size == 0:
-            raise InputError("empty file", file=text)
+            raise InputError("empty file", file=text, row=1)
     except OSError as exc:
         raise InputError(f"cannot read ({exc.strerror})", file=text) from None
     if suffix == ".m":

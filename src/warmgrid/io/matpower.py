@@ -8,6 +8,7 @@ number, a missing matrix. The numbers then go through :func:`warmgrid.io.ppc.gri
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -24,8 +25,10 @@ _MIN_COLS = {"bus": 13, "branch": 11, "gen": 10}
 
 def _read_text(path: Path) -> str:
     raw = path.read_bytes()
-    if b"\x00" in raw[:4096]:
-        raise InputError("binary file, expected a MATPOWER .m text file", file=str(path))
+    nul = raw.find(b"\x00", 0, 4096)
+    if nul >= 0:
+        raise InputError(f"binary file (NUL byte at offset {nul}), expected a MATPOWER .m text file",
+                         file=str(path), row=raw.count(b"\n", 0, nul) + 1)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -33,6 +36,20 @@ def _read_text(path: Path) -> str:
             return raw.decode("latin-1")
         except UnicodeDecodeError:  # pragma: no cover - latin-1 decodes every byte
             raise InputError("not a text file", file=str(path)) from None
+
+
+def _missing_matrix(text: str, key: str, file: str) -> None:
+    """Raise the error for a matrix the parser did not find: absent, or not closed."""
+    m = re.search(rf"mpc\.{key}\s*=\s*\[", text)
+    if m is None:
+        raise InputError(f"the case has no 'mpc.{key} = [ ... ];' matrix", file=file, field=key)
+    rows = [ln.split("%")[0].strip() for ln in text[m.end():].splitlines()]
+    rows = [r for r in rows if r]
+    complete = not rows or rows[-1].endswith(";")
+    row = len(rows) + 1 if complete else len(rows)
+    what = "is missing" if complete else "is incomplete"
+    raise InputError(f"the file ends inside the matrix: row {row} {what} and '];' never comes (truncated file?)",
+                     file=file, row=row, field=key)
 
 
 def load_matpower(path: str | Path) -> Grid:
@@ -60,8 +77,7 @@ def load_matpower(path: str | Path) -> Grid:
     for key, min_cols in _MIN_COLS.items():
         rows = reader.parse_file(key, text)
         if rows is None:
-            raise InputError(f"the case has no complete 'mpc.{key} = [ ... ];' matrix (truncated file?)",
-                             file=str(path), field=key)
+            _missing_matrix(text, key, str(path))
         arr = np.empty((len(rows), max((len(r) for r in rows), default=min_cols)))
         for i, r in enumerate(rows):
             if len(r) < min_cols:

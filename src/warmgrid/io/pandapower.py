@@ -143,7 +143,7 @@ def from_pandapower_net(net: Any, *, name: str, source: str) -> Grid:
         _init_rundcpp_options(net, trafo_model="t", trafo_loading="current", recycle=None,
                               check_connectivity=False, switch_rx_ratio=2, trafo3w_losses="hv")
         ppc, _ = _pd2ppc(net)
-    except Exception as exc:  # noqa: BLE001 - pandapower raises bare exceptions on bad data
+    except Exception as exc:  # pandapower raises bare exceptions on bad data
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"pandapower could not build the case ({msg[:160]})", file=source) from None
     lookup = net._pd2ppc_lookups

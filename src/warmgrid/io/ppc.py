@@ -27,6 +27,18 @@ F_BUS, T_BUS, BR_R, BR_X, BR_B, RATE_A, TAP, SHIFT, BR_STATUS = 0, 1, 2, 3, 4, 5
 GEN_BUS, PG, GEN_STATUS, PMAX, PMIN = 0, 1, 7, 8, 9
 
 
+#: Columns warmgrid reads (MATPOWER names), which must hold finite numbers; the others
+#: (voltages, reactive limits, MBASE, ...) are not used and may hold NaN. ``inf`` is
+#: accepted where it means "unlimited" (RATE_A, PMAX).
+_USED = {
+    "bus": {BUS_I: "BUS_I", BUS_TYPE: "BUS_TYPE", PD: "PD", QD: "QD", GS: "GS", BS: "BS", BASE_KV: "BASE_KV"},
+    "branch": {F_BUS: "F_BUS", T_BUS: "T_BUS", BR_R: "BR_R", BR_X: "BR_X", BR_B: "BR_B", RATE_A: "RATE_A",
+               TAP: "TAP", SHIFT: "SHIFT", BR_STATUS: "BR_STATUS"},
+    "gen": {GEN_BUS: "GEN_BUS", PG: "PG", GEN_STATUS: "GEN_STATUS", PMAX: "PMAX", PMIN: "PMIN"},
+}
+_INF_OK = {("branch", RATE_A), ("gen", PMAX)}
+
+
 def _table(ppc: dict[str, Any], key: str, min_cols: int, file: str) -> np.ndarray:
     if key not in ppc:
         raise InputError(f"the case has no '{key}' matrix", file=file, field=key)
@@ -43,10 +55,16 @@ def _table(ppc: dict[str, Any], key: str, min_cols: int, file: str) -> np.ndarra
         a = np.real(a).astype(float)
     except (TypeError, ValueError) as exc:
         raise InputError(f"'{key}' holds non-numeric values ({exc})", file=file, field=key) from None
-    bad = np.argwhere(~np.isfinite(a[:, :min_cols]))
+    used = _USED.get(key, {})
+    cols = sorted(used)
+    sub = a[:, cols]
+    inf_ok = np.array([(key, c) in _INF_OK for c in cols], dtype=bool)
+    bad = np.argwhere(np.isnan(sub) | (np.isinf(sub) & ~inf_ok) | (np.isinf(sub) & (sub < 0)))
     if len(bad):
-        r, c = bad[0]
-        raise InputError(f"not a finite number: {a[r, c]}", file=file, row=int(r) + 1, field=f"{key} column {c + 1}")
+        r, j = bad[0]
+        c = cols[j]
+        raise InputError(f"not a finite number: {a[r, c]}", file=file, row=int(r) + 1,
+                         field=f"{key} {used[c]} (column {c + 1})")
     return a
 
 

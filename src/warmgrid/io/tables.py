@@ -41,23 +41,46 @@ def is_tables_folder(path: Path) -> bool:
 
 def _read_csv(path: Path, table: str) -> pd.DataFrame:
     raw = path.read_bytes()
-    if b"\x00" in raw[:4096]:
-        raise InputError("binary file, expected CSV text", file=str(path))
+    nul = raw.find(b"\x00", 0, 4096)
+    if nul >= 0:
+        raise InputError(f"binary file (NUL byte at offset {nul}), expected CSV text", file=str(path),
+                         row=raw.count(b"\n", 0, nul) + 1)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text (byte {exc.start})", file=str(path)) from None
-    rows = list(csv.reader(text.splitlines()))
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1)
+        raise InputError(f"not UTF-8 text (byte {raw[exc.start]:#04x} at character {col + 1} of the line)",
+                         file=str(path), row=line, field=_field_at(raw, line, col)) from None
+    try:
+        rows = list(csv.reader(text.splitlines()))
+    except csv.Error as exc:
+        raise InputError(f"not valid CSV ({exc})", file=str(path)) from None
     if not rows:
-        raise InputError("empty file, expected a header line", file=str(path))
+        raise InputError("empty file, expected a header line", file=str(path), row=1)
     header = [h.strip() for h in rows[0]]
+    for j, h in enumerate(header):
+        if not h:
+            raise InputError(f"empty column name (column {j + 1})", file=str(path), row=1, field=f"column {j + 1}")
+        if h in header[:j]:
+            raise InputError("duplicate column name", file=str(path), row=1, field=h)
     for i, r in enumerate(rows[1:], start=2):
         if r and len(r) != len(header):
             raise InputError(f"has {len(r)} fields, the header has {len(header)}", file=str(path), row=i,
-                             field=header[min(len(r), len(header)) - 1] if header else None)
+                             field=header[len(r)] if len(r) < len(header) else f"column {len(header) + 1}")
     body = [r for r in rows[1:] if r]
     df = pd.DataFrame(body, columns=header, dtype=object)
     return df.replace({"": None})
+
+
+def _field_at(raw: bytes, line: int, col: int) -> str | None:
+    """The header name of the CSV column holding byte ``col`` of 1-based ``line``."""
+    lines = raw.split(b"\n")
+    if line <= 1 or line > len(lines):
+        return None
+    j = lines[line - 1][:col].count(b",")
+    header = lines[0].decode("utf-8-sig", errors="replace").strip().split(",")
+    return header[j].strip() if j < len(header) else None
 
 
 def _read_one(folder: Path, table: str) -> pd.DataFrame | None:
@@ -67,7 +90,7 @@ def _read_one(folder: Path, table: str) -> pd.DataFrame | None:
     if pq_path.exists():
         try:
             return pd.read_parquet(pq_path)
-        except Exception as exc:  # noqa: BLE001 - pyarrow raises many types on bad files
+        except Exception as exc:  # pyarrow raises many types on bad files
             raise InputError(f"not a readable Parquet file ({str(exc).splitlines()[0][:120]})",
                              file=str(pq_path)) from None
     if csv_path.exists():

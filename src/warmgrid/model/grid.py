@@ -104,11 +104,20 @@ class Grid:
         return Grid(**kw)
 
 
+def _exact_float(x: Any, fallback: float) -> float:
+    try:
+        return float(x)
+    except (TypeError, ValueError, OverflowError):
+        return fallback
+
+
 def _coerce(col: Column, s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Cast a column to its dtype; return (values, mask of rows that failed)."""
     if col.dtype == "str":
-        bad = s.isna()
-        return s.astype(str).where(~bad, ""), bad
+        missing = s.isna()
+        if col.required:
+            return s.astype(str).where(~missing, ""), missing
+        return s.astype(str).where(~missing, str(col.default)), pd.Series(False, index=s.index)
     if col.dtype == "bool":
         if s.dtype == bool:
             return s, pd.Series(False, index=s.index)
@@ -117,11 +126,26 @@ def _coerce(col: Column, s: pd.Series) -> tuple[pd.Series, pd.Series]:
         false = m.isin(["false", "0", "0.0", "no", "f"])
         return true, ~(true | false)
     v = pd.to_numeric(s, errors="coerce").astype(float)
+    if s.dtype == object and v.notna().any():
+        # pandas' fast text parser is not correctly rounded; Python's float() is, so
+        # numbers read from CSV text round-trip exactly.
+        ok = v.notna().to_numpy()
+        v[ok] = [_exact_float(x, y) for x, y in zip(s.to_numpy()[ok], v.to_numpy()[ok], strict=True)]
     nan_ok = isinstance(col.default, float) and np.isnan(col.default)
     bad = v.isna() & ~(s.isna() & nan_ok)
     if col.finite:
         bad = bad | np.isinf(v)
     return v, bad
+
+
+def _row_labels(df: pd.DataFrame) -> pd.Series:
+    """How a problem names a row: its id, or its 1-based position where the id is empty."""
+    pos = pd.Series(np.arange(1, len(df) + 1), index=df.index, dtype=object)
+    if "id" not in df.columns:
+        return pos
+    ids = df["id"].astype(object)
+    ok = ids.notna() & (ids.astype(str).str.strip().str.len() > 0)
+    return ids.astype(str).where(ok, pos)
 
 
 def validate_tables(
@@ -159,17 +183,22 @@ def validate_tables(
         if df is None or (len(df.columns) == 0 and len(df) == 0):
             df = pd.DataFrame({c.name: pd.Series(dtype=object) for c in cols})
         df = df.reset_index(drop=True)
+        dup_cols = df.columns[df.columns.duplicated()]
+        for c in dict.fromkeys(dup_cols):
+            problems.append(Problem("duplicate column", source, "header", f"{tname}.{c}"))
+        df = df.loc[:, ~df.columns.duplicated()]
+        df.columns = [str(c) for c in df.columns]
         unknown = [c for c in df.columns if c not in {k.name for k in cols}]
+        ids = _row_labels(df)
         res = {}
         for col in cols:
             if col.name not in df.columns:
                 if col.required:
-                    problems.append(Problem("required column is missing", source, None, f"{tname}.{col.name}"))
+                    problems.append(Problem("required column is missing", source, "header", f"{tname}.{col.name}"))
                     res[col.name] = pd.Series([None] * len(df), dtype=object)
                     continue
                 res[col.name] = pd.Series([col.default] * len(df), dtype=object)
             values, bad = _coerce(col, df[col.name] if col.name in df.columns else res[col.name])
-            ids = df["id"].astype(str) if "id" in df.columns else pd.Series(range(1, len(df) + 1))
             for i in np.flatnonzero(bad.to_numpy())[:5]:
                 problems.append(Problem(
                     f"not a valid {col.dtype}: {df[col.name].iloc[i]!r}", source, ids.iloc[i], f"{tname}.{col.name}"))
@@ -200,10 +229,11 @@ def validate_tables(
         out[tname] = out_df
 
     # ids: unique across all tables, of the form kind:name
-    all_ids = pd.concat([out[t]["id"] for t in TABLES], ignore_index=True)
-    dup = all_ids[all_ids.duplicated()]
-    for d in dup.unique()[:5]:
-        problems.append(Problem("duplicate id", source, d, "id"))
+    all_ids = pd.concat([out[t]["id"] for t in TABLES], keys=list(TABLES)).reset_index(level=0)
+    all_ids.columns = ["table", "id"]
+    dup = all_ids[all_ids["id"].duplicated() & (all_ids["id"].str.len() > 0)].drop_duplicates("id")
+    for t, d in dup[["table", "id"]].to_numpy()[:5]:
+        problems.append(Problem("duplicate id", source, d, f"{t}.id"))
     for t in TABLES:
         empty = out[t]["id"].str.len() == 0
         for i in np.flatnonzero(empty.to_numpy())[:5]:
@@ -219,16 +249,16 @@ def validate_tables(
             missing = ~v.isin(bus_ids) & (v.str.len() > 0)
             for i in np.flatnonzero(missing.to_numpy())[:5]:
                 problems.append(Problem(
-                    f"refers to unknown bus {v.iloc[i]!r}", source, out[tname]["id"].iloc[i], f"{tname}.{col.name}"))
+                    f"refers to unknown bus {v.iloc[i]!r}", source, _row_labels(out[tname]).iloc[i], f"{tname}.{col.name}"))
     br = out["branch"]
     loops = br["from_bus"] == br["to_bus"]
     for i in np.flatnonzero(loops.to_numpy())[:5]:
-        problems.append(Problem("from_bus equals to_bus", source, br["id"].iloc[i], "branch.to_bus"))
+        problems.append(Problem("from_bus equals to_bus", source, _row_labels(br).iloc[i], "branch.to_bus"))
     g = out["gen"]
     pmin = pd.to_numeric(g["p_min_mw"], errors="coerce").to_numpy(dtype=float)
     pmax = pd.to_numeric(g["p_max_mw"], errors="coerce").to_numpy(dtype=float)
     for i in np.flatnonzero(pmin > pmax)[:5]:
-        problems.append(Problem(f"p_min_mw {pmin[i]} > p_max_mw {pmax[i]}", source, g["id"].iloc[i], "gen.p_min_mw"))
+        problems.append(Problem(f"p_min_mw {pmin[i]} > p_max_mw {pmax[i]}", source, _row_labels(g).iloc[i], "gen.p_min_mw"))
     if problems:
         raise InputError(problems=problems[:_MAX_PROBLEMS])
     return out

@@ -1,0 +1,251 @@
+"""The scenario file (TOML): one pydantic model per section, validated strictly.
+
+DESIGN.md "Scenario file (TOML): the minimal contract"::
+
+    name = "frost-strike"                 # optional; defaults to the file's stem
+    [grid]       case = "case118"; services = "auto" | "none" | path
+    [damage]     elements = ["line:3", "bus:12", "substation:S4"]
+    [impact]     mode = "mld" | "cascade"; trip_factor = 1.0
+    [weather]    outdoor_c = -20.0  |  csv = "weather.csv"
+    [horizon]    hours = 72; start = "2026-02-03T00:00"
+    [repair]     crews = 2; hours = { "line:3" = 8.0 }
+    [thresholds] indoor_c = [18.0, 12.0, 5.0]
+    [freeze]     drain_after_h = 6.0; drain_below_c = -10.0; refill_h = 24.0
+
+Every section forbids unknown keys: a typo is an :class:`~warmgrid.errors.InputError`
+naming the file, the key and the closest known key. Relative paths (``grid.case`` when it
+names an existing file or folder, ``grid.services`` when it is a path, ``weather.csv``)
+resolve against the TOML file's folder. A bundled scenario's name works wherever a path
+does (:func:`load_scenario`). To extend a section, add a field to its model; to add a
+section, add a model and a field on :class:`Scenario`.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from warmgrid.errors import InputError, Problem, closest
+
+__all__ = [
+    "BUNDLED_SCENARIOS_DIR",
+    "DamageSection",
+    "FreezeSection",
+    "GridSection",
+    "HorizonSection",
+    "ImpactSection",
+    "RepairSection",
+    "Scenario",
+    "ThresholdsSection",
+    "WeatherSection",
+    "bundled_scenarios",
+    "load_scenario",
+    "parse_scenario",
+]
+
+#: Where bundled scenarios live: ``<name>.toml``.
+BUNDLED_SCENARIOS_DIR = Path(__file__).resolve().parent.parent / "examples" / "scenarios"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class GridSection(_Section):
+    """``[grid]``: the case (bundled name or path) and the services overlay."""
+
+    case: str
+    services: str = "auto"
+
+
+class DamageSection(_Section):
+    """``[damage]``: element ids taken out at hour 0 (substations included)."""
+
+    elements: list[str] = Field(default_factory=list)
+
+
+class ImpactSection(_Section):
+    """``[impact]``: ``mld`` (best operator response) or ``cascade`` (nobody acts)."""
+
+    mode: Literal["mld", "cascade"] = "mld"
+    trip_factor: float = Field(1.0, gt=0, le=10)
+
+
+class WeatherSection(_Section):
+    """``[weather]``: a constant outdoor temperature or an hourly CSV (``time,outdoor_c``).
+
+    With neither, −20 °C (the night of 3 February 2026 in Kyiv; REFERENCES.md).
+    """
+
+    outdoor_c: float | None = Field(None, ge=-70, le=60)
+    csv: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> WeatherSection:
+        if self.outdoor_c is not None and self.csv is not None:
+            raise ValueError("give one of outdoor_c or csv, not both")
+        if self.outdoor_c is None and self.csv is None:
+            object.__setattr__(self, "outdoor_c", -20.0)
+        return self
+
+
+class HorizonSection(_Section):
+    """``[horizon]``: hours simulated and an optional start time (ISO 8601)."""
+
+    hours: int = Field(72, gt=0, le=24 * 366)
+    start: datetime | None = None
+
+
+class RepairSection(_Section):
+    """``[repair]``: crews and per-element repair hours (defaults come per element type)."""
+
+    crews: int = Field(1, ge=1)
+    hours: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("hours")
+    @classmethod
+    def _positive(cls, v: dict[str, float]) -> dict[str, float]:
+        for k, h in v.items():
+            if not h > 0:
+                raise ValueError(f"repair hours of {k!r} must be > 0, got {h}")
+        return v
+
+
+class ThresholdsSection(_Section):
+    """``[thresholds]``: indoor temperatures whose crossings are counted, °C."""
+
+    indoor_c: list[float] = Field(default_factory=lambda: [18.0, 12.0, 5.0], min_length=1)
+
+
+class FreezeSection(_Section):
+    """``[freeze]``: freeze protection of stopped district heating (REFERENCES.md)."""
+
+    drain_after_h: float = Field(6.0, ge=0)
+    drain_below_c: float = -10.0
+    refill_h: float = Field(24.0, ge=0)
+
+
+class Scenario(_Section):
+    """A whole scenario file.
+
+    ``source`` is the TOML file it came from (None when built in code); it anchors
+    relative paths and is named in every error.
+    """
+
+    name: str = ""
+    grid: GridSection
+    damage: DamageSection = Field(default_factory=DamageSection)
+    impact: ImpactSection = Field(default_factory=ImpactSection)
+    weather: WeatherSection = Field(default_factory=WeatherSection)
+    horizon: HorizonSection = Field(default_factory=HorizonSection)
+    repair: RepairSection = Field(default_factory=RepairSection)
+    thresholds: ThresholdsSection = Field(default_factory=ThresholdsSection)
+    freeze: FreezeSection = Field(default_factory=FreezeSection)
+    source: Path | None = Field(None, exclude=True)
+
+    # ---------------------------------------------------------------- resolved paths
+    @property
+    def folder(self) -> Path:
+        return self.source.parent if self.source is not None else Path.cwd()
+
+    def _resolve(self, value: str) -> Path:
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else (self.folder / p).resolve()
+
+    @property
+    def case_path(self) -> str:
+        """``grid.case`` as a path when it names a file or folder next to the TOML, else as given."""
+        p = self._resolve(self.grid.case)
+        return str(p) if p.exists() else self.grid.case
+
+    @property
+    def services_path(self) -> str:
+        """``grid.services``: ``auto``, ``none``, or a resolved path."""
+        s = self.grid.services
+        return s if s in ("auto", "none") else str(self._resolve(s))
+
+    @property
+    def weather_csv_path(self) -> Path | None:
+        return self._resolve(self.weather.csv) if self.weather.csv is not None else None
+
+
+def bundled_scenarios() -> list[str]:
+    """Names of the bundled scenarios."""
+    return sorted(p.stem for p in BUNDLED_SCENARIOS_DIR.glob("*.toml"))
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The model class that holds the key at ``loc`` (for suggesting the closest key)."""
+    model: type[BaseModel] = Scenario
+    for part in loc[:-1]:
+        field = model.model_fields.get(str(part))
+        ann = field.annotation if field is not None else None
+        if not (isinstance(ann, type) and issubclass(ann, BaseModel)):
+            return None
+        model = ann
+    return model
+
+
+def _problems(err: ValidationError, file: str) -> list[Problem]:
+    out = []
+    for e in err.errors():
+        loc = tuple(e["loc"])
+        key = ".".join(str(x) for x in loc)
+        if e["type"] == "extra_forbidden":
+            model = _model_at(loc)
+            known = list(model.model_fields) if model is not None else []
+            known = [k for k in known if k != "source"]
+            msg = f"unknown key {key!r}{closest(str(loc[-1]), known)}"
+            if not closest(str(loc[-1]), known) and known:
+                msg += f"; known keys: {', '.join(known)}"
+        elif e["type"] == "missing":
+            msg = f"missing key {key!r}"
+        else:
+            msg = f"{key}: {e['msg']}"
+            if "input" in e and not isinstance(e["input"], (dict, list)):
+                msg += f" (got {e['input']!r})"
+        out.append(Problem(msg, file, None, key or None))
+    return out
+
+
+def parse_scenario(data: dict[str, Any], *, source: str | Path | None = None) -> Scenario:
+    """Validate a scenario given as a dict (parsed TOML); errors name ``source``."""
+    src = Path(source).resolve() if source is not None else None
+    name = data.get("name") or (src.stem if src is not None else "scenario")
+    try:
+        return Scenario.model_validate({**data, "name": name, "source": src})
+    except ValidationError as err:
+        raise InputError(problems=_problems(err, str(source) if source else "scenario")) from None
+
+
+def load_scenario(path_or_name: str | Path) -> Scenario:
+    """Read a scenario TOML file, or a bundled scenario by name (``frost-strike``).
+
+    Raises
+    ------
+    InputError : no such file or bundled name (with the closest names), a TOML syntax
+        error, an unknown key (with the closest key) or a bad value.
+    """
+    p = Path(path_or_name).expanduser()
+    if not p.exists():
+        bundled = BUNDLED_SCENARIOS_DIR / f"{path_or_name}.toml"
+        if bundled.exists() and "/" not in str(path_or_name):
+            p = bundled
+        else:
+            names = bundled_scenarios()
+            raise InputError(f"no such scenario file or bundled scenario{closest(str(path_or_name), names)}"
+                             + (f" (bundled: {', '.join(names)})" if names else ""),
+                             file=str(path_or_name))
+    if p.is_dir():
+        raise InputError("is a directory, expected a scenario .toml file", file=str(p))
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text, expected a scenario .toml file", file=str(p)) from None
+    except tomllib.TOMLDecodeError as e:
+        raise InputError(f"TOML syntax error: {e}", file=str(p)) from None
+    return parse_scenario(data, source=p)

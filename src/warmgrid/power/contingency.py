@@ -1,0 +1,693 @@
+"""Contingency screening: N-1 over all branches (and units) and N-k for given sets.
+
+Everything runs on one factorisation of the pre-outage topology (:mod:`warmgrid.power.dc`):
+
+* **Non-islanding branch outages** by LODF, computed in blocks of outages. Each block
+  needs the PTDF columns of the block's end buses (one triangular solve per bus, not per
+  branch) and never a dense branches × branches matrix.
+* **Islanding branch outages** (bridges, known from one depth-first search before any
+  arithmetic) exactly: with each island rooted at its slack bus, the side cut off by a
+  bridge is a DFS subtree; it goes dark and its load and generation are reported lost.
+  The slack side sees the bridge's pre-outage flow vanish at the bridge's slack-side end,
+  an injection change whose effect is one PTDF column.
+* **Unit outages**: the lost output is picked up by the slack or pro rata to the other
+  units' ``p_max`` in the island (``generators="pro_rata"``).
+* **N-k sets** by a Woodbury update with a k×k system (:func:`warmgrid.power.dc.woodbury_flows`);
+  bridges in a set become injection changes as above, and only a set whose non-bridge
+  branches cut the grid falls back to refactorising.
+
+Results stream into per-contingency and per-branch summaries and a violation table; no
+flow matrix is kept.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from warmgrid.errors import InputError
+from warmgrid.power._fast import HAVE_NUMBA, LUSolver, screen_block, transfer_solutions
+from warmgrid.power.dc import DCFactor, DCResult, dc_flow, factorize
+from warmgrid.power.network import Network, State
+from warmgrid.power.topology import BridgeTree, bridge_tree
+
+__all__ = ["ContingencyResult", "n_minus_1", "n_minus_k", "n_minus_k_pairs", "post_outage_flows"]
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class ContingencyResult:
+    """A contingency screening run.
+
+    Attributes
+    ----------
+    outages : one tuple of element ids per contingency.
+    islanding : (n_c,) bool, the outage splits off part of an energised island.
+    max_loading_percent : (n_c,) highest post-contingency loading, %.
+    max_branch : (n_c,) index of the branch with that loading (−1 if none).
+    n_overloaded : (n_c,) branches above ``threshold_percent``.
+    lost_load_mw, lost_gen_mw : (n_c,) load (with shunt conductance) and generation set
+        points on buses that go dark, MW.
+    dark_buses : (n_c,) buses that go dark.
+    branch_worst_loading_percent : (n_branch,) worst post-contingency loading per branch.
+    branch_worst_contingency : (n_branch,) index of the contingency causing it (−1 none).
+    violations : table ``contingency, outage, branch, p_mw, loading_percent`` of every
+        post-contingency loading above the threshold.
+    base : the pre-contingency DC flow.
+    threshold_percent : the overload threshold.
+    seconds : screening wall time (after loading and compiling), s.
+    branch_ids : (n_branch,) ids, for reporting.
+    """
+
+    outages: list[tuple[str, ...]]
+    islanding: np.ndarray
+    max_loading_percent: np.ndarray
+    max_branch: np.ndarray
+    n_overloaded: np.ndarray
+    lost_load_mw: np.ndarray
+    lost_gen_mw: np.ndarray
+    dark_buses: np.ndarray
+    branch_worst_loading_percent: np.ndarray
+    branch_worst_contingency: np.ndarray
+    base: DCResult
+    threshold_percent: float
+    seconds: float
+    branch_ids: np.ndarray = field(repr=False)
+    _viol: tuple[list[np.ndarray], ...] = field(repr=False, default=([], [], [], []))
+
+    @cached_property
+    def violations(self) -> pd.DataFrame:
+        """Every post-contingency loading above the threshold, one row each.
+
+        Columns ``contingency`` (index), ``outage`` (ids joined by commas), ``branch``,
+        ``p_mw`` (post-contingency flow at the from end) and ``loading_percent``; the id
+        columns are categorical. Built on first access from the streamed arrays.
+        """
+        vc = _cat(self._viol[0], np.int64)
+        vb = _cat(self._viol[1], np.int64)
+        names = [",".join(o) for o in self.outages]
+        outage_col: Any = (pd.Categorical.from_codes(vc, categories=names)
+                           if len(set(names)) == len(names) else np.asarray(names, dtype=object)[vc])
+        return pd.DataFrame({
+            "contingency": vc,
+            "outage": outage_col,
+            "branch": pd.Categorical.from_codes(vb, categories=list(self.branch_ids)),
+            "p_mw": _cat(self._viol[2], float),
+            "loading_percent": _cat(self._viol[3], float),
+        })
+
+    @property
+    def count(self) -> int:
+        return len(self.outages)
+
+    def worst(self, n: int = 10) -> list[dict[str, Any]]:
+        """The ``n`` contingencies with the highest maximum loading."""
+        ml = np.nan_to_num(self.max_loading_percent, nan=-np.inf)
+        top = np.argsort(-ml, kind="stable")[:n]
+        return [
+            {
+                "outage": list(self.outages[i]),
+                "max_loading_percent": float(self.max_loading_percent[i]),
+                "branch": None if self.max_branch[i] < 0 else str(self.branch_ids[self.max_branch[i]]),
+                "n_overloaded": int(self.n_overloaded[i]),
+                "islanding": bool(self.islanding[i]),
+                "lost_load_mw": float(self.lost_load_mw[i]),
+            }
+            for i in top
+        ]
+
+    def table(self) -> pd.DataFrame:
+        """One row per contingency."""
+        mb = self.max_branch
+        return pd.DataFrame({
+            "outage": [",".join(o) for o in self.outages],
+            "max_loading_percent": self.max_loading_percent,
+            "max_branch": np.where(mb >= 0, self.branch_ids[np.maximum(mb, 0)], None),
+            "n_overloaded": self.n_overloaded,
+            "islanding": self.islanding,
+            "lost_load_mw": self.lost_load_mw,
+            "lost_gen_mw": self.lost_gen_mw,
+            "dark_buses": self.dark_buses,
+        })
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON contract of ``warmgrid contingency``."""
+        return {
+            "contingencies": self.count,
+            "islanding": int(self.islanding.sum()),
+            "with_overloads": int((self.n_overloaded > 0).sum()),
+            "seconds": self.seconds,
+            "threshold_percent": self.threshold_percent,
+            "worst": self.worst(10),
+        }
+
+
+# ---------------------------------------------------------------------- streaming summary
+class _Accumulator:
+    """Per-contingency and per-branch maxima and the violation list, fed block by block."""
+
+    def __init__(self, n_c: int, n_branch: int, threshold: float) -> None:
+        self.thr = threshold
+        self.max_loading = np.full(n_c, np.nan)
+        self.max_branch = np.full(n_c, -1, dtype=np.int64)
+        self.n_over = np.zeros(n_c, dtype=np.int64)
+        self.branch_worst = np.zeros(n_branch)
+        self.branch_worst_c = np.full(n_branch, -1, dtype=np.int64)
+        self.v_c: list[np.ndarray] = []
+        self.v_b: list[np.ndarray] = []
+        self.v_p: list[np.ndarray] = []
+        self.v_l: list[np.ndarray] = []
+
+    def add(self, cidx: np.ndarray, post: np.ndarray, loading: np.ndarray) -> None:
+        """Record a block.
+
+        Parameters
+        ----------
+        cidx : (m,) contingency indices.
+        post : (n_branch, m) post-contingency flows, MW (any value where loading is 0).
+        loading : (n_branch, m) loading, %, with 0 for branches out, dark or unlimited.
+        """
+        if len(cidx) == 0:
+            return
+        am = loading.argmax(axis=0)
+        cols = np.arange(len(cidx))
+        mx = loading[am, cols]
+        self.max_loading[cidx] = mx
+        self.max_branch[cidx] = np.where(mx > 0.0, am, -1)
+        over = loading > self.thr
+        self.n_over[cidx] = over.sum(axis=0)
+        bm = loading.argmax(axis=1)
+        bv = loading[np.arange(loading.shape[0]), bm]
+        better = bv > self.branch_worst
+        self.branch_worst[better] = bv[better]
+        self.branch_worst_c[better] = cidx[bm[better]]
+        r, c = np.nonzero(over)
+        if len(r):
+            self.v_c.append(cidx[c])
+            self.v_b.append(r)
+            self.v_p.append(post[r, c])
+            self.v_l.append(loading[r, c])
+
+
+    def add_stats(self, cidx: np.ndarray, colmax: np.ndarray, colarg: np.ndarray, colcnt: np.ndarray,
+                  viol: tuple[np.ndarray, ...]) -> None:
+        """Record a block already reduced by :func:`warmgrid.power._fast.screen_block`."""
+        self.max_loading[cidx] = colmax
+        self.max_branch[cidx] = colarg
+        self.n_over[cidx] = colcnt
+        if len(viol[0]):
+            self.v_c.append(viol[0])
+            self.v_b.append(viol[1])
+            self.v_p.append(viol[2])
+            self.v_l.append(viol[3])
+
+
+def _cat(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+
+# ---------------------------------------------------------------------- shared set-up
+class _Context:
+    """Base flow, factorisation, bridge tree and per-bus sums of one pre-outage state."""
+
+    def __init__(self, net: Network, state: State | None) -> None:
+        self.net = net
+        self.state = (state or net.base_state).effective(net)
+        self.fac: DCFactor = factorize(net, self.state, energised="slack")
+        self.base = dc_flow(net, self.state, energised="slack")
+        fac = self.fac
+        self.f0 = np.nan_to_num(self.base.flow_mw)
+        with np.errstate(divide="ignore"):
+            self.w = np.where(fac.branch_on, 100.0 / net.rate_mw, 0.0)
+        self.tree: BridgeTree = bridge_tree(net, self.state, roots=fac.ref_bus)
+        nu = len(fac.unknown)
+        self.pf = np.where(fac.pos[net.f] >= 0, fac.pos[net.f], nu)
+        self.pt = np.where(fac.pos[net.t] >= 0, fac.pos[net.t], nu)
+        # per-bus load and generation in DFS preorder, for lost power of a cut-off side
+        st = self.state
+        load = np.zeros(net.n_bus)
+        np.add.at(load, net.load_bus, net.load_p_mw * st.load_on
+                  * (st.load_scale if st.load_scale is not None else 1.0))
+        np.add.at(load, net.shunt_bus, net.shunt_g_mw * st.bus_on[net.shunt_bus])
+        gen = np.zeros(net.n_bus)
+        gon = st.gen_on
+        np.add.at(gen, net.gen_bus[gon], net.gen_p_mw[gon])
+        isref = np.zeros(net.n_bus)
+        isref[fac.ref_bus] = 1.0
+        order = self.tree.order
+
+        def csum(x: np.ndarray) -> np.ndarray:
+            return np.concatenate([[0.0], np.cumsum(x[order])])
+
+        self.c_load, self.c_gen, self.c_ref = csum(load), csum(gen), csum(isref)
+        self._cols: dict[int, np.ndarray] = {}
+
+    # -- solves ----------------------------------------------------------------
+    def bus_solutions(self, buses: np.ndarray) -> np.ndarray:
+        """(n_unknown + 1, len + 1) B⁻¹ e_j per bus; the last row (reference buses) and the
+        last column are zero."""
+        fac = self.fac
+        if fac.lu is None:
+            return np.zeros((len(fac.unknown) + 1, len(buses) + 1))
+        return self.solver().solve_units(fac.pos[buses])
+
+    def solver(self) -> LUSolver:
+        fac = self.fac
+        if fac._solver is None:
+            fac._solver = LUSolver(fac.lu)
+        return fac._solver
+
+    def transfers(self, buses: np.ndarray, cf: np.ndarray, ct: np.ndarray) -> np.ndarray:
+        """(n_unknown + 1, m) B⁻¹(e_buses[cf] − e_buses[ct]) (ct = −1: one bus), zero last row."""
+        if self.fac.lu is None:
+            return np.zeros((len(self.fac.unknown) + 1, len(cf)))
+        return transfer_solutions(self.solver(), self.fac.pos[buses], cf, ct)
+
+    def ptdf(self, buses: np.ndarray) -> np.ndarray:
+        """(n_branch, len) PTDF columns (MW per MW injected at the bus, taken at the slack)."""
+        z = self.bus_solutions(buses)[:, :-1]
+        return (z[self.pf] - z[self.pt]) * self.fac.b[:, None]
+
+    def ptdf_cached(self, buses: np.ndarray) -> np.ndarray:
+        """Like :meth:`ptdf`, memoising columns (bounded at ~256 MB)."""
+        need = np.unique(buses[np.array([b not in self._cols for b in buses.tolist()], dtype=bool)]) \
+            if len(buses) else buses
+        if len(need):
+            cols = self.ptdf(need)
+            budget = max(64, int(256e6 / (8 * max(1, self.net.n_branch))))
+            if len(self._cols) + len(need) > budget:
+                self._cols.clear()
+            for j, b in enumerate(need.tolist()):
+                self._cols[b] = cols[:, j]
+        if len(buses) == 0:
+            return np.zeros((self.net.n_branch, 0))
+        return np.stack([self._cols[b] for b in buses.tolist()], axis=1)
+
+    # -- bridges ---------------------------------------------------------------
+    def cut(self, k: int) -> tuple[int, int, int]:
+        """(parent bus, first preorder position, end position) of the side bridge k cuts off."""
+        v = int(self.tree.child[k])
+        p = int(self.net.t[k] if self.net.f[k] == v else self.net.f[k])
+        lo = int(self.tree.tin[v])
+        return p, lo, lo + int(self.tree.size[v])
+
+    def side_sums(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Lost load, lost generation and slack buses of preorder ranges [lo, hi)."""
+        return (self.c_load[hi] - self.c_load[lo], self.c_gen[hi] - self.c_gen[lo],
+                self.c_ref[hi] - self.c_ref[lo])
+
+
+def _branch_index(net: Network, ids: Sequence[str] | None, default: np.ndarray) -> np.ndarray:
+    if ids is None:
+        return np.flatnonzero(default)
+    r = net.resolve(ids)
+    bad = [i for i in ids if net.index_of(i)[0] != "branch"] if len(r["branch"]) != len(ids) else []
+    if bad:
+        raise InputError(f"{bad[0]!r} is not a branch", row=bad[0], field="outage")
+    return r["branch"]
+
+
+# ---------------------------------------------------------------------- N-1
+def n_minus_1(
+    net: Network,
+    state: State | None = None,
+    *,
+    branches: Sequence[str] | None = None,
+    generators: Literal[False, "slack", "pro_rata"] = False,
+    threshold_percent: float = 100.0,
+    block_mb: float = 64.0,
+    progress: Progress | None = None,
+) -> ContingencyResult:
+    """Screen every single branch outage (and optionally every unit outage).
+
+    Parameters
+    ----------
+    net : compiled network.
+    state : pre-outage masks; the base state when omitted.
+    branches : ids of the branches to take out one at a time; all in-service branches of
+        energised islands when omitted (others have no effect and are skipped).
+    generators : also take out every in-service non-slack unit, its output picked up by
+        the slack (``"slack"``) or by the island's other non-slack units pro rata to their
+        finite ``p_max`` (``"pro_rata"``; the slack takes it if there are none).
+    threshold_percent : loading above which a branch counts as overloaded.
+    block_mb : memory for one block of post-contingency flows; peak memory is a few times this.
+    progress : called with (done, total) after each block.
+
+    Returns
+    -------
+    ContingencyResult
+    """
+    t0 = time.perf_counter()
+    ctx = _Context(net, state)
+    fac = ctx.fac
+    cand = _branch_index(net, branches, fac.branch_on)
+    cand = cand[fac.branch_on[cand]]
+    isb = ctx.tree.is_bridge[cand]
+    normal, bridge = cand[~isb], cand[isb]
+    gens = np.zeros(0, dtype=np.int64)
+    if generators:
+        gons = ctx.state.gen_on & ~net.gen_slack & fac.live_bus[net.gen_bus]
+        gens = np.flatnonzero(gons)
+    outages = [(str(net.branch_ids[k]),) for k in normal] + [(str(net.branch_ids[k]),) for k in bridge] \
+        + [(str(net.gen_ids[g]),) for g in gens]
+    n_c = len(outages)
+    nb = net.n_branch
+    acc = _Accumulator(n_c, nb, threshold_percent)
+    islanding = np.zeros(n_c, dtype=bool)
+    lost_load = np.zeros(n_c)
+    lost_gen = np.zeros(n_c)
+    dark = np.zeros(n_c, dtype=np.int64)
+    if HAVE_NUMBA:  # the fused kernel never materialises branches x outages
+        blk = 1024
+    else:
+        blk = int(max(16, min(4096, block_mb * 1e6 / (8 * nb * 4))))
+    done = 0
+    tinf = ctx.tree.tin[net.f]
+
+    def screen(cidx: np.ndarray, zc: np.ndarray, coef: np.ndarray,
+               excl: np.ndarray, lo: np.ndarray | None = None, hi: np.ndarray | None = None) -> None:
+        nonlocal done
+        if lo is None or hi is None:
+            lo = hi = np.zeros(len(cidx), dtype=np.int64)
+        stats = screen_block(zc, ctx.pf, ctx.pt, fac.b, ctx.f0, ctx.w, coef,
+                             excl, lo, hi, tinf, threshold_percent, cidx, acc.branch_worst,
+                             acc.branch_worst_c)
+        acc.add_stats(cidx, *stats)
+        done += len(cidx)
+        if progress:
+            progress(done, n_c)
+
+    # --- non-islanding branch outages: LODF in blocks, ordered for shared end buses.
+    # post = f0 + φ_k · f0[k] / (1 − φ_k[k]),  φ_k = b ⊙ A · B⁻¹ (e_f − e_t)
+    key = np.maximum(ctx.tree.tin[net.f[normal]], ctx.tree.tin[net.t[normal]])
+    ordn = np.argsort(key, kind="stable")
+    for s in range(0, len(normal), blk):
+        sel = ordn[s : s + blk]
+        k = normal[sel]
+        ub, inv = np.unique(np.concatenate([net.f[k], net.t[k]]), return_inverse=True)
+        zc = ctx.transfers(ub, inv[: len(k)], inv[len(k) :])
+        cols = np.arange(len(k))
+        phikk = fac.b[k] * (zc[ctx.pf[k], cols] - zc[ctx.pt[k], cols])
+        screen(sel, zc, ctx.f0[k] / (1.0 - phikk), k)
+
+    # --- islanding branch outages: injection change at the slack-side end, subtree dark
+    off = len(normal)
+    if len(bridge):
+        parts = [ctx.cut(int(k)) for k in bridge]
+        par = np.array([p[0] for p in parts], dtype=np.int64)
+        lo = np.array([p[1] for p in parts], dtype=np.int64)
+        hi = np.array([p[2] for p in parts], dtype=np.int64)
+        ll, lg, lref = ctx.side_sums(lo, hi)
+        ci = off + np.arange(len(bridge))
+        islanding[ci] = True
+        lost_load[ci], lost_gen[ci], dark[ci] = ll, lg, hi - lo
+        dinj = ctx.f0[bridge] * np.where(net.f[bridge] == par, 1.0, -1.0)
+        direct = lref > 0  # another slack on the cut-off side: solve it directly
+        idx = np.flatnonzero(~direct)
+        for s in range(0, len(idx), blk):
+            j = idx[s : s + blk]
+            up, inv = np.unique(par[j], return_inverse=True)
+            zc = ctx.transfers(up, inv, np.full(len(j), -1, dtype=np.int64))
+            screen(ci[j], zc, dinj[j], bridge[j], lo[j], hi[j])
+        for j in np.flatnonzero(direct):
+            _direct(net, ctx, acc, int(ci[j]), outages[ci[j]], islanding, lost_load, lost_gen, dark)
+            done += 1
+
+    # --- unit outages
+    off += len(bridge)
+    if len(gens):
+        ci = off + np.arange(len(gens))
+        pg = net.gen_p_mw[gens]
+        if generators == "slack":
+            for s in range(0, len(gens), blk):
+                j = np.arange(s, min(s + blk, len(gens)))
+                up, inv = np.unique(net.gen_bus[gens[j]], return_inverse=True)
+                zc = ctx.transfers(up, inv, np.full(len(j), -1, dtype=np.int64))
+                screen(ci[j], zc, -pg[j], np.full(len(j), -1, dtype=np.int64))
+        else:
+            gblk = int(max(16, min(4096, block_mb * 1e6 / (8 * nb * 4))))
+            ub, inv = np.unique(net.gen_bus[gens], return_inverse=True)
+            for s in range(0, len(gens), gblk):
+                j = np.arange(s, min(s + gblk, len(gens)))
+                ubj, invj = np.unique(inv[j], return_inverse=True)
+                post = -ctx.ptdf(ub[ubj])[:, invj] * pg[j][None, :]
+                post += _pro_rata(net, ctx, gens[j], pg[j])
+                post += ctx.f0[:, None]
+                load = np.abs(post)
+                load *= ctx.w[:, None]
+                acc.add(ci[j], post, load)
+                done += len(j)
+                if progress:
+                    progress(done, n_c)
+    return _finish(net, ctx, acc, outages, islanding, lost_load, lost_gen, dark, t0)
+
+
+def _pro_rata(net: Network, ctx: _Context, gens: np.ndarray, pg: np.ndarray) -> np.ndarray:
+    """(n_branch, len) flow change of the other units picking up ``pg`` pro rata to p_max."""
+    st = ctx.state
+    pmax = np.where(np.isfinite(net.gen_pmax_mw), np.maximum(net.gen_pmax_mw, 0.0), 0.0)
+    share = pmax * (st.gen_on & ~net.gen_slack & ctx.fac.live_bus[net.gen_bus])
+    isl = ctx.base.island
+    gl = isl[net.gen_bus]
+    out = np.zeros((net.n_branch, len(gens)))
+    for lab in np.unique(gl[gens]):
+        members = np.flatnonzero((gl == lab) & (share > 0))
+        inj = np.zeros(net.n_bus)
+        np.add.at(inj, net.gen_bus[members], share[members])
+        tot = share[members].sum()
+        ub = np.unique(net.gen_bus[members])
+        # flows of the island-wide p_max-weighted injection, taken at the slack
+        field_ = ctx.ptdf(ub) @ inj[ub] if len(ub) else np.zeros(net.n_branch)
+        cols = np.flatnonzero(gl[gens] == lab)
+        for c in cols:
+            g = gens[c]
+            rest = tot - share[g]
+            if rest <= 0:
+                continue
+            own = ctx.ptdf_cached(np.array([net.gen_bus[g]]))[:, 0] * share[g]
+            out[:, c] = pg[c] * (field_ - own) / rest
+    return out
+
+
+def _direct(net: Network, ctx: _Context, acc: _Accumulator, ci: int, ids: Sequence[str],
+            islanding: np.ndarray, lost_load: np.ndarray, lost_gen: np.ndarray,
+            dark: np.ndarray) -> None:
+    """Solve one contingency by refactorising (sets that cut the grid in unusual ways)."""
+    st = ctx.state.without(net, ids)
+    r = dc_flow(net, st, energised="slack")
+    newly = r.dark_bus & ~ctx.base.dark_bus
+    islanding[ci] = bool(newly.any())
+    dark[ci] = int(newly.sum())
+    inj_load = np.zeros(net.n_bus)
+    np.add.at(inj_load, net.load_bus, net.load_p_mw * ctx.state.load_on)
+    np.add.at(inj_load, net.shunt_bus, net.shunt_g_mw * ctx.state.bus_on[net.shunt_bus])
+    gen = np.zeros(net.n_bus)
+    np.add.at(gen, net.gen_bus, net.gen_p_mw * ctx.state.gen_on)
+    lost_load[ci] = inj_load[newly].sum()
+    lost_gen[ci] = gen[newly].sum()
+    post = np.nan_to_num(r.flow_mw)[:, None]
+    load = np.nan_to_num(r.loading_percent)[:, None] * (np.isfinite(net.rate_mw))[:, None]
+    acc.add(np.array([ci]), post, load)
+
+
+def _finish(net: Network, ctx: _Context, acc: _Accumulator, outages: list[tuple[str, ...]],
+            islanding: np.ndarray, lost_load: np.ndarray, lost_gen: np.ndarray,
+            dark: np.ndarray, t0: float) -> ContingencyResult:
+    return ContingencyResult(
+        outages=outages, islanding=islanding, max_loading_percent=acc.max_loading,
+        max_branch=acc.max_branch, n_overloaded=acc.n_over, lost_load_mw=lost_load,
+        lost_gen_mw=lost_gen, dark_buses=dark, branch_worst_loading_percent=acc.branch_worst,
+        branch_worst_contingency=acc.branch_worst_c, base=ctx.base,
+        threshold_percent=acc.thr, seconds=time.perf_counter() - t0, branch_ids=net.branch_ids,
+        _viol=(acc.v_c, acc.v_b, acc.v_p, acc.v_l),
+    )
+
+
+# ---------------------------------------------------------------------- N-k
+def _set_flows(net: Network, ctx: _Context, ids: Sequence[str]) -> tuple[np.ndarray | None, np.ndarray,
+                                                                          float, float, int]:
+    """Post-outage flows of one set by injection changes + Woodbury.
+
+    Returns (flows with NaN on out/dark branches or None if the set needs a direct solve,
+    dark branch mask, lost load MW, lost generation MW, dark bus count).
+    """
+    fac, tree = ctx.fac, ctx.tree
+    r = net.resolve(ids)
+    if len(r["bus"]) or len(r["load"]) or len(r["shunt"]):
+        return None, np.zeros(0, dtype=bool), 0.0, 0.0, 0
+    br = r["branch"]
+    br = br[fac.branch_on[br]]
+    gens = r["gen"]
+    gens = gens[ctx.state.gen_on[gens] & fac.live_bus[net.gen_bus[gens]]]
+    if net.gen_slack[gens].any():
+        return None, np.zeros(0, dtype=bool), 0.0, 0.0, 0
+    # outermost bridges: their cut-off sides, nested ones dropped
+    bri = br[tree.is_bridge[br]]
+    cuts = sorted(((*ctx.cut(int(k)), int(k)) for k in bri), key=lambda c: (c[1], -c[2]))
+    outer: list[tuple[int, int, int, int]] = []
+    for c in cuts:
+        if outer and c[1] < outer[-1][2]:
+            continue
+        outer.append(c)
+    tinf = tree.tin[net.f]
+    tinb = tree.tin
+    gone = np.zeros(net.n_branch, dtype=bool)
+    dark_bus = np.zeros(net.n_bus, dtype=bool)
+    lost_l = lost_g = 0.0
+    ndark = 0
+    dinj_bus: list[int] = []
+    dinj_mw: list[float] = []
+    for p, lo, hi, k in outer:
+        ll, lg, lr = ctx.side_sums(np.array([lo]), np.array([hi]))
+        if lr[0] > 0:
+            return None, gone, 0.0, 0.0, 0
+        gone |= (tinf >= lo) & (tinf < hi)
+        dark_bus |= (tinb >= lo) & (tinb < hi)
+        lost_l += float(ll[0])
+        lost_g += float(lg[0])
+        ndark += hi - lo
+        dinj_bus.append(p)
+        dinj_mw.append(float(ctx.f0[k] * (1.0 if net.f[k] == p else -1.0)))
+    rest = br[~tree.is_bridge[br] & ~gone[br]]
+    gens = gens[~dark_bus[net.gen_bus[gens]]]
+    for g in gens:
+        dinj_bus.append(int(net.gen_bus[g]))
+        dinj_mw.append(-float(net.gen_p_mw[g]))
+    f1 = ctx.f0.copy()
+    if dinj_bus:
+        psi = ctx.ptdf_cached(np.asarray(dinj_bus, dtype=np.int64))
+        f1 += psi @ np.asarray(dinj_mw)
+    if len(rest):
+        ends = ctx.ptdf_cached(np.concatenate([net.f[rest], net.t[rest]]))
+        phi = ends[:, : len(rest)] - ends[:, len(rest) :]
+        h = np.eye(len(rest)) - phi[rest]
+        sv = np.linalg.svd(h, compute_uv=False)
+        if sv[-1] < 1e-9 * max(1.0, sv[0]):
+            return None, gone, 0.0, 0.0, 0
+        f1 += phi @ np.linalg.solve(h, f1[rest])
+    gone[br] = True
+    gone |= ~fac.branch_on
+    f1[gone] = np.nan
+    return f1, gone, lost_l, lost_g, ndark
+
+
+def post_outage_flows(net: Network, outage_ids: Sequence[str], state: State | None = None) -> np.ndarray:
+    """(n_branch,) DC flows after taking a set of branches and units out, MW.
+
+    Computed from the pre-outage factorisation (injection changes and a Woodbury update);
+    refactorises only when the set cuts the grid in a way the bridge tree cannot resolve.
+    NaN on branches out of service or dark.
+    """
+    ctx = _Context(net, state)
+    f, *_ = _set_flows(net, ctx, outage_ids)
+    if f is None:
+        f = dc_flow(net, ctx.state.without(net, outage_ids)).flow_mw
+    return f
+
+
+def n_minus_k(
+    net: Network,
+    sets: Sequence[Sequence[str]],
+    state: State | None = None,
+    *,
+    threshold_percent: float = 100.0,
+    block: int = 64,
+    progress: Progress | None = None,
+    _ctx: _Context | None = None,
+) -> ContingencyResult:
+    """Screen given outage sets (branches and units; k elements each).
+
+    Bridges in a set become injection changes at their slack-side end with the cut-off
+    side dark; the remaining branches go out by a Woodbury update with a k×k system;
+    units' output is picked up by the slack. A set whose branches cut the grid into
+    pieces the bridge tree does not describe (e.g. two parallel paths taken together),
+    or that takes out a bus or a slack unit, is solved by refactorising.
+
+    Parameters
+    ----------
+    net : compiled network.
+    sets : element ids per contingency.
+    state : pre-outage masks; the base state when omitted.
+    threshold_percent : overload threshold, %.
+    block : contingencies per streamed block.
+    progress : called with (done, total).
+    """
+    t0 = time.perf_counter()
+    ctx = _ctx or _Context(net, state)
+    outages = [tuple(s) for s in sets]
+    for s in outages:  # unknown ids fail fast, before any arithmetic
+        for e in s:
+            if e not in net.groups:
+                net.index_of(e)
+    n_c = len(outages)
+    acc = _Accumulator(n_c, net.n_branch, threshold_percent)
+    islanding = np.zeros(n_c, dtype=bool)
+    lost_load = np.zeros(n_c)
+    lost_gen = np.zeros(n_c)
+    dark = np.zeros(n_c, dtype=np.int64)
+    posts = np.zeros((net.n_branch, block))
+    loads = np.zeros((net.n_branch, block))
+    idx: list[int] = []
+
+    def flush() -> None:
+        m = len(idx)
+        if m:
+            acc.add(np.asarray(idx), posts[:, :m], loads[:, :m])
+            idx.clear()
+
+    for i, s in enumerate(outages):
+        f, _gone, ll, lg, nd = _set_flows(net, ctx, s)
+        if f is None:
+            _direct(net, ctx, acc, i, s, islanding, lost_load, lost_gen, dark)
+        else:
+            islanding[i], lost_load[i], lost_gen[i], dark[i] = nd > 0, ll, lg, nd
+            j = len(idx)
+            np.nan_to_num(f, copy=False)
+            posts[:, j] = f
+            loads[:, j] = np.abs(f) * ctx.w
+            idx.append(i)
+            if len(idx) == block:
+                flush()
+        if progress and (i + 1) % block == 0:
+            progress(i + 1, n_c)
+    flush()
+    if progress:
+        progress(n_c, n_c)
+    return _finish(net, ctx, acc, outages, islanding, lost_load, lost_gen, dark, t0)
+
+
+def n_minus_k_pairs(
+    net: Network,
+    candidates: int | Sequence[str] = 200,
+    state: State | None = None,
+    *,
+    threshold_percent: float = 100.0,
+    progress: Progress | None = None,
+) -> ContingencyResult:
+    """Screen every pair of branch outages drawn from a candidate list.
+
+    Parameters
+    ----------
+    candidates : branch ids, or a count: that many branches with the highest
+        pre-outage loading (energised, in service, rated).
+    """
+    ctx = _Context(net, state)
+    if isinstance(candidates, int):
+        ld = np.where(ctx.fac.branch_on, np.abs(ctx.f0) * ctx.w, -1.0)
+        top = np.argsort(-ld, kind="stable")[:candidates]
+        top = top[ld[top] >= 0]
+        cids = [str(x) for x in net.branch_ids[top]]
+    else:
+        cids = list(candidates)
+    # precompute the candidate's end-bus PTDF columns once
+    r = _branch_index(net, cids, ctx.fac.branch_on)
+    ctx.ptdf_cached(np.unique(np.concatenate([net.f[r], net.t[r]])))
+    sets = [(cids[i], cids[j]) for i in range(len(cids)) for j in range(i + 1, len(cids))]
+    return n_minus_k(net, sets, threshold_percent=threshold_percent, progress=progress, _ctx=ctx)

@@ -1,0 +1,75 @@
+"""Apply a damage list (element ids of every kind, substations included) to a network.
+
+A damage is a list of ids: ``bus:12``, ``line:40``, ``trafo:3``, ``branch:7``, ``gen:2``,
+``sgen:5``, ``ext_grid:0``, ``load:7``, ``shunt:3`` or a group such as ``substation:S4``.
+A group is a set of buses (:attr:`Network.groups`); taking it out takes out its buses and,
+through :meth:`State.effective`, every branch, unit, load and shunt attached to them.
+Pandapower and MATPOWER cases define no substations; a services overlay (or the caller)
+passes them to :func:`~warmgrid.power.network.compile_network` as ``groups``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from warmgrid.errors import InputError, closest
+from warmgrid.power.network import Network, State
+
+__all__ = ["apply_damage", "check_damage"]
+
+
+def check_damage(net: Network, elements: Sequence[str], *, file: str | None = None,
+                 key: str = "damage.elements") -> None:
+    """Raise one :class:`InputError` listing every unknown id, each with the closest ids.
+
+    Parameters
+    ----------
+    net : compiled network.
+    elements : element ids.
+    file : the scenario file, for the message.
+    key : the scenario key the ids came from.
+    """
+    known = None
+    problems = []
+    for e in elements:
+        if not isinstance(e, str):
+            problems.append((f"element ids are strings like 'line:3', got {e!r}", str(e)))
+            continue
+        if e in net.groups:
+            continue
+        try:
+            net.index_of(e)
+        except InputError:
+            if known is None:
+                known = [*net.bus_ids.tolist(), *net.branch_ids.tolist(), *net.gen_ids.tolist(),
+                         *net.load_ids.tolist(), *net.shunt_ids.tolist(), *net.groups]
+            problems.append((f"unknown element id {e!r}{closest(e, known)}", e))
+    if problems:
+        from warmgrid.errors import Problem
+
+        raise InputError(problems=[Problem(msg, file, row, key) for msg, row in problems])
+
+
+def apply_damage(net: Network, elements: Sequence[str], state: State | None = None, *,
+                 file: str | None = None) -> State:
+    """The state with ``elements`` out of service (substations expanded to their buses).
+
+    Parameters
+    ----------
+    net : compiled network.
+    elements : damaged element ids.
+    state : the state to damage; the base state when omitted. It is not mutated.
+    file : the scenario file, named in errors.
+
+    Returns
+    -------
+    State
+        The damaged masks; apply :meth:`State.effective` for the consequences of dead buses.
+
+    Raises
+    ------
+    InputError : an unknown id, naming the file, the key ``damage.elements`` and the
+        closest known ids.
+    """
+    check_damage(net, elements, file=file)
+    return (state or net.base_state).without(net, list(elements))

@@ -1,0 +1,137 @@
+"""A self-contained HTML page for one impact run: no CDN, plots inlined as PNG.
+
+The richer report (maps, Monte Carlo distributions) grows from here; this page shows the
+people without light, heat and water over time and the indoor temperature curves.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["impact_html", "write_atomic"]
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;
+color:#1d2433;line-height:1.45;padding:0 1rem}
+h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #dde}
+.sub{color:#667}.cards{display:flex;gap:1rem;flex-wrap:wrap}
+.card{background:#f4f6fb;border-radius:8px;padding:.8rem 1rem;min-width:180px}
+.card b{display:block;font-size:1.5rem}table{border-collapse:collapse;width:100%;font-size:.9rem}
+td,th{border-bottom:1px solid #e3e6ee;padding:.3rem .5rem;text-align:right}th{background:#f4f6fb}
+td:first-child,th:first-child{text-align:left}img{max-width:100%}
+"""
+
+
+def _png(fig: Any) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _people_plot(timeline: Sequence[Mapping[str, Any]]) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    h = [r["hour"] for r in timeline]
+    fig, ax = plt.subplots(figsize=(9, 3.6))
+    for key, label, color in (("people_without_power", "without light", "#e0a100"),
+                              ("people_without_heat", "without heat", "#c0392b"),
+                              ("people_without_water", "without water", "#2471a3")):
+        ax.step(h, [r[key] / 1e3 for r in timeline], where="post", label=label, color=color, lw=2)
+    ax.set_xlabel("hours after the damage")
+    ax.set_ylabel("thousand people")
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False)
+    return _png(fig)
+
+
+def _temp_plot(hours: Sequence[float], temps: Mapping[str, Sequence[float]], t_out: Sequence[float],
+               thresholds: Sequence[float]) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 4))
+    for name, series in temps.items():
+        ax.plot(hours, series, lw=1.4, label=name)
+    ax.plot(hours[:-1], t_out, color="#555", lw=1, ls="--", label="outdoor")
+    for thr in thresholds:
+        ax.axhline(thr, color="#c0392b", lw=0.8, ls=":")
+        ax.text(hours[-1], thr, f" {thr:g} °C", va="center", fontsize=8, color="#c0392b")
+    ax.set_xlabel("hours after the damage")
+    ax.set_ylabel("indoor temperature, °C")
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False, fontsize=8, ncol=2)
+    return _png(fig)
+
+
+def impact_html(result: Mapping[str, Any], *, title: str) -> str:
+    """Render an impact result (the ``warmgrid impact --json`` dict) as one HTML page."""
+    tl = result.get("timeline", [])
+    people = result.get("people", {})
+    esc = html.escape
+    cards = "".join(
+        f'<div class="card">{esc(label)}<b>{people.get(key, 0):,.0f}</b>peak, people</div>'
+        for key, label in (("without_power", "Without light"), ("without_heat", "Without heat"),
+                           ("without_water", "Without water")))
+    parts = [f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{esc(title)}</title>",
+             f"<style>{_CSS}</style></head><body><h1>{esc(title)}</h1>",
+             f'<p class="sub">{esc(str(result.get("description", "")))}</p>',
+             f'<div class="cards">{cards}</div>']
+    if tl:
+        parts.append("<h2>People without light, heat and water</h2>")
+        parts.append(f'<img alt="people without services over time" src="{_people_plot(tl)}">')
+    curves = result.get("temperature_curves")
+    if curves:
+        parts.append("<h2>Indoor temperature in the worst districts and per archetype</h2>")
+        parts.append(f'<img alt="indoor temperatures" src="{_temp_plot(curves["hours"], curves["series"], curves["t_out_c"], curves["thresholds_c"])}">')
+    areas = result.get("areas", [])
+    if areas:
+        thr_keys = [k for k in areas[0] if k.startswith("hours_to_")]
+        head = "".join(f"<th>{esc(k.replace('hours_to_', 'h to '))}</th>" for k in thr_keys)
+        parts.append("<h2>Worst districts</h2><table><tr><th>area</th><th>people</th><th>archetype</th>"
+                     f"<th>min °C</th>{head}</tr>")
+        for a in sorted(areas, key=lambda a: a.get("min_temp_c", 99))[:25]:
+            cells = "".join(
+                f"<td>{'—' if a[k] is None else f'{a[k]:.1f}'}</td>" for k in thr_keys)
+            parts.append(f"<tr><td>{esc(a['name'])}</td><td>{a['population']:,.0f}</td><td>{esc(a['archetype'])}</td>"
+                         f"<td>{a['min_temp_c']:.1f}</td>{cells}</tr>")
+        parts.append("</table>")
+    m = result.get("metrics", {})
+    if m:
+        parts.append("<h2>Metrics over the horizon</h2><table><tr><th>metric</th><th>value</th></tr>")
+        for k, v in m.items():
+            val = "—" if v is None else (f"{v:,.1f}" if isinstance(v, float) else str(v))
+            parts.append(f"<tr><td>{esc(k.replace('_', ' '))}</td><td>{val}</td></tr>")
+        parts.append("</table>")
+    parts.append('<p class="sub">Made by warmgrid. Figures are model estimates; '
+                 "see the archetype parameters and their sources in the JSON.</p></body></html>")
+    return "".join(parts)
+
+
+def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
+    """Write a text file atomically (a temporary file renamed into place)."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=p.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return p
