@@ -90,7 +90,10 @@ def tell_story(result: dict[str, Any], *, seconds: float) -> None:
     ph.add_column("person-hours", justify="right")
     for k, v in m.items():
         if k.startswith("person_hours"):
-            ph.add_row(k.removeprefix("person_hours_").replace("_", " "), f"{v:,.0f}")
+            label = k.removeprefix("person_hours_").replace("_", " ")
+            if label.startswith("below ") and label.endswith("c"):
+                label = f"indoors below {label[6:-1]} °C"
+            ph.add_row(label, f"{v:,.0f}")
     ph.add_row("energy not served (MWh)", f"{m['energy_not_served_mwh']:,.0f}")
     ph.add_row("hospitals past their backup", str(m["facilities_past_backup"]))
     con.print(ph)

@@ -96,7 +96,7 @@ def impact_html(result: Mapping[str, Any], *, title: str) -> str:
         parts.append(f'<img alt="people without services over time" src="{_people_plot(tl)}">')
     curves = result.get("temperature_curves")
     if curves:
-        parts.append("<h2>Indoor temperature in the worst districts and per archetype</h2>")
+        parts.append("<h2>Indoor temperature: the coldest district of each building type</h2>")
         parts.append(f'<img alt="indoor temperatures" src="{_temp_plot(curves["hours"], curves["series"], curves["t_out_c"], curves["thresholds_c"])}">')
     areas = result.get("areas", [])
     if areas:

@@ -172,14 +172,15 @@ def propagate(
         newly = ~drained & (no_circ_h >= o.drain_after_h)
         drained |= newly
         refill_left = np.where(newly, np.nan, refill_left)
-        # drained areas: the refill clock runs while the source is back
+        # drained areas: the refill clock runs while the source is back; heat returns
+        # after refill_h hours of refilling
         back = drained & ~stopped
         refill_left = np.where(back & np.isnan(refill_left), o.refill_h, refill_left)
-        refill_left = np.where(back, refill_left - dt_h, refill_left)
-        done = drained & (refill_left <= 1e-9)
+        done = back & (refill_left <= 1e-9)
         drained &= ~done
         refill_left = np.where(done, np.nan, refill_left)
         no_circ_h = np.where(done, 0.0, no_circ_h)
+        refill_left = np.where(back & drained, refill_left - dt_h, refill_left)
         dh = np.where(drained, 0.0, dh)
         drained_out[k] = drained
         heat[k] = (1.0 - links.area_ish) * dh + links.area_ish * lt

@@ -117,12 +117,15 @@ def impact_result(sim: Simulator, tl: Timeline, *, name: str, damage: list[str])
             "areas_drained": int(tl.drained[k].sum()),
             "facilities_down": int((~tl.facility_ok[k]).sum()),
         })
-    # temperature curves: the five coldest areas and one area per archetype
+    # temperature curves: the coldest area of each building type
     curves: dict[str, list[float]] = {}
     if tl.temp_c.shape[1]:
-        order = np.argsort(tl.temp_c.min(axis=0))
-        for i in order[:5]:
-            curves[str(a["name"].iloc[i] or a["id"].iloc[i])] = tl.temp_c[:, i].round(3).tolist()
+        coldest = tl.temp_c.min(axis=0)
+        for arch in used:
+            idx = np.flatnonzero((a["archetype"] == arch).to_numpy())
+            i = idx[np.argmin(coldest[idx])]
+            label = f"{a['name'].iloc[i] or a['id'].iloc[i]} ({arch})"
+            curves[label] = tl.temp_c[:, i].round(3).tolist()
     return {
         "scenario": name,
         "grid": sim.grid.name,

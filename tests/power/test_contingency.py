@@ -1,0 +1,171 @@
+"""Contingency screening cross-checked against direct DC re-solves of each outage."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import warmgrid.power._fast as fast
+import warmgrid.power.dc as dcmod
+from warmgrid.errors import InputError
+from warmgrid.power.contingency import n_minus_1, n_minus_k, n_minus_k_pairs, post_outage_flows
+from warmgrid.power.dc import dc_flow
+from warmgrid.power.network import compile_network
+from warmgrid.power.topology import bridges
+
+
+@pytest.fixture(scope="module")
+def net118(load):
+    return compile_network(load("case118"))
+
+
+@pytest.fixture(scope="module")
+def net1354(load):
+    return compile_network(load("case1354pegase"))
+
+
+def _direct(net, ids, thr=100.0):
+    """Max loading, overload count, dark buses and lost load of one outage, re-solved."""
+    base = dc_flow(net)
+    r = dc_flow(net, net.state(list(ids)))
+    ld = np.nan_to_num(r.loading_percent)
+    newly = r.dark_bus & ~base.dark_bus
+    load = np.zeros(net.n_bus)
+    np.add.at(load, net.load_bus, net.load_p_mw)
+    np.add.at(load, net.shunt_bus, net.shunt_g_mw)
+    return ld.max(), int((ld > thr).sum()), int(newly.sum()), load[newly].sum(), r
+
+
+@pytest.fixture(scope="module")
+def n1_1354(net1354):
+    return n_minus_1(net1354)
+
+
+def test_n1_counts_and_islanding(net1354, n1_1354):
+    r = n1_1354
+    assert r.count == net1354.n_branch
+    br = bridges(net1354)
+    ids = [o[0] for o in r.outages]
+    flagged = {i for i, isl in zip(ids, r.islanding, strict=True) if isl}
+    assert flagged == set(net1354.branch_ids[br].tolist())
+    s = r.summary()
+    assert s["contingencies"] == net1354.n_branch
+    assert s["islanding"] == int(br.sum())
+
+
+def test_n1_matches_direct_resolves(net1354, n1_1354):
+    r = n1_1354
+    rng = np.random.default_rng(7)
+    isl = np.flatnonzero(r.islanding)
+    sample = np.concatenate([rng.choice(np.flatnonzero(~r.islanding), 25, replace=False),
+                             rng.choice(isl, 15, replace=False)])
+    for i in sample:
+        mx, nover, ndark, lost, _ = _direct(net1354, r.outages[i])
+        assert r.max_loading_percent[i] == pytest.approx(mx, abs=1e-7)
+        assert r.n_overloaded[i] == nover
+        assert r.dark_buses[i] == ndark
+        assert r.lost_load_mw[i] == pytest.approx(lost, abs=1e-7)
+
+
+def test_worst_per_branch_and_violations_brute_force(net118):
+    thr = 40.0
+    r = n_minus_1(net118, threshold_percent=thr)
+    worst = np.zeros(net118.n_branch)
+    rows = []
+    for i, o in enumerate(r.outages):
+        d = np.nan_to_num(dc_flow(net118, net118.state(list(o))).loading_percent)
+        worst = np.maximum(worst, d)
+        for b in np.flatnonzero(d > thr):
+            rows.append((i, net118.branch_ids[b], d[b]))
+    np.testing.assert_allclose(r.branch_worst_loading_percent, worst, atol=1e-8)
+    v = r.violations
+    assert len(v) == len(rows)
+    got = sorted(zip(v["contingency"], v["branch"].astype(str), v["loading_percent"], strict=True))
+    for (a, b, c), (x, y, z) in zip(got, sorted(rows), strict=True):
+        assert (a, b) == (x, y)
+        assert c == pytest.approx(z, abs=1e-8)
+    # the contingency named as the worst for a branch does produce that loading
+    for b in np.flatnonzero(worst > 0)[:10]:
+        c = r.branch_worst_contingency[b]
+        d = np.nan_to_num(dc_flow(net118, net118.state(list(r.outages[c]))).loading_percent)
+        assert d[b] == pytest.approx(worst[b], abs=1e-8)
+
+
+def test_numpy_and_numba_paths_agree(net1354, n1_1354, monkeypatch):
+    monkeypatch.setattr(fast, "HAVE_NUMBA", False)
+    monkeypatch.setattr(dcmod, "HAVE_NUMBA", False)
+    r = n_minus_1(net1354)
+    np.testing.assert_allclose(r.max_loading_percent, n1_1354.max_loading_percent, atol=1e-8)
+    np.testing.assert_array_equal(r.n_overloaded, n1_1354.n_overloaded)
+    np.testing.assert_allclose(r.branch_worst_loading_percent, n1_1354.branch_worst_loading_percent,
+                               atol=1e-8)
+    assert len(r.violations) == len(n1_1354.violations)
+
+
+def test_generator_outages_slack_pickup(net118):
+    r = n_minus_1(net118, branches=[], generators="slack", threshold_percent=1.0)
+    assert r.count == int((~net118.gen_slack).sum())
+    for i in range(0, r.count, 9):
+        mx, nover, *_ = _direct(net118, r.outages[i], thr=1.0)
+        assert r.max_loading_percent[i] == pytest.approx(mx, abs=1e-8)
+        assert r.n_overloaded[i] == nover
+
+
+def test_generator_outages_pro_rata(net118):
+    r = n_minus_1(net118, branches=[], generators="pro_rata")
+    pmax = np.where(np.isfinite(net118.gen_pmax_mw), net118.gen_pmax_mw, 0.0) * ~net118.gen_slack
+    for i in range(0, r.count, 11):
+        (gid,) = r.outages[i]
+        g = list(net118.gen_ids).index(gid)
+        inj = net118.bus_injection_mw()
+        inj[net118.gen_bus[g]] -= net118.gen_p_mw[g]
+        share = pmax.copy()
+        share[g] = 0.0
+        np.add.at(inj, net118.gen_bus, net118.gen_p_mw[g] * share / share.sum())
+        d = dc_flow(net118, injection_mw=inj)
+        assert r.max_loading_percent[i] == pytest.approx(np.nanmax(d.loading_percent), abs=1e-8)
+
+
+def test_pairs_match_direct(net1354):
+    rng = np.random.default_rng(11)
+    br = bridges(net1354)
+    cands = list(net1354.branch_ids[np.concatenate([
+        rng.choice(np.flatnonzero(~br), 8, replace=False), rng.choice(np.flatnonzero(br), 3, replace=False)])])
+    r = n_minus_k_pairs(net1354, cands)
+    assert r.count == 55
+    for i in range(r.count):
+        mx, nover, ndark, lost, d = _direct(net1354, r.outages[i])
+        assert r.max_loading_percent[i] == pytest.approx(mx, abs=1e-7)
+        assert r.dark_buses[i] == ndark
+        assert r.lost_load_mw[i] == pytest.approx(lost, abs=1e-7)
+        f = post_outage_flows(net1354, r.outages[i])
+        np.testing.assert_array_equal(np.isnan(f), np.isnan(d.flow_mw))
+        np.testing.assert_allclose(f, d.flow_mw, atol=1e-6)
+
+
+def test_two_edge_cut_falls_back_exactly(load):
+    # case9 is a ring: no bridges among the ring lines, but any two of them cut it
+    net = compile_network(load("case9"))
+    ring = [b for b in net.branch_ids if not bridges(net)[list(net.branch_ids).index(b)]]
+    sets = [(ring[0], ring[2]), (ring[1], ring[4]), ("line:0", "gen:1")]
+    r = n_minus_k(net, sets)
+    for i, s in enumerate(sets):
+        mx, nover, ndark, *_ = _direct(net, s)
+        assert r.max_loading_percent[i] == pytest.approx(mx, abs=1e-8)
+        assert r.dark_buses[i] == ndark
+        assert r.islanding[i] == (ndark > 0)
+
+
+def test_default_pairs_use_most_loaded_candidates(net118):
+    r = n_minus_k_pairs(net118, 6)
+    assert r.count == 15
+    for i in range(r.count):
+        mx, *_ = _direct(net118, r.outages[i])
+        assert r.max_loading_percent[i] == pytest.approx(mx, abs=1e-8)
+
+
+def test_unknown_ids_name_the_closest(net118):
+    with pytest.raises(InputError, match="line:1"):
+        n_minus_k(net118, [("line:1", "line:9999")])
+    with pytest.raises(InputError, match="not a branch"):
+        n_minus_1(net118, branches=["bus:1"])
