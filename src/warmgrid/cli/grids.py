@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from warmgrid.cli import app
@@ -56,3 +58,33 @@ def info(
     for r in rows:
         t.add_row(*r)
     console().print(t)
+
+
+@app.command("export")
+def export(
+    case: str = typer.Argument(..., help="Bundled case name or path."),
+    out: Path = typer.Argument(..., help="Folder to write (must not exist unless --overwrite)."),
+    fmt: str = typer.Option("csv", "--format", help="csv or parquet."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing folder."),
+    json_out: bool = typer.Option(False, "--json", help="Print what was written as JSON."),
+) -> None:
+    """Write a grid as warmgrid tables (and winter-city's services overlay), to copy and edit.
+
+    The grid goes to OUT/grid, the overlay (winter-city only) to OUT/services; a scenario
+    then uses them with case = "OUT/grid" and services = "OUT/services".
+    """
+    from warmgrid.io import load_grid
+    from warmgrid.io.tables import write_tables
+
+    grid = load_grid(case)
+    written = {"grid": str(write_tables(grid, out / "grid", fmt=fmt, overwrite=overwrite))}
+    if case == "winter-city":
+        from warmgrid.examples.winter_city import winter_city
+        from warmgrid.io.services_tables import write_services
+
+        written["services"] = str(write_services(winter_city()[1], out / "services", overwrite=overwrite))
+    if json_out:
+        print_json(written)
+        return
+    for k, v in written.items():
+        console().print(f"wrote {k}: {v}")

@@ -30,7 +30,12 @@ class ImpactRun:
 
 
 def load_services(grid: Grid, spec: str, *, case: str, source: str) -> Services:
-    """The overlay a scenario asks for: ``auto``, ``none``, or the bundled city's own."""
+    """The overlay a scenario asks for.
+
+    ``"none"``: no people, power only. ``"auto"``: the bundled winter-city's own overlay
+    for winter-city, else one derived from the loads (:func:`auto_services`). A path: a
+    folder of services tables (:mod:`warmgrid.io.services_tables`).
+    """
     if spec == "none":
         return Services.build(grid, source=source)
     if case == "winter-city" and spec in ("auto", "winter-city"):
@@ -39,9 +44,9 @@ def load_services(grid: Grid, spec: str, *, case: str, source: str) -> Services:
         return winter_city()[1]
     if spec == "auto":
         return auto_services(grid)
-    from warmgrid.errors import InputError
+    from warmgrid.io.services_tables import read_services
 
-    raise InputError(f"services must be 'auto' or 'none', got {spec!r}", file=source, field="grid.services")
+    return read_services(spec, grid)
 
 
 def prepare(scenario: Any, *, mode: str | None = None) -> Simulator:
@@ -52,7 +57,7 @@ def prepare(scenario: Any, *, mode: str | None = None) -> Simulator:
 
     src = str(scenario.source)
     grid = load_grid(scenario.case_path)
-    services = load_services(grid, scenario.grid.services, case=scenario.grid.case, source=src)
+    services = load_services(grid, scenario.services_path, case=scenario.grid.case, source=src)
     w = scenario.weather
     t_out = weather_series(hours=scenario.horizon.hours, outdoor_c=w.outdoor_c, csv_path=scenario.weather_csv_path,
                            start=scenario.horizon.start, source=src)
