@@ -7,7 +7,12 @@ from pathlib import Path
 import pytest
 
 from warmgrid.errors import InputError
-from warmgrid.model.scenario import BUNDLED_SCENARIOS_DIR, bundled_scenarios, load_scenario, parse_scenario
+from warmgrid.model.scenario import (
+    BUNDLED_SCENARIOS_DIR,
+    bundled_scenarios,
+    load_scenario,
+    parse_scenario,
+)
 
 FULL = """
 name = "test"
@@ -41,13 +46,18 @@ def _write(tmp_path: Path, text: str, name: str = "s.toml") -> Path:
 def test_all_contract_keys(tmp_path):
     sc = load_scenario(_write(tmp_path, FULL))
     assert sc.name == "test"
-    assert sc.grid.case == "case118" and sc.grid.services == "none"
+    assert sc.grid.case == "case118"
+    assert sc.grid.services == "none"
     assert sc.damage.elements == ["line:3", "bus:12", "substation:S4"]
-    assert sc.impact.mode == "cascade" and sc.impact.trip_factor == 1.2
-    assert sc.weather.csv == "weather.csv" and sc.weather.outdoor_c is None
+    assert sc.impact.mode == "cascade"
+    assert sc.impact.trip_factor == 1.2
+    assert sc.weather.csv == "weather.csv"
+    assert sc.weather.outdoor_c is None
     assert sc.weather_csv_path == (tmp_path / "weather.csv").resolve()
-    assert sc.horizon.hours == 48 and sc.horizon.start.isoformat() == "2026-02-03T00:00:00"
-    assert sc.repair.crews == 2 and sc.repair.hours == {"line:3": 8.0}
+    assert sc.horizon.hours == 48
+    assert sc.horizon.start.isoformat() == "2026-02-03T00:00:00"
+    assert sc.repair.crews == 2
+    assert sc.repair.hours == {"line:3": 8.0}
     assert sc.thresholds.indoor_c == [18.0, 12.0, 5.0]
     assert sc.case_path == "case118"  # a bundled name stays a name
 
@@ -57,9 +67,11 @@ def test_defaults(tmp_path):
     assert sc.name == "mini"
     assert sc.grid.services == "auto"
     assert sc.damage.elements == []
-    assert sc.impact.mode == "mld" and sc.impact.trip_factor == 1.0
+    assert sc.impact.mode == "mld"
+    assert sc.impact.trip_factor == 1.0
     assert sc.weather.outdoor_c == -20.0
-    assert sc.horizon.hours == 72 and sc.horizon.start is None
+    assert sc.horizon.hours == 72
+    assert sc.horizon.start is None
     assert sc.thresholds.indoor_c == [18.0, 12.0, 5.0]
 
 
@@ -74,12 +86,19 @@ def test_relative_case_path_resolves_against_the_toml_folder(tmp_path):
     assert Path(sc.services_path) == (other / "ov.json").resolve()
 
 
-@pytest.mark.parametrize(("text", "key", "suggest"), [
-    ('[grid]\ncase = "case9"\nservics = "auto"\n', "grid.servics", "services"),
-    ('[grid]\ncase = "case9"\n[impakt]\nmode = "mld"\n', "impakt", "impact"),
-    ('[grid]\ncase = "case9"\n[impact]\ntrip_factr = 1.1\n', "impact.trip_factor", "trip_factor"),
-    ('[grid]\ncase = "case9"\n[horizon]\nhour = 3\n', "horizon.hour", "hours"),
-])
+@pytest.mark.parametrize(
+    ("text", "key", "suggest"),
+    [
+        ('[grid]\ncase = "case9"\nservics = "auto"\n', "grid.servics", "services"),
+        ('[grid]\ncase = "case9"\n[impakt]\nmode = "mld"\n', "impakt", "impact"),
+        (
+            '[grid]\ncase = "case9"\n[impact]\ntrip_factr = 1.1\n',
+            "impact.trip_factor",
+            "trip_factor",
+        ),
+        ('[grid]\ncase = "case9"\n[horizon]\nhour = 3\n', "horizon.hour", "hours"),
+    ],
+)
 def test_unknown_key_names_file_key_and_closest(tmp_path, text, key, suggest):
     p = _write(tmp_path, text)
     with pytest.raises(InputError) as e:
@@ -90,17 +109,20 @@ def test_unknown_key_names_file_key_and_closest(tmp_path, text, key, suggest):
     assert e.value.field.split(".")[0] == key.split(".")[0]
 
 
-@pytest.mark.parametrize(("text", "field"), [
-    ('[grid]\ncase = "case9"\n[impact]\nmode = "mdl"\n', "impact.mode"),
-    ('[grid]\ncase = "case9"\n[impact]\ntrip_factor = 0\n', "impact.trip_factor"),
-    ('[grid]\ncase = "case9"\n[horizon]\nhours = -3\n', "horizon.hours"),
-    ('[grid]\ncase = "case9"\n[repair]\ncrews = 0\n', "repair.crews"),
-    ('[grid]\ncase = "case9"\n[repair]\nhours = { "line:3" = -1 }\n', "repair.hours"),
-    ('[grid]\ncase = "case9"\n[weather]\noutdoor_c = -5\ncsv = "w.csv"\n', "weather"),
-    ('[grid]\ncase = "case9"\n[weather]\noutdoor_c = -500\n', "weather.outdoor_c"),
-    ('[grid]\ncase = "case9"\n[damage]\nelements = "line:3"\n', "damage.elements"),
-    ("[damage]\nelements = []\n", "grid"),
-])
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ('[grid]\ncase = "case9"\n[impact]\nmode = "mdl"\n', "impact.mode"),
+        ('[grid]\ncase = "case9"\n[impact]\ntrip_factor = 0\n', "impact.trip_factor"),
+        ('[grid]\ncase = "case9"\n[horizon]\nhours = -3\n', "horizon.hours"),
+        ('[grid]\ncase = "case9"\n[repair]\ncrews = 0\n', "repair.crews"),
+        ('[grid]\ncase = "case9"\n[repair]\nhours = { "line:3" = -1 }\n', "repair.hours"),
+        ('[grid]\ncase = "case9"\n[weather]\noutdoor_c = -5\ncsv = "w.csv"\n', "weather"),
+        ('[grid]\ncase = "case9"\n[weather]\noutdoor_c = -500\n', "weather.outdoor_c"),
+        ('[grid]\ncase = "case9"\n[damage]\nelements = "line:3"\n', "damage.elements"),
+        ("[damage]\nelements = []\n", "grid"),
+    ],
+)
 def test_bad_values(tmp_path, text, field):
     with pytest.raises(InputError) as e:
         load_scenario(_write(tmp_path, text))
@@ -118,7 +140,8 @@ def test_bundled_name_works_where_a_path_does():
     assert "frost-strike" in names
     sc = load_scenario("frost-strike")
     assert sc.source == (BUNDLED_SCENARIOS_DIR / "frost-strike.toml").resolve()
-    assert sc.weather_csv_path is not None and sc.weather_csv_path.exists()
+    assert sc.weather_csv_path is not None
+    assert sc.weather_csv_path.exists()
 
 
 def test_unknown_scenario_name_suggests():
@@ -128,4 +151,5 @@ def test_unknown_scenario_name_suggests():
 
 def test_parse_from_dict_extends_per_section():
     sc = parse_scenario({"grid": {"case": "case9"}, "damage": {"elements": ["gen:1"]}})
-    assert sc.damage.elements == ["gen:1"] and sc.name == "scenario"
+    assert sc.damage.elements == ["gen:1"]
+    assert sc.name == "scenario"

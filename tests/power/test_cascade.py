@@ -33,13 +33,20 @@ def reference_flows(net, state, gen_p, load_mw):
     b = 1.0 / (net.x_pu * net.tap)
     f, t = net.f[on], net.t[on]
     bb = b[on]
-    lap = sp.coo_matrix((np.concatenate([bb, bb, -bb, -bb]),
-                         (np.concatenate([f, t, f, t]), np.concatenate([f, t, t, f]))), shape=(n, n)).tocsr()
+    lap = sp.coo_matrix(
+        (
+            np.concatenate([bb, bb, -bb, -bb]),
+            (np.concatenate([f, t, f, t]), np.concatenate([f, t, t, f])),
+        ),
+        shape=(n, n),
+    ).tocsr()
     pf = -b * net.shift_rad
     inj = np.zeros(n)
     np.add.at(inj, net.gen_bus, gen_p)
     np.subtract.at(inj, net.load_bus, load_mw)
-    _, lab = connected_components(sp.coo_matrix((np.ones(on.sum()), (f, t)), shape=(n, n)), directed=False)
+    _, lab = connected_components(
+        sp.coo_matrix((np.ones(on.sum()), (f, t)), shape=(n, n)), directed=False
+    )
     live = np.zeros(n, dtype=bool)
     live[net.gen_bus[gen_p != 0]] = True
     live_lab = np.unique(lab[live & st.bus_on])
@@ -70,14 +77,15 @@ def test_balance_proportional_to_capacity(net9):
     expect = net9.gen_p_mw + deficit * net9.gen_pmax_mw / net9.gen_pmax_mw.sum()
     assert np.all(expect <= net9.gen_pmax_mw)
     assert np.allclose(gen_p, expect)
-    assert np.all(frac == 1.0) and live.all()
+    assert np.all(frac == 1.0)
+    assert live.all()
 
 
 def test_under_frequency_shedding(net9):
     """Two of three units out: the last runs at p_max and every load is cut by one factor."""
     st = net9.state([str(net9.gen_ids[0]), str(net9.gen_ids[1])])
     st = st.effective(net9)
-    gen_p, frac, live = balance_islands(net9, st, islands(net9, st))
+    gen_p, frac, _live = balance_islands(net9, st, islands(net9, st))
     cap = net9.gen_pmax_mw[2]
     assert cap < net9.load_p_mw.sum()
     assert gen_p[2] == pytest.approx(cap)
@@ -87,7 +95,7 @@ def test_under_frequency_shedding(net9):
 def test_surplus_lowers_units_in_proportion(net9):
     """Loads out: units with output come down in proportion to capacity, not below 0."""
     st = net9.state([str(net9.load_ids[0])]).effective(net9)
-    gen_p, frac, _ = balance_islands(net9, st, islands(net9, st))
+    gen_p, _frac, _ = balance_islands(net9, st, islands(net9, st))
     assert gen_p.sum() == pytest.approx(net9.load_p_mw[1:].sum())
     assert np.all(gen_p >= 0)
 
@@ -99,7 +107,8 @@ def test_cascade_stages_and_flows(net1354, seed):
     st = net1354.state(dmg)
     r = cascade(net1354, st, trip_factor=1.0)
     assert r.converged
-    assert len(r.stages) >= 2 and r.stages[-1].tripped == ()
+    assert len(r.stages) >= 2
+    assert r.stages[-1].tripped == ()
     # stable end: no branch above its rating
     on = ~np.isnan(r.flow_mw)
     assert np.all(np.abs(r.flow_mw[on]) <= net1354.rate_mw[on] + 1e-6)
@@ -125,7 +134,9 @@ def test_trip_rule_first_stage(net1354):
     eff = st.effective(net1354)
     gen_p, frac, _ = balance_islands(net1354, eff, islands(net1354, eff))
     ref = reference_flows(net1354, eff, gen_p, frac * net1354.load_p_mw)
-    expect = set(net1354.branch_ids[np.abs(np.nan_to_num(ref)) > 1.3 * net1354.rate_mw + 1e-6].tolist())
+    expect = set(
+        net1354.branch_ids[np.abs(np.nan_to_num(ref)) > 1.3 * net1354.rate_mw + 1e-6].tolist()
+    )
     assert set(r.stages[0].tripped) == expect
     assert not r.converged or not expect
 

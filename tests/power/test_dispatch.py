@@ -94,8 +94,9 @@ def test_unlimited_network_closed_form(net1354):
 
 def test_priority_weights_serve_the_heavy_loads_first(net118):
     """With capacity for only part of the load, weight-10 loads are served before weight-1."""
-    net = replace(net118, rate_mw=np.full(net118.n_branch, np.inf),
-                  gen_pmax_mw=net118.gen_pmax_mw * 0.3)
+    net = replace(
+        net118, rate_mw=np.full(net118.n_branch, np.inf), gen_pmax_mw=net118.gen_pmax_mw * 0.3
+    )
     cap = net.gen_pmax_mw.sum()
     w = np.ones(len(net.load_ids))
     heavy = np.arange(len(w)) % 3 == 0
@@ -104,8 +105,9 @@ def test_priority_weights_serve_the_heavy_loads_first(net118):
     r = max_load_delivery(net, weights=w)
     assert np.allclose(r.served_fraction[heavy], 1.0)
     assert r.served_mw == pytest.approx(cap, rel=1e-9)
-    assert r.weighted_served_mw == pytest.approx(10 * net.load_p_mw[heavy].sum()
-                                                 + (cap - net.load_p_mw[heavy].sum()), rel=1e-9)
+    assert r.weighted_served_mw == pytest.approx(
+        10 * net.load_p_mw[heavy].sum() + (cap - net.load_p_mw[heavy].sum()), rel=1e-9
+    )
 
 
 def test_bad_weights(net118):
@@ -115,8 +117,9 @@ def test_bad_weights(net118):
         max_load_delivery(net118, weights=-np.ones(len(net118.load_ids)))
 
 
-@pytest.mark.parametrize(("case", "seed"), [("case118", 0), ("case118", 1), ("case1354pegase", 0),
-                                            ("case1354pegase", 1)])
+@pytest.mark.parametrize(
+    ("case", "seed"), [("case118", 0), ("case118", 1), ("case1354pegase", 0), ("case1354pegase", 1)]
+)
 def test_mld_serves_at_least_cascade(load, case, seed):
     net = compile_network(load(case))
     st_ = net.state(_random_damage(net, seed, 8 if case == "case118" else 20))
@@ -126,8 +129,9 @@ def test_mld_serves_at_least_cascade(load, case, seed):
 
 
 # ---------------------------------------------------------------- properties (hypothesis)
-_SETTINGS = settings(max_examples=15, deadline=None,
-                     suppress_health_check=[HealthCheck.function_scoped_fixture])
+_SETTINGS = settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 @_SETTINGS
@@ -151,8 +155,9 @@ def test_more_branch_and_bus_damage_never_raises_mld_without_limits(net118, data
     (Braess's paradox; the basis of optimal transmission switching, Fisher, O'Neill and
     Ferris, IEEE Trans. Power Syst. 23(3), 2008), so the property is checked unlimited.
     """
-    net = replace(net118, rate_mw=np.full(net118.n_branch, np.inf),
-                  gen_pmax_mw=net118.gen_pmax_mw * 0.5)
+    net = replace(
+        net118, rate_mw=np.full(net118.n_branch, np.inf), gen_pmax_mw=net118.gen_pmax_mw * 0.5
+    )
     ids = [*net.branch_ids.tolist(), *net.bus_ids.tolist(), *net.gen_ids.tolist()]
     small = data.draw(st.lists(st.sampled_from(ids), max_size=15, unique=True))
     extra = data.draw(st.lists(st.sampled_from(ids), min_size=1, max_size=15, unique=True))

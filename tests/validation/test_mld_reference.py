@@ -18,8 +18,13 @@ def reference_mld(grid, damage: list[str], weights: dict[str, float] | None = No
 
     Rows: f_k − base·b_k·(θ_f − θ_t) = −base·b_k·shift_k;  Σp − ΣPx − Σ_out f + Σ_in f = G.
     """
-    bus, br, gen, load, sh = (grid.bus.copy(), grid.branch.copy(), grid.gen.copy(),
-                              grid.load.copy(), grid.shunt.copy())
+    bus, br, gen, load, sh = (
+        grid.bus.copy(),
+        grid.branch.copy(),
+        grid.gen.copy(),
+        grid.load.copy(),
+        grid.shunt.copy(),
+    )
     dmg = set(damage)
     for t in (bus, br, gen, load, sh):
         t["in_service"] = t["in_service"].astype(bool) & ~t["id"].isin(dmg)
@@ -59,13 +64,24 @@ def reference_mld(grid, damage: list[str], weights: dict[str, float] | None = No
     fk, tk = f[K], t[K]
     r1 = np.arange(nk)
     ohm = sp.coo_matrix(
-        (np.concatenate([np.ones(nk), -base * b, base * b]),
-         (np.concatenate([r1, r1, r1]), np.concatenate([nb + r1, fk, tk]))), shape=(nk, n))
+        (
+            np.concatenate([np.ones(nk), -base * b, base * b]),
+            (np.concatenate([r1, r1, r1]), np.concatenate([nb + r1, fk, tk])),
+        ),
+        shape=(nk, n),
+    )
     kcl = sp.coo_matrix(
-        (np.concatenate([-np.ones(nk), np.ones(nk), np.ones(ng), -P]),
-         (np.concatenate([fk, tk, gb[G], lb[L]]),
-          np.concatenate([nb + r1, nb + r1, nb + nk + np.arange(ng), nb + nk + ng + np.arange(nl)]))),
-        shape=(nb, n))
+        (
+            np.concatenate([-np.ones(nk), np.ones(nk), np.ones(ng), -P]),
+            (
+                np.concatenate([fk, tk, gb[G], lb[L]]),
+                np.concatenate(
+                    [nb + r1, nb + r1, nb + nk + np.arange(ng), nb + nk + ng + np.arange(nl)]
+                ),
+            ),
+        ),
+        shape=(nb, n),
+    )
     gsh = np.zeros(nb)
     np.add.at(gsh, sb[son], sh["g_mw"].to_numpy(dtype=float)[son])
     keep = np.flatnonzero(live)
@@ -80,7 +96,7 @@ def reference_mld(grid, damage: list[str], weights: dict[str, float] | None = No
     bounds += [(0.0, p) if np.isfinite(p) else (0.0, None) for p in np.maximum(pmax[G], 0)]
     bounds += [(0.0, 1.0)] * nl
     c = np.zeros(n)
-    c[nb + nk + ng:] = -w * P
+    c[nb + nk + ng :] = -w * P
     res = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs-ds")
     assert res.status == 0, res.message
     return -res.fun

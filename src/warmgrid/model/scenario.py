@@ -237,9 +237,11 @@ def load_scenario(path_or_name: str | Path) -> Scenario:
             p = bundled
         else:
             names = bundled_scenarios()
-            raise InputError(f"no such scenario file or bundled scenario{closest(str(path_or_name), names)}"
-                             + (f" (bundled: {', '.join(names)})" if names else ""),
-                             file=str(path_or_name))
+            raise InputError(
+                f"no such scenario file or bundled scenario{closest(str(path_or_name), names)}"
+                + (f" (bundled: {', '.join(names)})" if names else ""),
+                file=str(path_or_name),
+            )
     if p.is_dir():
         raise InputError("is a directory, expected a scenario .toml file", file=str(p))
     try:

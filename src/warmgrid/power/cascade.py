@@ -102,8 +102,9 @@ class CascadeResult:
         return [b for s in self.stages for b in s.tripped]
 
 
-def _fill(amount: np.ndarray, grp: np.ndarray, weight: np.ndarray, room: np.ndarray, k: int
-          ) -> np.ndarray:
+def _fill(
+    amount: np.ndarray, grp: np.ndarray, weight: np.ndarray, room: np.ndarray, k: int
+) -> np.ndarray:
     """Share ``amount[g]`` among the members of each group in proportion to ``weight``,
     capped at ``room`` (water-filling, all groups at once). Returns (n,) shares."""
     out = np.zeros(len(grp))
@@ -122,8 +123,9 @@ def _fill(amount: np.ndarray, grp: np.ndarray, weight: np.ndarray, room: np.ndar
     return out
 
 
-def balance_islands(net: Network, state: State, isl: Islands
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def balance_islands(
+    net: Network, state: State, isl: Islands
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Primary-control balance of every island (see the module docstring).
 
     Parameters
@@ -192,8 +194,9 @@ def balance_islands(net: Network, state: State, isl: Islands
     return gen_p, load_fraction, live
 
 
-def cascade(net: Network, state: State | None = None, *, trip_factor: float = 1.0,
-            max_stages: int = 100) -> CascadeResult:
+def cascade(
+    net: Network, state: State | None = None, *, trip_factor: float = 1.0, max_stages: int = 100
+) -> CascadeResult:
     """Run an uncontrolled cascade from a (damaged) state.
 
     Parameters
@@ -241,16 +244,20 @@ def cascade(net: Network, state: State | None = None, *, trip_factor: float = 1.
         trip = np.flatnonzero(absf > limit + 1e-6)
         served = float((dem * frac).sum())
         with np.errstate(invalid="ignore", divide="ignore"):
-            ld = np.where(np.isfinite(net.rate_mw) & ~np.isnan(flow), absf / net.rate_mw * 100, np.nan)
-        stages.append(CascadeStage(
-            index=len(stages),
-            tripped=tuple(net.branch_ids[trip].tolist()),
-            islands=int(isl.count),
-            energised_islands=int(live_isl.sum()),
-            served_mw=served,
-            shed_mw=demand_mw - served,
-            max_loading_percent=float(np.nanmax(ld)) if np.isfinite(ld).any() else float("nan"),
-        ))
+            ld = np.where(
+                np.isfinite(net.rate_mw) & ~np.isnan(flow), absf / net.rate_mw * 100, np.nan
+            )
+        stages.append(
+            CascadeStage(
+                index=len(stages),
+                tripped=tuple(net.branch_ids[trip].tolist()),
+                islands=int(isl.count),
+                energised_islands=int(live_isl.sum()),
+                served_mw=served,
+                shed_mw=demand_mw - served,
+                max_loading_percent=float(np.nanmax(ld)) if np.isfinite(ld).any() else float("nan"),
+            )
+        )
         if len(trip) == 0:
             converged = True
             break

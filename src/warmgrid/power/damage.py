@@ -18,8 +18,9 @@ from warmgrid.power.network import Network, State
 __all__ = ["apply_damage", "check_damage"]
 
 
-def check_damage(net: Network, elements: Sequence[str], *, file: str | None = None,
-                 key: str = "damage.elements") -> None:
+def check_damage(
+    net: Network, elements: Sequence[str], *, file: str | None = None, key: str = "damage.elements"
+) -> None:
     """Raise one :class:`InputError` listing every unknown id, each with the closest ids.
 
     Parameters
@@ -41,8 +42,14 @@ def check_damage(net: Network, elements: Sequence[str], *, file: str | None = No
             net.index_of(e)
         except InputError:
             if known is None:
-                known = [*net.bus_ids.tolist(), *net.branch_ids.tolist(), *net.gen_ids.tolist(),
-                         *net.load_ids.tolist(), *net.shunt_ids.tolist(), *net.groups]
+                known = [
+                    *net.bus_ids.tolist(),
+                    *net.branch_ids.tolist(),
+                    *net.gen_ids.tolist(),
+                    *net.load_ids.tolist(),
+                    *net.shunt_ids.tolist(),
+                    *net.groups,
+                ]
             problems.append((f"unknown element id {e!r}{closest(e, known)}", e))
     if problems:
         from warmgrid.errors import Problem
@@ -50,8 +57,9 @@ def check_damage(net: Network, elements: Sequence[str], *, file: str | None = No
         raise InputError(problems=[Problem(msg, file, row, key) for msg, row in problems])
 
 
-def apply_damage(net: Network, elements: Sequence[str], state: State | None = None, *,
-                 file: str | None = None) -> State:
+def apply_damage(
+    net: Network, elements: Sequence[str], state: State | None = None, *, file: str | None = None
+) -> State:
     """The state with ``elements`` out of service (substations expanded to their buses).
 
     Parameters

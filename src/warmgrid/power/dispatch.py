@@ -109,8 +109,9 @@ def _demand(net: Network, state: State) -> np.ndarray:
 HIGHS_DEFAULTS: dict[str, object] = {"solver": "simplex", "simplex_dual_edge_weight_strategy": 1}
 
 
-def _crash_gens(isl: np.ndarray, pmax: np.ndarray, prio: np.ndarray, need: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray]:
+def _crash_gens(
+    isl: np.ndarray, pmax: np.ndarray, prio: np.ndarray, need: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """A merit-order start: which units sit at p_max and which one per island is basic.
 
     Within each island the units are taken in decreasing ``prio`` (set-point loading) and
@@ -195,8 +196,9 @@ def max_load_delivery(
     else:
         w = np.asarray(weights, dtype=float)
         if w.shape != (n_load,) or not np.all(np.isfinite(w)) or np.any(w < 0):
-            raise InputError(f"weights must be {n_load} finite values >= 0, got shape {w.shape}",
-                             field="weights")
+            raise InputError(
+                f"weights must be {n_load} finite values >= 0, got shape {w.shape}", field="weights"
+            )
     isl = islands(net, st)
     dark = isl.dark(need_slack=False)
     live = ~dark
@@ -227,9 +229,12 @@ def max_load_delivery(
     vals = np.concatenate([-bk, -bk, bk, bk, np.ones(ng), -p_load])
     a_bal = sp.csr_matrix((vals, (rows, cols)), shape=(nb, n))
     shunt_on = live[net.shunt_bus]
-    g_bus = np.bincount(bus_col[net.shunt_bus[shunt_on]], weights=net.shunt_g_mw[shunt_on],
-                        minlength=nb)
-    ainj = np.bincount(fc, weights=pfinj, minlength=nb) - np.bincount(tc, weights=pfinj, minlength=nb)
+    g_bus = np.bincount(
+        bus_col[net.shunt_bus[shunt_on]], weights=net.shunt_g_mw[shunt_on], minlength=nb
+    )
+    ainj = np.bincount(fc, weights=pfinj, minlength=nb) - np.bincount(
+        tc, weights=pfinj, minlength=nb
+    )
     rhs = g_bus + base * ainj
 
     # ---- branch-limit rows:  −rate − base·Pfinj ≤ b (φf − φt) ≤ rate − base·Pfinj
@@ -256,7 +261,9 @@ def max_load_delivery(
     a_lim, lo_lim, up_lim = limit_rows(first_rows)
 
     lower = np.concatenate([np.full(nb, -np.inf), np.zeros(ng + nl)])
-    upper = np.concatenate([np.full(nb, np.inf), np.maximum(net.gen_pmax_mw[gen], 0.0), np.ones(nl)])
+    upper = np.concatenate(
+        [np.full(nb, np.inf), np.maximum(net.gen_pmax_mw[gen], 0.0), np.ones(nl)]
+    )
     # one reference angle per energised island: its first bus
     e_isl = np.unique(isl.label[ebus], return_inverse=True)[1]
     _, first = np.unique(e_isl, return_index=True)
@@ -264,16 +271,21 @@ def max_load_delivery(
     upper[first] = 0.0
     c = np.concatenate([np.zeros(nb + ng), w[load] * p_load])
     lp = LinearProgram(
-        c=c, a=sp.vstack([a_bal, a_lim], format="csc"),
-        row_lower=np.concatenate([rhs, lo_lim]), row_upper=np.concatenate([rhs, up_lim]),
-        lower=lower, upper=upper, maximize=True,
+        c=c,
+        a=sp.vstack([a_bal, a_lim], format="csc"),
+        row_lower=np.concatenate([rhs, lo_lim]),
+        row_upper=np.concatenate([rhs, up_lim]),
+        lower=lower,
+        upper=upper,
+        maximize=True,
     )
     model = HighsModel(lp, **{**HIGHS_DEFAULTS, **highs_options})
 
     # ---- crash basis: angles basic, loads served, merit-order units, one basic unit per island
     g_isl = e_isl[bus_col[net.gen_bus[gen]]]
-    need = np.bincount(e_isl[bus_col[net.load_bus[load]]], weights=p_load, minlength=len(first))
-    need += np.bincount(e_isl, weights=g_bus, minlength=len(first))
+    # (np.bincount returns int64 for empty input, hence the casts)
+    need = np.bincount(e_isl[bus_col[net.load_bus[load]]], weights=p_load, minlength=len(first)).astype(float)
+    need += np.bincount(e_isl, weights=g_bus, minlength=len(first)).astype(float)
     pmax = net.gen_pmax_mw[gen]
     with np.errstate(divide="ignore", invalid="ignore"):
         prio = np.where(pmax > 0, net.gen_p_mw[gen] / pmax, 0.0)
@@ -282,10 +294,14 @@ def max_load_delivery(
     col_status[first] = BasisStatus.LOWER
     gs = np.where(at_upper, BasisStatus.UPPER, BasisStatus.LOWER).astype(np.int8)
     gs[basic] = BasisStatus.BASIC
-    col_status[nb:nb + ng] = gs
-    col_status[nb + ng:] = BasisStatus.UPPER
-    row_status = np.concatenate([np.full(nb, BasisStatus.LOWER, dtype=np.int8),
-                                 np.full(len(first_rows), BasisStatus.BASIC, dtype=np.int8)])
+    col_status[nb : nb + ng] = gs
+    col_status[nb + ng :] = BasisStatus.UPPER
+    row_status = np.concatenate(
+        [
+            np.full(nb, BasisStatus.LOWER, dtype=np.int8),
+            np.full(len(first_rows), BasisStatus.BASIC, dtype=np.int8),
+        ]
+    )
     model.set_basis(col_status, row_status)
 
     rounds = 0
@@ -293,8 +309,10 @@ def max_load_delivery(
         res = model.solve()
         rounds += 1
         if res.status is not SolveStatus.OPTIMAL:
-            raise InfeasibleError(f"maximum load delivery on {net.name}: HiGHS status {res.status.value}"
-                                  " (an island cannot feed its fixed shunt load?)")
+            raise InfeasibleError(
+                f"maximum load delivery on {net.name}: HiGHS status {res.status.value}"
+                " (an island cannot feed its fixed shunt load?)"
+            )
         phi = res.x[:nb]
         flow = bk * (phi[fc] - phi[tc]) + base * pfinj
         cand = np.flatnonzero(limited & ~added)
@@ -302,15 +320,17 @@ def max_load_delivery(
         if len(viol) == 0:
             break
         if rounds >= max_rounds:
-            raise InfeasibleError(f"maximum load delivery on {net.name}: branch limits still violated "
-                                  f"after {max_rounds} rounds")
+            raise InfeasibleError(
+                f"maximum load delivery on {net.name}: branch limits still violated "
+                f"after {max_rounds} rounds"
+            )
         added[viol] = True
         model.add_rows(*limit_rows(viol))
 
     frac = np.zeros(n_load)
-    frac[load] = np.clip(res.x[nb + ng:], 0.0, 1.0)
+    frac[load] = np.clip(res.x[nb + ng :], 0.0, 1.0)
     gen_p = np.zeros(len(net.gen_ids))
-    gen_p[gen] = res.x[nb:nb + ng]
+    gen_p[gen] = res.x[nb : nb + ng]
     flow_all = np.full(net.n_branch, np.nan)
     flow_all[br] = flow
     theta = np.full(net.n_bus, np.nan)

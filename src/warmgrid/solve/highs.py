@@ -176,7 +176,9 @@ class HighsModel:
         a = sp.csc_matrix(lp.a)
         m, n = a.shape
         if len(lp.c) != n or len(lp.row_lower) != m:
-            raise ValueError(f"inconsistent LP shapes: A {a.shape}, c {len(lp.c)}, rows {len(lp.row_lower)}")
+            raise ValueError(
+                f"inconsistent LP shapes: A {a.shape}, c {len(lp.c)}, rows {len(lp.row_lower)}"
+            )
         model = highspy.HighsLp()
         model.num_col_ = n
         model.num_row_ = m
@@ -196,23 +198,35 @@ class HighsModel:
         self.num_col = n
         self.num_row = m
 
-    def add_rows(self, a_rows: sp.spmatrix | sp.sparray, lower: np.ndarray, upper: np.ndarray) -> None:
+    def add_rows(
+        self, a_rows: sp.spmatrix | sp.sparray, lower: np.ndarray, upper: np.ndarray
+    ) -> None:
         """Append rows ``lower ≤ a_rows x ≤ upper`` ((k, n) sparse, (k,), (k,))."""
         r = sp.csr_matrix(a_rows)
         k = r.shape[0]
         if k == 0:
             return
-        self.h.addRows(k, np.asarray(lower, dtype=np.float64), np.asarray(upper, dtype=np.float64),
-                       r.nnz, r.indptr[:-1].astype(np.int32), r.indices.astype(np.int32),
-                       r.data.astype(np.float64))
+        self.h.addRows(
+            k,
+            np.asarray(lower, dtype=np.float64),
+            np.asarray(upper, dtype=np.float64),
+            r.nnz,
+            r.indptr[:-1].astype(np.int32),
+            r.indices.astype(np.int32),
+            r.data.astype(np.float64),
+        )
         self.num_row += k
 
     def set_col_bounds(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
         """Change the bounds of columns ``cols`` ((k,) int, (k,), (k,))."""
         cols = np.asarray(cols, dtype=np.int32)
         if len(cols):
-            self.h.changeColsBounds(len(cols), cols, np.asarray(lower, dtype=np.float64),
-                                    np.asarray(upper, dtype=np.float64))
+            self.h.changeColsBounds(
+                len(cols),
+                cols,
+                np.asarray(lower, dtype=np.float64),
+                np.asarray(upper, dtype=np.float64),
+            )
 
     def set_basis(self, col_status: np.ndarray, row_status: np.ndarray) -> bool:
         """Start the next solve from a basis (a crash or a previous solve's basis).
@@ -227,8 +241,12 @@ class HighsModel:
         True when HiGHS accepted the basis (it must have exactly m basic entries).
         """
         hp = self._hp
-        codes = [hp.HighsBasisStatus.kLower, hp.HighsBasisStatus.kBasic,
-                 hp.HighsBasisStatus.kUpper, hp.HighsBasisStatus.kZero]
+        codes = [
+            hp.HighsBasisStatus.kLower,
+            hp.HighsBasisStatus.kBasic,
+            hp.HighsBasisStatus.kUpper,
+            hp.HighsBasisStatus.kZero,
+        ]
         basis = hp.HighsBasis()
         basis.col_status = [codes[c] for c in np.asarray(col_status, dtype=np.int64).tolist()]
         basis.row_status = [codes[c] for c in np.asarray(row_status, dtype=np.int64).tolist()]
@@ -248,14 +266,22 @@ class HighsModel:
         iters = max(int(info.simplex_iteration_count) - max(int(it0), 0), 0)
         if status is not SolveStatus.OPTIMAL:
             nan_x = np.full(self.num_col, np.nan)
-            return SolveResult(status, nan_x, float("nan"), np.full(self.num_row, np.nan),
-                               iterations=iters, seconds=seconds)
+            return SolveResult(
+                status,
+                nan_x,
+                float("nan"),
+                np.full(self.num_row, np.nan),
+                iterations=iters,
+                seconds=seconds,
+            )
         sol = self.h.getSolution()
         x = np.asarray(sol.col_value, dtype=float)
         rv = np.asarray(sol.row_value, dtype=float)
         rd = np.asarray(sol.row_dual, dtype=float) if duals and sol.dual_valid else None
         cd = np.asarray(sol.col_dual, dtype=float) if duals and sol.dual_valid else None
-        return SolveResult(status, x, float(info.objective_function_value), rv, rd, cd, iters, seconds)
+        return SolveResult(
+            status, x, float(info.objective_function_value), rv, rd, cd, iters, seconds
+        )
 
 
 def solve_lp(lp: LinearProgram, *, duals: bool = False, **options: Any) -> SolveResult:

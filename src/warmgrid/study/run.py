@@ -73,7 +73,10 @@ def prepare(scenario: Any, *, mode: str | None = None) -> Simulator:
 
 def impact(scenario: Any, *, mode: str | None = None) -> ImpactRun:
     """Replay a scenario with no repairs and summarise it."""
+    from warmgrid.power.damage import check_damage
+
     sim = prepare(scenario, mode=mode)
+    check_damage(sim.net, scenario.damage.elements, file=str(scenario.source) if scenario.source else None)
     tl = sim.run(scenario.damage.elements)
     return ImpactRun(sim, tl, impact_result(sim, tl, name=scenario.name, damage=scenario.damage.elements))
 
