@@ -57,8 +57,12 @@ def test_n1_matches_direct_resolves(net1354, n1_1354):
     r = n1_1354
     rng = np.random.default_rng(7)
     isl = np.flatnonzero(r.islanding)
-    sample = np.concatenate([rng.choice(np.flatnonzero(~r.islanding), 25, replace=False),
-                             rng.choice(isl, 15, replace=False)])
+    sample = np.concatenate(
+        [
+            rng.choice(np.flatnonzero(~r.islanding), 25, replace=False),
+            rng.choice(isl, 15, replace=False),
+        ]
+    )
     for i in sample:
         mx, nover, ndark, lost, _ = _direct(net1354, r.outages[i])
         assert r.max_loading_percent[i] == pytest.approx(mx, abs=1e-7)
@@ -97,8 +101,9 @@ def test_numpy_and_numba_paths_agree(net1354, n1_1354, monkeypatch):
     r = n_minus_1(net1354)
     np.testing.assert_allclose(r.max_loading_percent, n1_1354.max_loading_percent, atol=1e-8)
     np.testing.assert_array_equal(r.n_overloaded, n1_1354.n_overloaded)
-    np.testing.assert_allclose(r.branch_worst_loading_percent, n1_1354.branch_worst_loading_percent,
-                               atol=1e-8)
+    np.testing.assert_allclose(
+        r.branch_worst_loading_percent, n1_1354.branch_worst_loading_percent, atol=1e-8
+    )
     assert len(r.violations) == len(n1_1354.violations)
 
 
@@ -129,12 +134,20 @@ def test_generator_outages_pro_rata(net118):
 def test_pairs_match_direct(net1354):
     rng = np.random.default_rng(11)
     br = bridges(net1354)
-    cands = list(net1354.branch_ids[np.concatenate([
-        rng.choice(np.flatnonzero(~br), 8, replace=False), rng.choice(np.flatnonzero(br), 3, replace=False)])])
+    cands = list(
+        net1354.branch_ids[
+            np.concatenate(
+                [
+                    rng.choice(np.flatnonzero(~br), 8, replace=False),
+                    rng.choice(np.flatnonzero(br), 3, replace=False),
+                ]
+            )
+        ]
+    )
     r = n_minus_k_pairs(net1354, cands)
     assert r.count == 55
     for i in range(r.count):
-        mx, nover, ndark, lost, d = _direct(net1354, r.outages[i])
+        mx, _nover, ndark, lost, d = _direct(net1354, r.outages[i])
         assert r.max_loading_percent[i] == pytest.approx(mx, abs=1e-7)
         assert r.dark_buses[i] == ndark
         assert r.lost_load_mw[i] == pytest.approx(lost, abs=1e-7)
@@ -150,7 +163,7 @@ def test_two_edge_cut_falls_back_exactly(load):
     sets = [(ring[0], ring[2]), (ring[1], ring[4]), ("line:0", "gen:1")]
     r = n_minus_k(net, sets)
     for i, s in enumerate(sets):
-        mx, nover, ndark, *_ = _direct(net, s)
+        mx, _nover, ndark, *_ = _direct(net, s)
         assert r.max_loading_percent[i] == pytest.approx(mx, abs=1e-8)
         assert r.dark_buses[i] == ndark
         assert r.islanding[i] == (ndark > 0)
@@ -165,7 +178,23 @@ def test_default_pairs_use_most_loaded_candidates(net118):
 
 
 def test_unknown_ids_name_the_closest(net118):
-    with pytest.raises(InputError, match="line:1"):
+    with pytest.raises(InputError, match="closest: line:99"):
         n_minus_k(net118, [("line:1", "line:9999")])
     with pytest.raises(InputError, match="not a branch"):
         n_minus_1(net118, branches=["bus:1"])
+
+
+def test_n1_from_a_damaged_state(net1354):
+    # pre-outage state with a bridge and a meshed line already out: N-1 on top of it
+    br = np.flatnonzero(bridges(net1354))
+    nb = np.flatnonzero(~bridges(net1354))
+    pre = [str(net1354.branch_ids[br[3]]), str(net1354.branch_ids[nb[10]])]
+    st = net1354.state(pre)
+    r = n_minus_1(net1354, st)
+    base = dc_flow(net1354, st)
+    assert r.count == int((st.effective(net1354).branch_on & ~base.dark_bus[net1354.f]).sum())
+    rng = np.random.default_rng(2)
+    for i in rng.choice(r.count, 25, replace=False):
+        d = dc_flow(net1354, st.without(net1354, r.outages[i]))
+        assert r.max_loading_percent[i] == pytest.approx(np.nanmax(d.loading_percent), abs=1e-7)
+        assert r.dark_buses[i] == int((d.dark_bus & ~base.dark_bus).sum())

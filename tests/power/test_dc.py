@@ -23,8 +23,16 @@ def triangle():
     pp.create_ext_grid(n, b[0])
     pp.create_load(n, b[2], p_mw=90.0)
     for i, j in ((0, 1), (1, 2), (0, 2)):
-        pp.create_line_from_parameters(n, b[i], b[j], length_km=1.0, r_ohm_per_km=0.0,
-                                       x_ohm_per_km=10.0, c_nf_per_km=0.0, max_i_ka=1.0)
+        pp.create_line_from_parameters(
+            n,
+            b[i],
+            b[j],
+            length_km=1.0,
+            r_ohm_per_km=0.0,
+            x_ohm_per_km=10.0,
+            c_nf_per_km=0.0,
+            max_i_ka=1.0,
+        )
     return compile_network(from_pandapower_net(n, name="triangle", source="test"))
 
 
@@ -76,7 +84,9 @@ def test_matches_pandapower_rundcpp(load, case):
     net = compile_network(load(case))
     r = dc_flow(net)
     np.testing.assert_allclose(r.flow_mw, ref, atol=1e-6)
-    np.testing.assert_allclose(r.slack_p_mw[net.gen_slack], ppn.res_ext_grid.p_mw.to_numpy(), atol=1e-6)
+    np.testing.assert_allclose(
+        r.slack_p_mw[net.gen_slack], ppn.res_ext_grid.p_mw.to_numpy(), atol=1e-6
+    )
 
 
 def _kcl_residual(net, r, st):
@@ -92,11 +102,15 @@ def _kcl_residual(net, r, st):
     return (out - inj)[~r.dark_bus]
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.data())
 def test_flows_conserve_power_at_every_bus(net118, data):
     k = data.draw(st.integers(0, 4))
-    out = data.draw(st.lists(st.integers(0, net118.n_branch - 1), min_size=k, max_size=k, unique=True))
+    out = data.draw(
+        st.lists(st.integers(0, net118.n_branch - 1), min_size=k, max_size=k, unique=True)
+    )
     scale = data.draw(st.floats(0.5, 1.5))
     stt = net118.state([net118.branch_ids[i] for i in out])
     inj = net118.bus_injection_mw(stt) * scale

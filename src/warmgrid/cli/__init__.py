@@ -42,6 +42,7 @@ def _root(
 
 # Command modules register themselves on `app`; keep one import per module.
 from warmgrid.cli import grids  # noqa: E402,F401
+from warmgrid.cli import flow  # noqa: E402,F401
 from warmgrid.cli import impact  # noqa: E402,F401
 from warmgrid.cli import demo  # noqa: E402,F401
 

@@ -15,11 +15,11 @@ solve and to numpy, with identical results (the tests compare both paths).
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["HAVE_NUMBA", "LUSolver", "lu_solve", "screen_block", "transfer_solutions"]
+__all__ = ["HAVE_NUMBA", "LUSolver", "Transfers", "lu_solve", "screen_block", "transfer_solutions"]
 
 try:  # pragma: no cover - depends on the environment
     if os.environ.get("WARMGRID_NO_NUMBA"):
@@ -38,9 +38,17 @@ def _njit(fn: Any) -> Any:
     return fn
 
 
+def _njit_fast(fn: Any) -> Any:
+    # fastmath only lets LLVM vectorise the max/abs/compare loops; no reductions are reordered
+    if HAVE_NUMBA:
+        return numba.njit(cache=True, nogil=True, fastmath=True, error_model="numpy")(fn)
+    return fn
+
+
 @_njit
 def _lu_rows(lp, li, lx, up, ui, ux, ud, x):  # type: ignore[no-untyped-def]  # pragma: no cover
-    n, m = x.shape
+    n = ud.shape[0]  # x may carry extra zero rows/columns beyond the system's n
+    m = x.shape[1]
     for j in range(n):  # L is unit lower triangular, CSC, diagonal stored
         for q in range(lp[j], lp[j + 1]):
             i = li[q]
@@ -88,7 +96,6 @@ class LUSolver:
         x = y[self.perm_c]
         return x[:, 0] if vec else x
 
-
     def solve_units(self, pos: np.ndarray) -> np.ndarray:
         """Solutions for unit right-hand sides, padded for gathers.
 
@@ -114,19 +121,19 @@ class LUSolver:
                 out[:n, c] = self.lu.solve(rhs)
             return out
         y = self.solve_units_raw(pos)
-        _take_rows(y, self.perm_c, out)
+        _take_rows(y[:n, :m], self.perm_c, out)
         return out
 
     def solve_units_raw(self, pos: np.ndarray) -> np.ndarray:
-        """(n, m) solutions for unit right-hand sides in the factor's column order.
+        """(n + 1, m + 1) solutions for unit right-hand sides in the factor's order (numba only).
 
-        Row ``i`` of the true solution is row ``perm_c[i]`` of the result (numba path only);
-        :func:`screen_block` applies that permutation while it gathers.
+        Row ``i`` of the true solution is row ``perm_c[i]`` of the result; the last row and
+        column are zero. :func:`screen_block` applies the permutation while it reads.
         """
         n = self.lu.shape[0]
         m = len(pos)
         ok = pos >= 0
-        y = np.zeros((n, m))
+        y = np.zeros((n + 1, m + 1))  # last row and column stay zero (padding for gathers)
         y[self.perm_r[pos[ok]], np.flatnonzero(ok)] = 1.0
         lo, up = self.low, self.upp
         _lu_rows(lo.indptr, lo.indices, lo.data, up.indptr, up.indices, up.data, self.ud, y)
@@ -147,63 +154,180 @@ def _take_rows(y, perm, out):  # type: ignore[no-untyped-def]  # pragma: no cove
             out[i, c] = y[src, c]
 
 
-@_njit
-def _screen(z, pf, pt, b, f0, w, coef, excl, lo, hi, tinf, thr,
-            colmax, colarg, colcnt, rowmax, rowarg, cidx,
-            vc, vb, vp, vl, nv0):  # type: ignore[no-untyped-def]  # pragma: no cover
+class Transfers(NamedTuple):
+    """Unit solutions and which pair of them each outage uses.
+
+    Outage c's reduced solution is ``x[:, cf[c]] − x[:, ct[c]]`` where reduced row i of x is
+    row ``rowmap[i]`` of ``y``; ``y`` has a zero last row and a zero last column (``ct = m``
+    selects a single injection, ``rowmap = n`` a reference bus).
+    """
+
+    y: np.ndarray
+    rowmap: np.ndarray
+    cf: np.ndarray
+    ct: np.ndarray
+
+
+def transfer_solutions(
+    solver: LUSolver, pos: np.ndarray, cf: np.ndarray, ct: np.ndarray
+) -> Transfers:
+    """Solve ``A x_j = e_pos[j]`` for each distinct bus and pair them per outage.
+
+    Parameters
+    ----------
+    pos : (m_bus,) reduced row of each bus (−1: reference bus, zero solution).
+    cf, ct : (m,) indices into ``pos`` per outage; ``ct = −1`` for a single injection.
+    """
+    n = solver.lu.shape[0]
+    m = len(pos)
+    ct = np.where(ct < 0, m, ct)
+    if not HAVE_NUMBA:
+        return Transfers(solver.solve_units(pos), np.arange(n + 1), cf, ct)
+    # 32-bit column indices: half the index traffic in the screening kernel's hot loop
+    return Transfers(
+        solver.solve_units_raw(pos),
+        np.append(solver.perm_c, n),
+        cf.astype(np.int32),
+        ct.astype(np.int32),
+    )
+
+
+@_njit_fast
+def _screen(
+    y,
+    cf,
+    ct,
+    pf,
+    pt,
+    b,
+    f0,
+    w,
+    coef,
+    excl,
+    lo,
+    hi,
+    tinf,
+    thr,
+    colmax,
+    colarg,
+    colcnt,
+    rowmax,
+    rowarg,
+    cidx,
+    vc,
+    vb,
+    vp,
+    vl,
+    nv0,
+):  # type: ignore[no-untyped-def]  # pragma: no cover
     nb = pf.shape[0]
     m = coef.shape[0]
     nv = nv0
     cap = vc.shape[0]
+    ld = np.empty(m)
+    cmin = 0.0  # min over columns of colmax (all start at 0)
+    for c in range(m):
+        cmin = min(cmin, colmax[c])
+    mb = y.shape[1]
+    dz = np.empty(mb)
+    ranges = False
+    for c in range(m):
+        if lo[c] < hi[c]:
+            ranges = True
+    # columns that exclude each row (the outaged branch itself), CSR by row
+    start = np.zeros(nb + 1, dtype=np.int64)
+    for c in range(m):
+        if excl[c] >= 0:
+            start[excl[c] + 1] += 1
+    for i in range(nb):
+        start[i + 1] += start[i]
+    fill = start[:nb].copy()
+    ecol = np.empty(start[nb], dtype=np.int64)
+    for c in range(m):
+        e = excl[c]
+        if e >= 0:
+            ecol[fill[e]] = c
+            fill[e] += 1
     for row in range(nb):
         wl = w[row]
         if wl == 0.0:
             continue
         bl = b[row]
-        zf = z[pf[row]]
-        zt = z[pt[row]]
+        zf = y[pf[row]]
+        zt = y[pt[row]]
         f = f0[row]
-        tl = tinf[row]
-        rm = rowmax[row]
-        ra = rowarg[row]
-        for c in range(m):
-            post = f + coef[c] * bl * (zf[c] - zt[c])
-            ld = abs(post) * wl
-            if row == excl[c] or (tl >= lo[c] and tl < hi[c]):
-                ld = 0.0
-            if ld > colmax[c]:
-                colmax[c] = ld
-                colarg[c] = row
-            if ld > rm:
-                rm = ld
-                ra = cidx[c]
-            if ld > thr:
-                colcnt[c] += 1
-                if nv < cap:
-                    vc[nv] = cidx[c]
-                    vb[nv] = row
-                    vp[nv] = post
-                    vl[nv] = ld
-                nv += 1
-        rowmax[row] = rm
-        rowarg[row] = ra
+        for j in range(mb):  # angle difference across the branch per unit solution
+            dz[j] = zf[j] - zt[j]
+        for c in range(m):  # two gathers from dz (in L1), no branches
+            ld[c] = abs((dz[cf[c]] - dz[ct[c]]) * bl * coef[c] + f) * wl
+        for q in range(start[row], start[row + 1]):
+            ld[ecol[q]] = 0.0
+        if ranges:
+            tl = tinf[row]
+            for c in range(m):
+                if tl >= lo[c] and tl < hi[c]:
+                    ld[c] = 0.0
+        loc = 0.0
+        for c in range(m):  # vectorised max
+            loc = max(loc, ld[c])
+        if loc > cmin:  # some column's running max may rise (rare once they are warm)
+            for c in range(m):
+                v = ld[c]
+                if v > colmax[c]:
+                    colmax[c] = v
+                    colarg[c] = row
+            cmin = colmax[0]
+            for c in range(m):
+                cmin = min(cmin, colmax[c])
+        if loc > rowmax[row]:
+            for c in range(m):
+                if ld[c] == loc:
+                    rowmax[row] = loc
+                    rowarg[row] = cidx[c]
+                    break
+        if loc > thr:
+            for c in range(m):
+                v = ld[c]
+                if v > thr:
+                    colcnt[c] += 1
+                    if nv < cap:
+                        vc[nv] = cidx[c]
+                        vb[nv] = row
+                        vp[nv] = (dz[cf[c]] - dz[ct[c]]) * bl * coef[c] + f
+                        vl[nv] = v
+                    nv += 1
     return nv
 
 
-def screen_block(zc: np.ndarray, pf: np.ndarray, pt: np.ndarray, b: np.ndarray, f0: np.ndarray,
-                 w: np.ndarray, coef: np.ndarray, excl: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-                 tinf: np.ndarray, thr: float, cidx: np.ndarray, rowmax: np.ndarray,
-                 rowarg: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
+def screen_block(
+    tr: Transfers,
+    pf: np.ndarray,
+    pt: np.ndarray,
+    b: np.ndarray,
+    f0: np.ndarray,
+    w: np.ndarray,
+    coef: np.ndarray,
+    excl: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    tinf: np.ndarray,
+    thr: float,
+    cidx: np.ndarray,
+    rowmax: np.ndarray,
+    rowarg: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
     """Fold one block of outages into the running summaries.
 
-    Post-outage flow of branch l in column c: ``f0[l] + coef[c] · b[l] · (zc[pf[l], c] − zc[pt[l], c])``
-    (``zc`` from :func:`transfer_solutions`: a transfer or a single-bus injection);
+    Post-outage flow of branch l in column c: ``f0[l] + coef[c] · b[l] · (zc[pf[l]] − zc[pt[l]])``
+    with ``zc`` outage c's reduced solution from :func:`transfer_solutions` (a transfer
+    or a single-bus injection);
     its loading counts as 0 on ``excl[c]`` and on branches whose from-bus preorder
     position lies in ``[lo[c], hi[c])`` (a dark side).
 
     Parameters
     ----------
-    zc : (n_unknown + 1, m) C-ordered reduced solutions with a zero last row.
+    tr : the outages' solutions (:func:`transfer_solutions`).
+    pf, pt : (n_branch,) reduced row of each branch end (n_unknown for a reference bus).
     pf, pt : (n_branch,) rows of ``z`` for each branch end.
     b : (n_branch,) susceptance (0 off), p.u.; f0 : base flows MW; w : 100 / rate (0 off).
     coef : (m,) MW scale per column; excl : (m,) excluded branch or −1.
@@ -218,7 +342,9 @@ def screen_block(zc: np.ndarray, pf: np.ndarray, pt: np.ndarray, b: np.ndarray, 
     """
     m = len(coef)
     if not HAVE_NUMBA:
-        return _screen_numpy(zc, pf, pt, b, f0, w, coef, excl, lo, hi, tinf, thr, cidx, rowmax, rowarg)
+        return _screen_numpy(
+            tr, pf, pt, b, f0, w, coef, excl, lo, hi, tinf, thr, cidx, rowmax, rowarg
+        )
     colmax = np.zeros(m)
     colarg = np.full(m, -1, dtype=np.int64)
     colcnt = np.zeros(m, dtype=np.int64)
@@ -229,8 +355,34 @@ def screen_block(zc: np.ndarray, pf: np.ndarray, pt: np.ndarray, b: np.ndarray, 
         vp = np.empty(cap)
         vl = np.empty(cap)
         rm0, ra0 = rowmax.copy(), rowarg.copy()
-        nv = _screen(zc, pf, pt, b, f0, w, coef, excl, lo, hi, tinf, thr, colmax, colarg, colcnt,
-                     rowmax, rowarg, cidx, vc, vb, vp, vl, 0)
+        rf, rt = tr.rowmap[pf], tr.rowmap[pt]
+        nv = _screen(
+            tr.y,
+            tr.cf,
+            tr.ct,
+            rf,
+            rt,
+            b,
+            f0,
+            w,
+            coef,
+            excl,
+            lo,
+            hi,
+            tinf,
+            thr,
+            colmax,
+            colarg,
+            colcnt,
+            rowmax,
+            rowarg,
+            cidx,
+            vc,
+            vb,
+            vp,
+            vl,
+            0,
+        )
         _CAP_HINT[0] = max(_CAP_HINT[0], nv / max(1, m))
         if nv <= cap:
             return colmax, colarg, colcnt, (vc[:nv], vb[:nv], vp[:nv], vl[:nv])
@@ -245,52 +397,28 @@ def screen_block(zc: np.ndarray, pf: np.ndarray, pt: np.ndarray, b: np.ndarray, 
 _CAP_HINT = [0.0]  # violations per outage seen so far, to size the next buffer
 
 
-@_njit
-def _gather_diff(y, perm, cf, ct, out):  # type: ignore[no-untyped-def]  # pragma: no cover
-    # out[i, c] = y[perm[i], cf[c]] − y[perm[i], ct[c]]; ct < 0 means a zero column;
-    # the last row of out is zero (reference buses)
-    n = perm.shape[0]
-    m = cf.shape[0]
-    for i in range(n):
-        src = perm[i]
-        for c in range(m):
-            d = ct[c]
-            v = y[src, cf[c]]
-            if d >= 0:
-                v -= y[src, d]
-            out[i, c] = v
-    for c in range(m):
-        out[n, c] = 0.0
-
-
-def transfer_solutions(solver: LUSolver, pos: np.ndarray, cf: np.ndarray, ct: np.ndarray) -> np.ndarray:
-    """(n + 1, m) C-ordered ``x_cf[c] − x_ct[c]`` for unit solutions ``x_j = A⁻¹ e_pos[j]``.
-
-    ``ct[c] = −1`` selects a single injection. The last row is zero (reference buses).
-    """
-    n = solver.lu.shape[0]
-    m = len(cf)
-    if not HAVE_NUMBA:
-        z = solver.solve_units(pos)
-        zz = z[:, cf].copy()
-        has = ct >= 0
-        zz[:, has] -= z[:, ct[has]]
-        return np.ascontiguousarray(zz)
-    y = solver.solve_units_raw(pos)
-    out = np.empty((n + 1, m))
-    _gather_diff(y, solver.perm_c, cf, ct, out)
-    return out
-
-
-def _screen_numpy(zc: np.ndarray, pf: np.ndarray, pt: np.ndarray, b: np.ndarray, f0: np.ndarray,
-                  w: np.ndarray, coef: np.ndarray, excl: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-                  tinf: np.ndarray, thr: float, cidx: np.ndarray, rowmax: np.ndarray,
-                  rowarg: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
+def _screen_numpy(
+    tr: Transfers,
+    pf: np.ndarray,
+    pt: np.ndarray,
+    b: np.ndarray,
+    f0: np.ndarray,
+    w: np.ndarray,
+    coef: np.ndarray,
+    excl: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    tinf: np.ndarray,
+    thr: float,
+    cidx: np.ndarray,
+    rowmax: np.ndarray,
+    rowarg: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
     """The numpy version of :func:`screen_block` (materialises the block)."""
     m = len(coef)
     cols = np.arange(m)
-    post = zc[pf]
-    post -= zc[pt]
+    dz = tr.y[tr.rowmap[pf]] - tr.y[tr.rowmap[pt]]  # (n_branch, n_solutions)
+    post = dz[:, tr.cf] - dz[:, tr.ct]
     post *= b[:, None]
     post *= coef[None, :]
     post += f0[:, None]

@@ -90,8 +90,9 @@ class DCFactor:
     b : (n_branch,) susceptance b · on, p.u. (0 for branches not in ``branch_on``).
     """
 
-    def __init__(self, net: Network, state: State, isl: Islands, live_bus: np.ndarray,
-                 ref_bus: np.ndarray) -> None:
+    def __init__(
+        self, net: Network, state: State, isl: Islands, live_bus: np.ndarray, ref_bus: np.ndarray
+    ) -> None:
         self.net = net
         self.state = state
         self.islands = isl
@@ -111,7 +112,11 @@ class DCFactor:
         self.lu = spl.splu(red, permc_spec="MMD_AT_PLUS_A") if len(self.unknown) else None
         self._solver: LUSolver | None = None
         # reduced incidence of the solved branches: (n_branch, n_unknown)
-        a = net.incidence[:, self.unknown] if len(self.unknown) else sp.csr_matrix((net.n_branch, 0))
+        a = (
+            net.incidence[:, self.unknown]
+            if len(self.unknown)
+            else sp.csr_matrix((net.n_branch, 0))
+        )
         self.a_red = sp.csr_matrix(sp.diags(self.branch_on.astype(float)) @ a)
 
     # ------------------------------------------------------------------ solves
@@ -130,8 +135,13 @@ class DCFactor:
             return np.zeros(rhs.shape)
         if rhs.ndim == 1 or rhs.shape[1] < 8 or not HAVE_NUMBA:
             if rhs.ndim == 2 and rhs.shape[1] > 16:  # SuperLU slows down on wide blocks
-                return np.concatenate([self.lu.solve(np.asfortranarray(rhs[:, s : s + 16]))
-                                       for s in range(0, rhs.shape[1], 16)], axis=1)
+                return np.concatenate(
+                    [
+                        self.lu.solve(np.asfortranarray(rhs[:, s : s + 16]))
+                        for s in range(0, rhs.shape[1], 16)
+                    ],
+                    axis=1,
+                )
             return self.lu.solve(np.asfortranarray(rhs))
         if self._solver is None:
             self._solver = LUSolver(self.lu)
@@ -203,8 +213,9 @@ class DCFactor:
         return lodf if monitored is None else lodf[np.asarray(monitored, dtype=np.int64)]
 
 
-def woodbury_flows(fac: DCFactor, flow_mw: np.ndarray, outages: np.ndarray,
-                   phi: np.ndarray | None = None) -> np.ndarray | None:
+def woodbury_flows(
+    fac: DCFactor, flow_mw: np.ndarray, outages: np.ndarray, phi: np.ndarray | None = None
+) -> np.ndarray | None:
     """Flows after taking several branches out at once, by a k×k Woodbury update.
 
     ``f' = f + Φ_K · (I − Φ_K[K])⁻¹ · f_K`` (see the module docstring), with Φ_K the
@@ -243,8 +254,9 @@ _CACHE: weakref.WeakKeyDictionary[Network, OrderedDict[tuple[bytes, ...], DCFact
 _CACHE_SIZE = 8
 
 
-def _live_and_refs(net: Network, st: State, isl: Islands, energised: Energised
-                   ) -> tuple[np.ndarray, np.ndarray]:
+def _live_and_refs(
+    net: Network, st: State, isl: Islands, energised: Energised
+) -> tuple[np.ndarray, np.ndarray]:
     on = isl.label >= 0
     if energised == "slack":
         live_isl = isl.has_slack
@@ -260,15 +272,17 @@ def _live_and_refs(net: Network, st: State, isl: Islands, energised: Energised
         ref = buses[first]
         ref = ref[live_isl[lab[ref]]]
     else:
-        raise InputError(f"energised must be 'slack' or 'balanced', got {energised!r}",
-                         field="energised")
+        raise InputError(
+            f"energised must be 'slack' or 'balanced', got {energised!r}", field="energised"
+        )
     live = np.zeros(net.n_bus, dtype=bool)
     live[on] = live_isl[isl.label[on]]
     return live, ref
 
 
-def factorize(net: Network, state: State | None = None, *, energised: Energised = "slack",
-              cache: bool = True) -> DCFactor:
+def factorize(
+    net: Network, state: State | None = None, *, energised: Energised = "slack", cache: bool = True
+) -> DCFactor:
     """Factorise the reduced susceptance matrix of a state (cached per topology).
 
     Parameters
@@ -305,8 +319,14 @@ def factorize(net: Network, state: State | None = None, *, energised: Energised 
     return fac
 
 
-def dc_flow(net: Network, state: State | None = None, injection_mw: np.ndarray | None = None, *,
-            energised: Energised = "slack") -> DCResult:
+def dc_flow(
+    net: Network,
+    state: State | None = None,
+    injection_mw: np.ndarray | None = None,
+    *,
+    energised: Energised = "slack",
+    factor: DCFactor | None = None,
+) -> DCResult:
     """Solve a DC power flow.
 
     Parameters
@@ -327,19 +347,24 @@ def dc_flow(net: Network, state: State | None = None, injection_mw: np.ndarray |
         injections sum to zero (a residual would land on the reference bus). Islands
         without generation are dark.
 
+    factor : optional factorisation of this very state (from :func:`factorize` with the
+        same ``energised``), to skip the topology look-up when the caller already has it.
+
     Returns
     -------
     DCResult
     """
     st = (state or net.base_state).effective(net)
-    fac = factorize(net, st, energised=energised)
+    fac = factor if factor is not None else factorize(net, st, energised=energised)
     if injection_mw is None:
         inj = net.bus_injection_mw(st)
     else:
         inj = np.asarray(injection_mw, dtype=float)
         if inj.shape != (net.n_bus,):
-            raise InputError(f"injection_mw must have shape ({net.n_bus},), got {inj.shape}",
-                             field="injection_mw")
+            raise InputError(
+                f"injection_mw must have shape ({net.n_bus},), got {inj.shape}",
+                field="injection_mw",
+            )
     base = net.base_mva
     at_pf = net.incidence.T @ fac.pf_inj
     p = inj / base - at_pf
@@ -357,5 +382,11 @@ def dc_flow(net: Network, state: State | None = None, injection_mw: np.ndarray |
         d[fac.ref_bus] = delta
         slack[g] = net.gen_p_mw[g] + d[net.gen_bus[g]] / per_bus[net.gen_bus[g]]
     th = np.where(fac.live_bus, th, np.nan)
-    return DCResult(theta_rad=th, flow_mw=flow, island=fac.islands.label, dark_bus=~fac.live_bus,
-                    slack_p_mw=slack, rate_mw=net.rate_mw)
+    return DCResult(
+        theta_rad=th,
+        flow_mw=flow,
+        island=fac.islands.label,
+        dark_bus=~fac.live_bus,
+        slack_p_mw=slack,
+        rate_mw=net.rate_mw,
+    )

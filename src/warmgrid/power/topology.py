@@ -111,7 +111,9 @@ class BridgeTree:
         return self.order[self.tin[v] : self.tin[v] + self.size[v]]
 
 
-def bridge_tree(net: Network, state: State | None = None, roots: np.ndarray | None = None) -> BridgeTree:
+def bridge_tree(
+    net: Network, state: State | None = None, roots: np.ndarray | None = None
+) -> BridgeTree:
     """Find the bridges of a state with one depth-first search (Tarjan's low-link).
 
     A tree branch (p, v) is a bridge when no non-tree branch leaves the subtree of v for a
@@ -133,8 +135,9 @@ def bridge_tree(net: Network, state: State | None = None, roots: np.ndarray | No
     _, comp = connected_components(
         sp.coo_matrix((np.ones(len(f), dtype=np.int8), (f, t)), shape=(n, n)), directed=False
     )
-    cand = np.concatenate([np.asarray(roots if roots is not None else [], dtype=np.int64),
-                           np.flatnonzero(st.bus_on)])
+    cand = np.concatenate(
+        [np.asarray(roots if roots is not None else [], dtype=np.int64), np.flatnonzero(st.bus_on)]
+    )
     cand = cand[st.bus_on[cand]]
     _, first = np.unique(comp[cand], return_index=True)
     root_bus = cand[np.sort(first)]
@@ -149,8 +152,11 @@ def bridge_tree(net: Network, state: State | None = None, roots: np.ndarray | No
     tin[n] = -1
     # one tree branch per child; parallel duplicates become non-tree branches
     idx = np.flatnonzero(on)
-    child_cand = np.where(pred[net.t[idx]] == net.f[idx], net.t[idx],
-                          np.where(pred[net.f[idx]] == net.t[idx], net.f[idx], -1))
+    child_cand = np.where(
+        pred[net.t[idx]] == net.f[idx],
+        net.t[idx],
+        np.where(pred[net.f[idx]] == net.t[idx], net.f[idx], -1),
+    )
     ok = child_cand >= 0
     _, firsts = np.unique(child_cand[ok], return_index=True)
     tree_idx = idx[ok][firsts]
@@ -178,7 +184,9 @@ def bridge_tree(net: Network, state: State | None = None, roots: np.ndarray | No
     is_bridge[tree_idx] = low[child[tree_idx]] >= tin[child[tree_idx]]
     rootm = np.zeros(n, dtype=bool)
     rootm[root_bus] = True
-    return BridgeTree(is_bridge=is_bridge, child=child, order=order, tin=tin[:n], size=size, root=rootm)
+    return BridgeTree(
+        is_bridge=is_bridge, child=child, order=order, tin=tin[:n], size=size, root=rootm
+    )
 
 
 def bridges(net: Network, state: State | None = None) -> np.ndarray:

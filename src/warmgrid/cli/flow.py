@@ -1,0 +1,251 @@
+"""``warmgrid flow`` (one DC power flow) and ``warmgrid contingency`` (N-1 / N-2 screening)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from warmgrid.cli import app
+from warmgrid.cli._common import console, print_json
+
+
+def _split_ids(values: list[str] | None) -> list[str]:
+    """Ids from repeated options, each possibly a comma-separated list."""
+    out: list[str] = []
+    for v in values or []:
+        out.extend(x.strip() for x in v.split(",") if x.strip())
+    return out
+
+
+@app.command("flow")
+def flow(
+    case: str = typer.Argument(..., help="Bundled case name or path."),
+    outage: list[str] = typer.Option(
+        None,
+        "--outage",
+        "-o",
+        help="Element id to take out (repeat, or "
+        "comma-separate): line:3, trafo:1, gen:2, bus:7 ...",
+    ),
+    json_out: bool = typer.Option(
+        False,
+        "--json",
+        help="Print JSON: branches (id, p_mw, loading_percent), islands, dark_buses.",
+    ),
+    top: int = typer.Option(15, "--top", help="Rows in the table of most loaded branches."),
+) -> None:
+    """DC power flow (pandapower rundcpp conventions: the ext_grid is the slack)."""
+    import numpy as np
+
+    from warmgrid.io import load_grid
+    from warmgrid.power.dc import dc_flow
+    from warmgrid.power.network import compile_network
+
+    net = compile_network(load_grid(case))
+    ids = _split_ids(outage)
+    state = net.state(ids)
+    r = dc_flow(net, state)
+    eff = state.effective(net)
+    shown = np.flatnonzero(eff.branch_on)  # outaged branches are left out
+    loading = r.loading_percent
+    n_isl = int(r.island.max() + 1) if (r.island >= 0).any() else 0
+    dark = [str(b) for b in net.bus_ids[r.dark_bus]]
+    if json_out:
+        print_json(
+            {
+                "name": net.name,
+                "outages": ids,
+                "branches": [
+                    {
+                        "id": str(net.branch_ids[k]),
+                        "p_mw": float(r.flow_mw[k]),
+                        "loading_percent": float(loading[k]),
+                    }
+                    for k in shown
+                ],
+                "islands": n_isl,
+                "dark_buses": dark,
+                "slack_p_mw": {
+                    str(net.gen_ids[g]): float(r.slack_p_mw[g])
+                    for g in np.flatnonzero(net.gen_slack & eff.gen_on)
+                },
+            }
+        )
+        return
+    from rich.table import Table
+
+    con = console()
+    con.print(
+        f"[bold]{net.name}[/bold]: DC flow, {len(ids)} outage(s), {n_isl} island(s), "
+        f"{len(dark)} dark bus(es)"
+    )
+    ld = np.nan_to_num(loading[shown], nan=-1.0)
+    order = shown[np.argsort(-ld, kind="stable")[:top]]
+    t = Table(title=f"{min(top, len(shown))} most loaded branches")
+    t.add_column("branch")
+    t.add_column("p_mw", justify="right")
+    t.add_column("loading %", justify="right")
+    for k in order:
+        p, lp = r.flow_mw[k], loading[k]
+        t.add_row(
+            str(net.branch_ids[k]),
+            "dark" if np.isnan(p) else f"{p:,.2f}",
+            "" if np.isnan(lp) else f"{lp:,.1f}",
+        )
+    con.print(t)
+    if dark:
+        con.print(f"dark buses: {', '.join(dark[:20])}{' ...' if len(dark) > 20 else ''}")
+
+
+def _read_sets(path: Path) -> list[tuple[str, ...]]:
+    """Outage sets from a text file: one set per line, ids split by commas or spaces."""
+    from warmgrid.errors import InputError
+
+    if not path.exists():
+        raise InputError("file not found", file=str(path))
+    sets = []
+    for line in path.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            sets.append(tuple(x for x in line.replace(",", " ").split() if x))
+    if not sets:
+        raise InputError("no outage sets in the file", file=str(path))
+    return sets
+
+
+def _write_violations(res: Any, out: Path) -> None:
+    from warmgrid.errors import InputError
+
+    df = res.violations
+    suffix = out.suffix.lower()
+    if suffix == ".parquet":
+        df.to_parquet(out, index=False)
+    elif suffix == ".csv":
+        df.to_csv(out, index=False)
+    else:
+        raise InputError(f"--out must end in .parquet or .csv, got {out.name!r}", field="--out")
+
+
+@app.command("contingency")
+def contingency(
+    case: str = typer.Argument(..., help="Bundled case name or path."),
+    k: int = typer.Option(
+        1, "--k", help="1: every single branch outage; 2: every pair from the candidates."
+    ),
+    candidates: int = typer.Option(
+        200, "--candidates", help="With --k 2: the N most loaded branches."
+    ),
+    threshold: float = typer.Option(
+        100.0, "--threshold", help="Overload threshold, % of the rating."
+    ),
+    generators: str = typer.Option(
+        "none",
+        "--generators",
+        help="With --k 1, also take out each unit: "
+        "'slack' (slack picks up) or 'pro_rata' (by p_max); 'none'.",
+    ),
+    sets: Path = typer.Option(
+        None,
+        "--sets",
+        help="Text file of outage sets, one per line "
+        "(ids split by commas or spaces); overrides --k.",
+    ),
+    out: Path = typer.Option(None, "--out", help="Write the violations (.parquet or .csv)."),
+    top: int = typer.Option(10, "--top", help="Worst contingencies to list."),
+    json_out: bool = typer.Option(
+        False,
+        "--json",
+        help="Print JSON: contingencies, islanding, with_overloads, seconds, worst.",
+    ),
+) -> None:
+    """Contingency screening: N-1 over all branches (LODF, bridges exact) or N-2 pairs."""
+    from warmgrid.errors import InputError
+    from warmgrid.io import load_grid
+    from warmgrid.power.contingency import n_minus_1, n_minus_k, n_minus_k_pairs
+    from warmgrid.power.network import compile_network
+
+    if k not in (1, 2) and sets is None:
+        raise InputError(f"--k must be 1 or 2, got {k}", field="--k")
+    if generators not in ("none", "slack", "pro_rata"):
+        raise InputError(
+            f"--generators must be none, slack or pro_rata, got {generators!r}",
+            field="--generators",
+        )
+    if out is not None and out.suffix.lower() not in (".parquet", ".csv"):
+        raise InputError(f"--out must end in .parquet or .csv, got {out.name!r}", field="--out")
+    net = compile_network(load_grid(case))
+    explicit = _read_sets(sets) if sets is not None else None
+
+    def run(progress: Any) -> Any:
+        if explicit is not None:
+            return n_minus_k(net, explicit, threshold_percent=threshold, progress=progress)
+        if k == 2:
+            return n_minus_k_pairs(net, candidates, threshold_percent=threshold, progress=progress)
+        gen = False if generators == "none" else generators
+        return n_minus_1(
+            net,
+            generators=gen,
+            threshold_percent=threshold,  # type: ignore[arg-type]
+            progress=progress,
+        )
+
+    if json_out:
+        res = run(None)
+    else:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with Progress(
+            TextColumn("screening"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        ) as bar:
+            task = bar.add_task("screen", total=None)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            res = run(progress)
+    if out is not None:
+        _write_violations(res, out)
+    summary = res.summary()
+    summary["worst"] = res.worst(top)
+    summary["name"] = net.name
+    if json_out:
+        print_json(summary)
+        return
+    from rich.table import Table
+
+    con = console()
+    con.print(
+        f"[bold]{net.name}[/bold]: {summary['contingencies']:,} contingencies in "
+        f"{summary['seconds']:.3f} s; {summary['islanding']:,} island part of the grid; "
+        f"{summary['with_overloads']:,} overload a branch above {threshold:g}%"
+    )
+    t = Table(title=f"{len(summary['worst'])} worst contingencies")
+    for col, just in (
+        ("outage", "left"),
+        ("max loading %", "right"),
+        ("on branch", "left"),
+        ("overloads", "right"),
+        ("islanding", "left"),
+        ("lost load MW", "right"),
+    ):
+        t.add_column(col, justify=just)  # type: ignore[arg-type]
+    for w in summary["worst"]:
+        t.add_row(
+            ", ".join(w["outage"]),
+            f"{w['max_loading_percent']:,.1f}",
+            str(w["branch"]),
+            str(w["n_overloaded"]),
+            "yes" if w["islanding"] else "",
+            f"{w['lost_load_mw']:,.1f}" if w["islanding"] else "",
+        )
+    con.print(t)
+    if out is not None:
+        con.print(f"{len(res.violations):,} violations written to {out}")
