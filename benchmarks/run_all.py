@@ -16,7 +16,15 @@ HERE = Path(__file__).resolve().parent
 RUNS = [
     ["load.py"],
     ["dcflow.py"],
-    ["contingency.py", "--case", "case1354pegase", "--case", "case9241pegase", "--samples", "100,400"],
+    [
+        "contingency.py",
+        "--case",
+        "case1354pegase",
+        "--case",
+        "case9241pegase",
+        "--samples",
+        "100,400",
+    ],
     ["impact.py"],
 ]
 

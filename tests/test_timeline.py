@@ -21,23 +21,59 @@ from warmgrid.timeline import Event, Simulator
 
 def small_city(area_load_mw: float = 10.0, supply_mw: float = 100.0):
     bus = pd.DataFrame({"id": ["bus:a", "bus:b", "bus:c"], "vn_kv": 110.0})
-    branch = pd.DataFrame({
-        "id": ["line:ab", "line:ac"], "from_bus": ["bus:a", "bus:a"], "to_bus": ["bus:b", "bus:c"],
-        "x_pu": [0.1, 0.1], "rate_mva": [200.0, 200.0],
-    })
-    gen = pd.DataFrame({"id": ["ext_grid:0"], "bus": ["bus:a"], "kind": "external", "p_mw": 0.0,
-                        "p_max_mw": supply_mw, "slack": True})
-    load = pd.DataFrame({"id": ["load:homes", "load:boiler", "load:pump", "load:hospital"],
-                         "bus": ["bus:b", "bus:c", "bus:c", "bus:b"], "p_mw": [area_load_mw, 1.0, 2.0, 0.5]})
+    branch = pd.DataFrame(
+        {
+            "id": ["line:ab", "line:ac"],
+            "from_bus": ["bus:a", "bus:a"],
+            "to_bus": ["bus:b", "bus:c"],
+            "x_pu": [0.1, 0.1],
+            "rate_mva": [200.0, 200.0],
+        }
+    )
+    gen = pd.DataFrame(
+        {
+            "id": ["ext_grid:0"],
+            "bus": ["bus:a"],
+            "kind": "external",
+            "p_mw": 0.0,
+            "p_max_mw": supply_mw,
+            "slack": True,
+        }
+    )
+    load = pd.DataFrame(
+        {
+            "id": ["load:homes", "load:boiler", "load:pump", "load:hospital"],
+            "bus": ["bus:b", "bus:c", "bus:c", "bus:b"],
+            "p_mw": [area_load_mw, 1.0, 2.0, 0.5],
+        }
+    )
     grid = Grid(name="small", bus=bus, branch=branch, gen=gen, load=load)
     svc = Services.build(
-        grid, source="test",
-        areas=pd.DataFrame({"id": ["area:one"], "population": [10_000.0], "archetype": ["panel9"],
-                            "load": ["load:homes"], "heat_sources": ["heat:boiler"]}),
-        heat=pd.DataFrame({"id": ["heat:boiler"], "kind": ["boiler"], "load": ["load:boiler"], "heat_mw": [50.0]}),
-        water=pd.DataFrame({"id": ["water:pump"], "load": ["load:pump"], "areas": ["area:one"],
-                            "reservoir_h": [3.0]}),
-        facilities=pd.DataFrame({"id": ["facility:hospital"], "load": ["load:hospital"], "backup_h": [5.0]}),
+        grid,
+        source="test",
+        areas=pd.DataFrame(
+            {
+                "id": ["area:one"],
+                "population": [10_000.0],
+                "archetype": ["panel9"],
+                "load": ["load:homes"],
+                "heat_sources": ["heat:boiler"],
+            }
+        ),
+        heat=pd.DataFrame(
+            {"id": ["heat:boiler"], "kind": ["boiler"], "load": ["load:boiler"], "heat_mw": [50.0]}
+        ),
+        water=pd.DataFrame(
+            {
+                "id": ["water:pump"],
+                "load": ["load:pump"],
+                "areas": ["area:one"],
+                "reservoir_h": [3.0],
+            }
+        ),
+        facilities=pd.DataFrame(
+            {"id": ["facility:hospital"], "load": ["load:hospital"], "backup_h": [5.0]}
+        ),
         substations={"substation:c": ["bus:c"]},
     )
     return grid, svc
@@ -75,7 +111,8 @@ def test_cut_boiler_feeder_cools_homes_as_the_closed_form():
     expect = closed_form(np.arange(n + 1), arch.setpoint_c, -20.0, arch, arch.internal_gain_w_m2)
     assert tl.temp_c[:, 0] == pytest.approx(expect, abs=1e-9)
     # drained after 6 h of no circulation at -20 C
-    assert not tl.drained[4, 0] and tl.drained[5, 0]
+    assert not tl.drained[4, 0]
+    assert tl.drained[5, 0]
     # served MW: homes 10 MW and the hospital 0.5 MW, the rest dark
     assert tl.served_mw[0] == pytest.approx(10.5)
     assert tl.shed_mw[0] == pytest.approx(3.0)
@@ -84,7 +121,9 @@ def test_cut_boiler_feeder_cools_homes_as_the_closed_form():
 def test_repair_brings_heat_back_only_after_the_refill_delay():
     grid, svc = small_city()
     n = 48
-    sim = Simulator(grid, svc, np.full(n, -20.0), freeze=FreezeOptions(drain_after_h=6.0, refill_h=12.0))
+    sim = Simulator(
+        grid, svc, np.full(n, -20.0), freeze=FreezeOptions(drain_after_h=6.0, refill_h=12.0)
+    )
     tl = sim.run(["line:ac"], [Event(10.0, "line:ac")])
     heat = tl.heat[:, 0]
     # power back at hour 10; drained buildings refill for 12 h (steps 10..21) -> heat
@@ -114,7 +153,8 @@ def test_substation_strike_and_supply_shortage():
     # a strike on substation c darkens bus c: boiler and pump down
     tl2 = sim.run(["substation:c"])
     lf2 = dict(zip(sim.net.load_ids, tl2.power[0].load_frac, strict=True))
-    assert lf2["load:boiler"] == 0.0 and lf2["load:pump"] == 0.0
+    assert lf2["load:boiler"] == 0.0
+    assert lf2["load:pump"] == 0.0
     assert lf2["load:homes"] == pytest.approx(0.75)  # 8 MW - 0.5 MW hospital = 7.5 of 10
 
 
@@ -140,4 +180,5 @@ def test_power_results_are_cached_per_state():
     sim = Simulator(grid, svc, np.full(24, -20.0))
     tl = sim.run(["line:ac"], [Event(5.0, "line:ac")])
     assert len(sim._cache) == 2
-    assert tl.power[0] is tl.power[4] and tl.power[5] is tl.power[23]
+    assert tl.power[0] is tl.power[4]
+    assert tl.power[5] is tl.power[23]

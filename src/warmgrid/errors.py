@@ -94,9 +94,7 @@ class InputError(WarmgridError, ValueError):
     def with_file(self, file: str) -> InputError:
         """Return the same error with ``file`` filled in where it was missing."""
         return InputError(
-            problems=[
-                Problem(p.message, p.file or file, p.row, p.field) for p in self.problems
-            ]
+            problems=[Problem(p.message, p.file or file, p.row, p.field) for p in self.problems]
         )
 
 

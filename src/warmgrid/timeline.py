@@ -19,7 +19,12 @@ from typing import Any
 import numpy as np
 
 from warmgrid.errors import InputError
-from warmgrid.metrics import energy_not_served_mwh, first_time_h, people_without, person_hours_without
+from warmgrid.metrics import (
+    energy_not_served_mwh,
+    first_time_h,
+    people_without,
+    person_hours_without,
+)
 from warmgrid.model.grid import Grid
 from warmgrid.model.services import Services, split_ids
 from warmgrid.power.network import Network, compile_network
@@ -63,8 +68,14 @@ class PowerOutcome:
     detail: Any = None
 
 
-def solve_power(net: Network, outaged: Sequence[str], *, mode: str, weights: np.ndarray | None,
-                trip_factor: float = 1.0) -> PowerOutcome:
+def solve_power(
+    net: Network,
+    outaged: Sequence[str],
+    *,
+    mode: str,
+    weights: np.ndarray | None,
+    trip_factor: float = 1.0,
+) -> PowerOutcome:
     """Run the impact engine (``"mld"`` or ``"cascade"``) on one set of elements out."""
     from warmgrid.power.damage import apply_damage
 
@@ -82,9 +93,14 @@ def solve_power(net: Network, outaged: Sequence[str], *, mode: str, weights: np.
     dark = np.asarray(r.dark_bus, dtype=bool)
     online = state.effective(net).gen_on & ~dark[net.gen_bus]
     return PowerOutcome(
-        load_frac=np.asarray(r.served_fraction, dtype=float), gen_online=online,
-        served_mw=float(r.served_mw), shed_mw=float(r.shed_mw),
-        islands=int(r.islands.count), dark_buses=int(dark.sum()), detail=r)
+        load_frac=np.asarray(r.served_fraction, dtype=float),
+        gen_online=online,
+        served_mw=float(r.served_mw),
+        shed_mw=float(r.shed_mw),
+        islands=int(r.islands.count),
+        dark_buses=int(dark.sum()),
+        detail=r,
+    )
 
 
 def compile_links(grid: Grid, services: Services, net: Network) -> ServiceLinks:
@@ -109,7 +125,9 @@ def compile_links(grid: Grid, services: Services, net: Network) -> ServiceLinks:
     return ServiceLinks(
         heat_load=lidx(h["load"]),
         heat_is_chp=(h["kind"] == "chp").to_numpy(dtype=bool),
-        heat_gens=[np.array([gen_pos[g] for g in split_ids(gs)], dtype=np.int64) for gs in h["gens"]],
+        heat_gens=[
+            np.array([gen_pos[g] for g in split_ids(gs)], dtype=np.int64) for gs in h["gens"]
+        ],
         heat_peak_share=h["peak_boiler_share"].to_numpy(dtype=float),
         heat_backup_h=h["backup_h"].to_numpy(dtype=float),
         area_load=lidx(a["load"]),
@@ -133,16 +151,16 @@ class Timeline:
     served_mw: np.ndarray
     shed_mw: np.ndarray
     islands: np.ndarray
-    light: np.ndarray            # (n_steps, n_areas)
-    heat: np.ndarray             # (n_steps, n_areas)
-    water: np.ndarray            # (n_steps, n_areas)
-    drained: np.ndarray          # (n_steps, n_areas) bool
-    temp_c: np.ndarray           # (n_steps + 1, n_areas), at step boundaries
-    facility_ok: np.ndarray      # (n_steps, n_facilities) bool
-    thresholds_c: np.ndarray     # (n_thr,)
-    crossing_h: np.ndarray       # (n_areas, n_thr), NaN: never
-    hours_below: np.ndarray      # (n_areas, n_thr)
-    population: np.ndarray       # (n_areas,)
+    light: np.ndarray  # (n_steps, n_areas)
+    heat: np.ndarray  # (n_steps, n_areas)
+    water: np.ndarray  # (n_steps, n_areas)
+    drained: np.ndarray  # (n_steps, n_areas) bool
+    temp_c: np.ndarray  # (n_steps + 1, n_areas), at step boundaries
+    facility_ok: np.ndarray  # (n_steps, n_facilities) bool
+    thresholds_c: np.ndarray  # (n_thr,)
+    crossing_h: np.ndarray  # (n_areas, n_thr), NaN: never
+    hours_below: np.ndarray  # (n_areas, n_thr)
+    population: np.ndarray  # (n_areas,)
     power: list[PowerOutcome] = field(default_factory=list)  # per step (shared objects)
     dt_h: float = 1.0
 
@@ -163,9 +181,15 @@ class Timeline:
         ph_below = thermal.person_hours_below(self.hours_below, self.population).sum(axis=0)
         first = first_time_h(self.crossing_h)
         out: dict[str, Any] = {
-            "person_hours_without_power": person_hours_without(self.population, self.light, self.dt_h),
-            "person_hours_without_heat": person_hours_without(self.population, self.heat, self.dt_h),
-            "person_hours_without_water": person_hours_without(self.population, self.water, self.dt_h),
+            "person_hours_without_power": person_hours_without(
+                self.population, self.light, self.dt_h
+            ),
+            "person_hours_without_heat": person_hours_without(
+                self.population, self.heat, self.dt_h
+            ),
+            "person_hours_without_water": person_hours_without(
+                self.population, self.water, self.dt_h
+            ),
             "energy_not_served_mwh": energy_not_served_mwh(self.shed_mw, self.dt_h),
             "facilities_past_backup": int((~self.facility_ok).any(axis=0).sum()),
         }
@@ -190,15 +214,27 @@ class Simulator:
     t0_c : indoor temperature at hour 0 (default: each archetype's setpoint).
     """
 
-    def __init__(self, grid: Grid, services: Services, t_out_c: np.ndarray, *, mode: str = "mld",
-                 thresholds_c: Sequence[float] = DEFAULT_THRESHOLDS_C, freeze: FreezeOptions | None = None,
-                 trip_factor: float = 1.0, t0_c: float | None = None, dt_h: float = 1.0) -> None:
+    def __init__(
+        self,
+        grid: Grid,
+        services: Services,
+        t_out_c: np.ndarray,
+        *,
+        mode: str = "mld",
+        thresholds_c: Sequence[float] = DEFAULT_THRESHOLDS_C,
+        freeze: FreezeOptions | None = None,
+        trip_factor: float = 1.0,
+        t0_c: float | None = None,
+        dt_h: float = 1.0,
+    ) -> None:
         if mode not in ("mld", "cascade"):
             raise InputError(f"mode must be 'mld' or 'cascade', got {mode!r}", field="impact.mode")
         t_out = np.asarray(t_out_c, dtype=float)
         if t_out.ndim != 1 or len(t_out) == 0 or not np.all(np.isfinite(t_out)):
-            raise InputError("the outdoor temperature series must be a non-empty list of numbers",
-                             field="weather")
+            raise InputError(
+                "the outdoor temperature series must be a non-empty list of numbers",
+                field="weather",
+            )
         self.grid, self.services = grid, services
         self.net = compile_network(grid, groups=services.groups())
         self.links = compile_links(grid, services, self.net)
@@ -210,7 +246,9 @@ class Simulator:
         self.dt_h = dt_h
         names = services.areas["archetype"].tolist()
         self.params = thermal.archetype_parameters(names)
-        self.tau_h = thermal.time_constant_h(self.params["h_w_per_k_m2"], self.params["c_kj_per_k_m2"])
+        self.tau_h = thermal.time_constant_h(
+            self.params["h_w_per_k_m2"], self.params["c_kj_per_k_m2"]
+        )
         self.t0_c = self.params["setpoint_c"] if t0_c is None else np.full(len(names), float(t0_c))
         self.population = services.areas["population"].to_numpy(dtype=float)
         self._cache: dict[frozenset[str], PowerOutcome] = {}
@@ -223,8 +261,13 @@ class Simulator:
         """The power outcome of a set of elements out (cached)."""
         hit = self._cache.get(outaged)
         if hit is None:
-            hit = solve_power(self.net, sorted(outaged), mode=self.mode, weights=self.weights,
-                              trip_factor=self.trip_factor)
+            hit = solve_power(
+                self.net,
+                sorted(outaged),
+                mode=self.mode,
+                weights=self.weights,
+                trip_factor=self.trip_factor,
+            )
             self._cache[outaged] = hit
         return hit
 
@@ -261,14 +304,30 @@ class Simulator:
             per_step.append(po)
             load_frac[k], gen_online[k] = po.load_frac, po.gen_online
             served[k], shed[k], isl[k] = po.served_mw, po.shed_mw, po.islands
-        svc = propagate(self.links, load_frac, gen_online, self.t_out_c, options=self.freeze, dt_h=self.dt_h)
-        temps = thermal.simulate_indoor(self.t0_c, self.t_out_c, svc.heat, svc.light, dt_h=self.dt_h,
-                                        **self.params)
+        svc = propagate(
+            self.links, load_frac, gen_online, self.t_out_c, options=self.freeze, dt_h=self.dt_h
+        )
+        temps = thermal.simulate_indoor(
+            self.t0_c, self.t_out_c, svc.heat, svc.light, dt_h=self.dt_h, **self.params
+        )
         return Timeline(
-            hours=np.arange(n) * self.dt_h, t_out_c=self.t_out_c, served_mw=served, shed_mw=shed, islands=isl,
-            light=svc.light, heat=svc.heat, water=svc.water, drained=svc.drained, temp_c=temps,
-            facility_ok=svc.facility_ok.astype(bool), thresholds_c=self.thresholds_c,
-            crossing_h=thermal.crossing_times_h(temps, self.thresholds_c, self.tau_h, dt_h=self.dt_h),
+            hours=np.arange(n) * self.dt_h,
+            t_out_c=self.t_out_c,
+            served_mw=served,
+            shed_mw=shed,
+            islands=isl,
+            light=svc.light,
+            heat=svc.heat,
+            water=svc.water,
+            drained=svc.drained,
+            temp_c=temps,
+            facility_ok=svc.facility_ok.astype(bool),
+            thresholds_c=self.thresholds_c,
+            crossing_h=thermal.crossing_times_h(
+                temps, self.thresholds_c, self.tau_h, dt_h=self.dt_h
+            ),
             hours_below=thermal.hours_below(temps, self.thresholds_c, self.tau_h, dt_h=self.dt_h),
-            population=self.population, power=per_step, dt_h=self.dt_h,
+            population=self.population,
+            power=per_step,
+            dt_h=self.dt_h,
         )

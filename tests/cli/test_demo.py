@@ -21,7 +21,11 @@ def demo_out(tmp_path_factory: pytest.TempPathFactory):
 def test_story_prints_tables(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path / "o")]) == 0
     text = capsys.readouterr().out
-    for phrase in ("People without light, heat and water", "Worst districts", "first homes below 12"):
+    for phrase in (
+        "People without light, heat and water",
+        "Worst districts",
+        "first homes below 12",
+    ):
         assert phrase in text
 
 
@@ -34,7 +38,8 @@ def test_json_contract(demo_out):
     assert len(res["timeline"]) == 72
     assert {"panel16", "panel9", "panel5", "brick5"} <= set(res["archetypes"])
     for a in res["archetypes"].values():
-        assert a["tau_h"] > 0 and a["h_w_per_k_m2"] > 0
+        assert a["tau_h"] > 0
+        assert a["h_w_per_k_m2"] > 0
 
 
 def test_physical_laws(demo_out):
@@ -55,7 +60,8 @@ def test_physical_laws(demo_out):
     for a in res["areas"]:
         assert a["min_temp_c"] <= 20.0 + 1e-9
         if a["hours_to_12c"] is not None:
-            assert a["hours_to_18c"] is not None and a["hours_to_18c"] <= a["hours_to_12c"]
+            assert a["hours_to_18c"] is not None
+            assert a["hours_to_18c"] <= a["hours_to_12c"]
     # person-hours without heat = integral of the hourly people without heat
     assert res["metrics"]["person_hours_without_heat"] == pytest.approx(heat.sum(), rel=1e-9)
 

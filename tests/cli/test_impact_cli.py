@@ -101,8 +101,10 @@ def test_auto_services_people_follow_shed_load(tmp_path, capsys, load):
     """With the auto overlay, people are 2,000 per MW of each load, all individually heated:
     people without light at hour 0 = 2,000 x shed MW of the positive loads (MLD, equal weights)."""
     p = tmp_path / "auto.toml"
-    p.write_text(SCEN.replace('services = "none"', 'services = "auto"') + "[horizon]\nhours = 6\n",
-                 encoding="utf-8")
+    p.write_text(
+        SCEN.replace('services = "none"', 'services = "auto"') + "[horizon]\nhours = 6\n",
+        encoding="utf-8",
+    )
     code, out, _ = _run(capsys, "impact", str(p), "--json")
     assert code == 0
     res = json.loads(out)
@@ -114,4 +116,5 @@ def test_auto_services_people_follow_shed_load(tmp_path, capsys, load):
     # individual heating only: people without heat are the people without light
     assert res["people"]["without_heat"] == pytest.approx(res["people"]["without_power"], rel=1e-9)
     assert res["population"] == pytest.approx(2000.0 * net.load_p_mw[pos].sum(), rel=1e-3)
-    assert len(res["timeline"]) == 6 and len(res["areas"]) == int(pos.sum())
+    assert len(res["timeline"]) == 6
+    assert len(res["areas"]) == int(pos.sum())

@@ -20,8 +20,15 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "wc"
 
 
-def scenario(folder: Path, city: Path, *, weather: str = WEATHER, hours: int = 12, extra: str = "",
-             services: str | None = None) -> Path:
+def scenario(
+    folder: Path,
+    city: Path,
+    *,
+    weather: str = WEATHER,
+    hours: int = 12,
+    extra: str = "",
+    services: str | None = None,
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "weather.csv").write_text(weather, encoding="utf-8")
     svc = services or str(city / "services")
@@ -51,47 +58,58 @@ def test_good_copy_runs(tmp_path, city, capfd):
     out = tmp_path / "out"
     assert main(["demo", "--scenario", str(p), "--out", str(out), "--json"]) == 0
     capfd.readouterr()
-    assert (out / "impact.json").exists() and (out / "report.html").exists()
+    assert (out / "impact.json").exists()
+    assert (out / "report.html").exists()
 
 
 def test_weather_gap(tmp_path, city, capfd):
     w = WEATHER.replace("2026-02-03T05:00,-20.0\n", "")
     err = run_bad(capfd, scenario(tmp_path / "s", city, weather=w), tmp_path / "out")
-    assert "weather.csv" in err and "row 7" in err and "'time'" in err  # 06:00 follows 04:00 on line 7
+    assert "weather.csv" in err
+    assert "row 7" in err
+    assert "'time'" in err
 
 
 def test_weather_missing_value(tmp_path, city, capfd):
     w = WEATHER.replace("2026-02-03T05:00,-20.0", "2026-02-03T05:00,")
     err = run_bad(capfd, scenario(tmp_path / "s", city, weather=w), tmp_path / "out")
-    assert "weather.csv" in err and "row 7" in err and "outdoor_c" in err
+    assert "weather.csv" in err
+    assert "row 7" in err
+    assert "outdoor_c" in err
 
 
 def test_weather_text_in_numbers(tmp_path, city, capfd):
     w = WEATHER.replace("2026-02-03T03:00,-20.0", "2026-02-03T03:00,minus twenty")
     err = run_bad(capfd, scenario(tmp_path / "s", city, weather=w), tmp_path / "out")
-    assert "row 5" in err and "outdoor_c" in err and "minus twenty" in err
+    assert "row 5" in err
+    assert "outdoor_c" in err
+    assert "minus twenty" in err
 
 
 def test_weather_in_kelvin(tmp_path, city, capfd):
     w = WEATHER.replace(",-20.0", ",253.15")
     err = run_bad(capfd, scenario(tmp_path / "s", city, weather=w), tmp_path / "out")
-    assert "Kelvin" in err and "row 2" in err
+    assert "Kelvin" in err
+    assert "row 2" in err
 
 
 def test_weather_fahrenheit_column(tmp_path, city, capfd):
     w = WEATHER.replace("outdoor_c", "outdoor_f")
     err = run_bad(capfd, scenario(tmp_path / "s", city, weather=w), tmp_path / "out")
-    assert "outdoor_f" in err and "row 1" in err
+    assert "outdoor_f" in err
+    assert "row 1" in err
 
 
 def test_weather_too_short_for_horizon(tmp_path, city, capfd):
     err = run_bad(capfd, scenario(tmp_path / "s", city, hours=48), tmp_path / "out")
-    assert "weather.csv" in err and "48 h" in err
+    assert "weather.csv" in err
+    assert "48 h" in err
 
 
 def test_horizon_zero(tmp_path, city, capfd):
     err = run_bad(capfd, scenario(tmp_path / "s", city, hours=0), tmp_path / "out")
-    assert "s.toml" in err and "horizon.hours" in err
+    assert "s.toml" in err
+    assert "horizon.hours" in err
 
 
 def _edited_services(tmp_path: Path, city: Path, table: str, old: str, new: str) -> Path:
@@ -107,7 +125,9 @@ def _edited_services(tmp_path: Path, city: Path, table: str, old: str, new: str)
 def test_area_names_missing_heat_source(tmp_path, city, capfd):
     svc = _edited_services(tmp_path, city, "areas", "heat:chp-north", "heat:chp-nort")
     err = run_bad(capfd, scenario(tmp_path / "s", city, services=str(svc)), tmp_path / "out")
-    assert "areas.csv" in err and "heat_sources" in err and "heat:chp-north" in err
+    assert "areas.csv" in err
+    assert "heat_sources" in err
+    assert "heat:chp-north" in err
 
 
 def test_negative_population(tmp_path, city, capfd):
@@ -115,11 +135,17 @@ def test_negative_population(tmp_path, city, capfd):
     pop = areas[1].split(",")[2]
     svc = _edited_services(tmp_path, city, "areas", f",{pop},", f",-{pop},")
     err = run_bad(capfd, scenario(tmp_path / "s", city, services=str(svc)), tmp_path / "out")
-    assert "areas.csv" in err and "population" in err and areas[1].split(",")[0] in err
+    assert "areas.csv" in err
+    assert "population" in err
+    assert areas[1].split(",")[0] in err
 
 
 def test_unknown_damage_element(tmp_path, city, capfd):
     p = scenario(tmp_path / "s", city)
-    p.write_text(p.read_text(encoding="utf-8").replace("gen:chp-south-1", "gen:chp-suoth-1"), encoding="utf-8")
+    p.write_text(
+        p.read_text(encoding="utf-8").replace("gen:chp-south-1", "gen:chp-suoth-1"),
+        encoding="utf-8",
+    )
     err = run_bad(capfd, p, tmp_path / "out")
-    assert "damage.elements" in err and "gen:chp-south-1" in err
+    assert "damage.elements" in err
+    assert "gen:chp-south-1" in err

@@ -38,8 +38,11 @@ def run(lk, load_frac, gen_online, t_out=-20.0, **opt):
 
 def test_everything_powered_gives_full_service():
     s = run(links(), np.ones((5, 5)), np.ones((5, 1), dtype=bool))
-    assert np.allclose(s.heat, 1) and np.allclose(s.water, 1) and np.allclose(s.light, 1)
-    assert s.facility_ok.all() and not s.drained.any()
+    assert np.allclose(s.heat, 1)
+    assert np.allclose(s.water, 1)
+    assert np.allclose(s.light, 1)
+    assert s.facility_ok.all()
+    assert not s.drained.any()
 
 
 def test_chp_unit_down_with_pumps_gives_peak_boiler_share():

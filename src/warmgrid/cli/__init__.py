@@ -34,17 +34,15 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                 help="Print the version and exit."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
 ) -> None:
     """Power-grid outages and the light, heat and water that depend on them."""
 
 
-# Command modules register themselves on `app`; keep one import per module.
-from warmgrid.cli import grids  # noqa: E402,F401
-from warmgrid.cli import flow  # noqa: E402,F401
-from warmgrid.cli import impact  # noqa: E402,F401
-from warmgrid.cli import demo  # noqa: E402,F401
+# Command modules register themselves on `app` when imported.
+from warmgrid.cli import demo, flow, grids, impact  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> int:

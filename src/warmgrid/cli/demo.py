@@ -42,11 +42,15 @@ def tell_story(result: dict[str, Any], *, seconds: float) -> None:
     con = console()
     tl = result["timeline"]
     n = len(tl)
-    con.print(f"\n[bold]{result['scenario']}[/bold] on [bold]{result['grid']}[/bold] "
-              f"({result['population']:,.0f} people), mode {result['mode']}, "
-              f"{len(result['damage'])} elements damaged, {n} h horizon, computed in {seconds:.1f} s\n")
-    con.print(f"Right after the damage: {result['served_mw']:,.0f} MW served, {result['shed_mw']:,.0f} MW shed, "
-              f"{result['islands']} island(s), {result['dark_buses']} dark bus(es).\n")
+    con.print(
+        f"\n[bold]{result['scenario']}[/bold] on [bold]{result['grid']}[/bold] "
+        f"({result['population']:,.0f} people), mode {result['mode']}, "
+        f"{len(result['damage'])} elements damaged, {n} h horizon, computed in {seconds:.1f} s\n"
+    )
+    con.print(
+        f"Right after the damage: {result['served_mw']:,.0f} MW served, {result['shed_mw']:,.0f} MW shed, "
+        f"{result['islands']} island(s), {result['dark_buses']} dark bus(es).\n"
+    )
     t = Table(title="People without light, heat and water")
     t.add_column("hour", justify="right")
     t.add_column("outdoor °C", justify="right")
@@ -60,10 +64,18 @@ def tell_story(result: dict[str, Any], *, seconds: float) -> None:
         r = tl[k]
         label = str(h) if h < n else f"{n} (end)"
         cold = result["temperature_curves"]
-        coldest = min((s[min(h, len(s) - 1)] for s in cold["series"].values()), default=float("nan"))
-        t.add_row(label, f"{r['t_out_c']:.0f}", _fmt_people(r["people_without_power"]),
-                  _fmt_people(r["people_without_heat"]), _fmt_people(r["people_without_water"]),
-                  f"{coldest:.1f}", str(r["areas_drained"]))
+        coldest = min(
+            (s[min(h, len(s) - 1)] for s in cold["series"].values()), default=float("nan")
+        )
+        t.add_row(
+            label,
+            f"{r['t_out_c']:.0f}",
+            _fmt_people(r["people_without_power"]),
+            _fmt_people(r["people_without_heat"]),
+            _fmt_people(r["people_without_water"]),
+            f"{coldest:.1f}",
+            str(r["areas_drained"]),
+        )
     con.print(t)
 
     m = result["metrics"]
@@ -71,19 +83,36 @@ def tell_story(result: dict[str, Any], *, seconds: float) -> None:
     lines = []
     for k, v in first:
         thr = k.removeprefix("first_area_below_").removesuffix("_h").replace("c", " °C")
-        lines.append(f"  first homes below {thr}: " + ("not within the horizon" if v is None else f"after {v:.1f} h"))
+        lines.append(
+            f"  first homes below {thr}: "
+            + ("not within the horizon" if v is None else f"after {v:.1f} h")
+        )
     con.print("\n".join(lines))
 
     areas = sorted(result["areas"], key=lambda a: a["min_temp_c"])[:8]
     if areas:
         w = Table(title="Worst districts")
-        for c in ("district", "people", "building type", "h to 12 °C", "lowest °C", "h without heat", "drained"):
+        for c in (
+            "district",
+            "people",
+            "building type",
+            "h to 12 °C",
+            "lowest °C",
+            "h without heat",
+            "drained",
+        ):
             w.add_column(c, justify="left" if c in ("district", "building type") else "right")
         for a in areas:
             h12 = a.get("hours_to_12c")
-            w.add_row(a["name"], _fmt_people(a["population"]), a["archetype"],
-                      "—" if h12 is None else f"{h12:.1f}", f"{a['min_temp_c']:.1f}",
-                      f"{a['hours_without_heat']:.0f}", "yes" if a["drained"] else "no")
+            w.add_row(
+                a["name"],
+                _fmt_people(a["population"]),
+                a["archetype"],
+                "—" if h12 is None else f"{h12:.1f}",
+                f"{a['min_temp_c']:.1f}",
+                f"{a['hours_without_heat']:.0f}",
+                "yes" if a["drained"] else "no",
+            )
         con.print(w)
     ph = Table(title="Person-hours over the horizon")
     ph.add_column("what")
@@ -101,9 +130,15 @@ def tell_story(result: dict[str, Any], *, seconds: float) -> None:
 
 @app.command("demo")
 def demo(
-    out: Path = typer.Option(Path("warmgrid-out"), "--out", help="Folder for impact.json and report.html."),
-    scenario: str = typer.Option("frost-strike", "--scenario", help="Bundled scenario name or TOML path."),
-    json_out: bool = typer.Option(False, "--json", help="Print the result as JSON instead of tables."),
+    out: Path = typer.Option(
+        Path("warmgrid-out"), "--out", help="Folder for impact.json and report.html."
+    ),
+    scenario: str = typer.Option(
+        "frost-strike", "--scenario", help="Bundled scenario name or TOML path."
+    ),
+    json_out: bool = typer.Option(
+        False, "--json", help="Print the result as JSON instead of tables."
+    ),
 ) -> None:
     """Run the frost-strike scenario on winter-city, tell the story, write JSON and HTML."""
     from warmgrid.model.scenario import load_scenario

@@ -20,15 +20,22 @@ def cases(json_out: bool = typer.Option(False, "--json", help="Print a JSON list
         print_json(names)
         return
     con = console()
-    con.print(f"[bold]{len(names)} bundled cases[/bold] (use a name wherever a command takes CASE):")
+    con.print(
+        f"[bold]{len(names)} bundled cases[/bold] (use a name wherever a command takes CASE):"
+    )
     con.print("  " + ", ".join(names))
 
 
 @app.command("info")
 def info(
-    case: str = typer.Argument(..., help="Bundled case name or path (.m, .json, .nc, tables folder)."),
-    json_out: bool = typer.Option(False, "--json", help="Print JSON with name, buses, branches, generators, "
-                                  "loads, total_load_mw and more."),
+    case: str = typer.Argument(
+        ..., help="Bundled case name or path (.m, .json, .nc, tables folder)."
+    ),
+    json_out: bool = typer.Option(
+        False,
+        "--json",
+        help="Print JSON with name, buses, branches, generators, loads, total_load_mw and more.",
+    ),
 ) -> None:
     """Summarise a grid: counts, total load and capacity."""
     from warmgrid.io import load_grid
@@ -45,14 +52,24 @@ def info(
     t.add_column("value", justify="right")
     rows = [
         ("buses", f"{s['buses']:,}"),
-        ("branches", f"{s['branches']:,}  ({s['lines']:,} lines, {s['transformers']:,} transformers)"),
+        (
+            "branches",
+            f"{s['branches']:,}  ({s['lines']:,} lines, {s['transformers']:,} transformers)",
+        ),
         ("generators", f"{s['generators']:,}"),
         ("loads", f"{s['loads']:,}"),
         ("shunts", f"{s['shunts']:,}"),
         ("total load", f"{s['total_load_mw']:,.1f} MW"),
         ("generation at set points", f"{s['total_generation_mw']:,.1f} MW"),
-        ("generation capacity", f"{s['total_capacity_mw']:,.1f} MW"
-         + (f" + {s['unlimited_supply_points']} unlimited supply point(s)" if s["unlimited_supply_points"] else "")),
+        (
+            "generation capacity",
+            f"{s['total_capacity_mw']:,.1f} MW"
+            + (
+                f" + {s['unlimited_supply_points']} unlimited supply point(s)"
+                if s["unlimited_supply_points"]
+                else ""
+            ),
+        ),
         ("base", f"{s['base_mva']:g} MVA"),
     ]
     for r in rows:
@@ -82,7 +99,9 @@ def export(
         from warmgrid.examples.winter_city import winter_city
         from warmgrid.io.services_tables import write_services
 
-        written["services"] = str(write_services(winter_city()[1], out / "services", overwrite=overwrite))
+        written["services"] = str(
+            write_services(winter_city()[1], out / "services", overwrite=overwrite)
+        )
     if json_out:
         print_json(written)
         return

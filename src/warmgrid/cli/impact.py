@@ -68,8 +68,13 @@ def impact_json(scenario: Any, *, mode: str | None = None) -> dict[str, Any]:
 
     run = impact(scenario, mode=mode)
     res = dict(run.result)
-    res.update(power_summary(run.timeline.power[0].detail, run.simulator.mode,
-                             trip_factor=scenario.impact.trip_factor))
+    res.update(
+        power_summary(
+            run.timeline.power[0].detail,
+            run.simulator.mode,
+            trip_factor=scenario.impact.trip_factor,
+        )
+    )
     return res
 
 

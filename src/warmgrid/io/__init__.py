@@ -58,7 +58,9 @@ def _load_bundled_pandapower(name: str, *, use_cache: bool) -> Grid:
     if use_cache and (folder / "grid.toml").exists():
         try:
             grid = read_tables(folder)
-            return grid.replace(source=f"pandapower:{name}", meta={"format": "pandapower", "cached": True})
+            return grid.replace(
+                source=f"pandapower:{name}", meta={"format": "pandapower", "cached": True}
+            )
         except (InputError, OSError):
             pass  # a damaged cache is rebuilt below
     grid = load_pandapower_case(name)
@@ -99,7 +101,9 @@ def load_grid(source: str | os.PathLike[str], *, use_cache: bool = True) -> Grid
         what = "no such file" if looks_like_path else "unknown case name"
         raise InputError(
             f"{what}{closest(text, [*WARMGRID_CASES, *names])} (warmgrid cases lists the bundled ones)",
-            file=text, field=None if looks_like_path else "case")
+            file=text,
+            field=None if looks_like_path else "case",
+        )
     if path.is_dir():
         from warmgrid.io.tables import is_tables_folder, read_tables
 
@@ -109,8 +113,10 @@ def load_grid(source: str | os.PathLike[str], *, use_cache: bool = True) -> Grid
             from warmgrid.io.pypsa import load_pypsa
 
             return load_pypsa(path)
-        raise InputError("is a directory with neither bus.csv/bus.parquet (warmgrid tables) nor buses.csv (PyPSA)",
-                         file=text)
+        raise InputError(
+            "is a directory with neither bus.csv/bus.parquet (warmgrid tables) nor buses.csv (PyPSA)",
+            file=text,
+        )
     suffix = path.suffix.lower()
     try:
         if path.stat().st_size == 0:
@@ -129,5 +135,7 @@ def load_grid(source: str | os.PathLike[str], *, use_cache: bool = True) -> Grid
         from warmgrid.io.pypsa import load_pypsa
 
         return load_pypsa(path)
-    raise InputError(f"unknown file type {suffix or '(none)'!r}; expected .m, .json, .nc or a tables folder",
-                     file=text)
+    raise InputError(
+        f"unknown file type {suffix or '(none)'!r}; expected .m, .json, .nc or a tables folder",
+        file=text,
+    )

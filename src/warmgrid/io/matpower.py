@@ -27,8 +27,11 @@ def _read_text(path: Path) -> str:
     raw = path.read_bytes()
     nul = raw.find(b"\x00", 0, 4096)
     if nul >= 0:
-        raise InputError(f"binary file (NUL byte at offset {nul}), expected a MATPOWER .m text file",
-                         file=str(path), row=raw.count(b"\n", 0, nul) + 1)
+        raise InputError(
+            f"binary file (NUL byte at offset {nul}), expected a MATPOWER .m text file",
+            file=str(path),
+            row=raw.count(b"\n", 0, nul) + 1,
+        )
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -43,13 +46,17 @@ def _missing_matrix(text: str, key: str, file: str) -> None:
     m = re.search(rf"mpc\.{key}\s*=\s*\[", text)
     if m is None:
         raise InputError(f"the case has no 'mpc.{key} = [ ... ];' matrix", file=file, field=key)
-    rows = [ln.split("%")[0].strip() for ln in text[m.end():].splitlines()]
+    rows = [ln.split("%")[0].strip() for ln in text[m.end() :].splitlines()]
     rows = [r for r in rows if r]
     complete = not rows or rows[-1].endswith(";")
     row = len(rows) + 1 if complete else len(rows)
     what = "is missing" if complete else "is incomplete"
-    raise InputError(f"the file ends inside the matrix: row {row} {what} and '];' never comes (truncated file?)",
-                     file=file, row=row, field=key)
+    raise InputError(
+        f"the file ends inside the matrix: row {row} {what} and '];' never comes (truncated file?)",
+        file=file,
+        row=row,
+        field=key,
+    )
 
 
 def load_matpower(path: str | Path) -> Grid:
@@ -73,7 +80,9 @@ def load_matpower(path: str | Path) -> Grid:
     try:
         ppc["baseMVA"] = float(base[0][0])
     except (TypeError, ValueError, IndexError):
-        raise InputError(f"baseMVA is not a number: {base!r:.60}", file=str(path), field="baseMVA") from None
+        raise InputError(
+            f"baseMVA is not a number: {base!r:.60}", file=str(path), field="baseMVA"
+        ) from None
     for key, min_cols in _MIN_COLS.items():
         rows = reader.parse_file(key, text)
         if rows is None:
@@ -81,13 +90,21 @@ def load_matpower(path: str | Path) -> Grid:
         arr = np.empty((len(rows), max((len(r) for r in rows), default=min_cols)))
         for i, r in enumerate(rows):
             if len(r) < min_cols:
-                raise InputError(f"{key} row has {len(r)} columns, MATPOWER needs at least {min_cols}",
-                                 file=str(path), row=i + 1, field=key)
+                raise InputError(
+                    f"{key} row has {len(r)} columns, MATPOWER needs at least {min_cols}",
+                    file=str(path),
+                    row=i + 1,
+                    field=key,
+                )
             for j, v in enumerate(r):
                 if isinstance(v, str):
-                    raise InputError(f"not a number: {v[:40]!r}", file=str(path), row=i + 1,
-                                     field=f"{key} column {j + 1}")
+                    raise InputError(
+                        f"not a number: {v[:40]!r}",
+                        file=str(path),
+                        row=i + 1,
+                        field=f"{key} column {j + 1}",
+                    )
             arr[i, : len(r)] = r
-            arr[i, len(r):] = 0.0
+            arr[i, len(r) :] = 0.0
         ppc[key] = arr
     return grid_from_ppc(ppc, name=path.stem, source=str(path))

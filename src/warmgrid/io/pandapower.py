@@ -23,13 +23,33 @@ import pandas as pd
 from warmgrid.errors import InputError, closest
 from warmgrid.model.grid import Grid
 
-__all__ = ["bundled_case_names", "from_pandapower_net", "load_pandapower_case", "load_pandapower_json"]
+__all__ = [
+    "bundled_case_names",
+    "from_pandapower_net",
+    "load_pandapower_case",
+    "load_pandapower_json",
+]
 
 #: Element tables whose power pandapower puts on buses and that this importer maps.
 _MAPPED = {"bus", "line", "trafo", "gen", "sgen", "ext_grid", "load", "shunt"}
 #: Element tables this importer does not map yet: a non-empty one is an error.
-_UNSUPPORTED = ("trafo3w", "impedance", "ward", "xward", "dcline", "storage", "motor",
-                "asymmetric_load", "asymmetric_sgen", "svc", "tcsc", "ssc", "vsc", "line_dc", "bus_dc")
+_UNSUPPORTED = (
+    "trafo3w",
+    "impedance",
+    "ward",
+    "xward",
+    "dcline",
+    "storage",
+    "motor",
+    "asymmetric_load",
+    "asymmetric_sgen",
+    "svc",
+    "tcsc",
+    "ssc",
+    "vsc",
+    "line_dc",
+    "bus_dc",
+)
 
 _BUNDLED_EXTRA = ("GBnetwork", "GBreducednetwork", "iceland")
 
@@ -45,7 +65,11 @@ def bundled_case_names() -> list[str]:
     spec = importlib.util.find_spec("pandapower")
     if spec is None or not spec.submodule_search_locations:
         return []
-    path = Path(next(iter(spec.submodule_search_locations))) / "networks" / "power_system_test_cases.py"
+    path = (
+        Path(next(iter(spec.submodule_search_locations)))
+        / "networks"
+        / "power_system_test_cases.py"
+    )
     try:
         text = path.read_text(encoding="utf-8")
     except OSError:
@@ -69,8 +93,11 @@ def load_pandapower_case(name: str) -> Grid:
     """Load a bundled ``pandapower.networks`` case by name (``"case118"``)."""
     names = bundled_case_names()
     if name not in names:
-        raise InputError(f"unknown case name {name!r}{closest(name, names)} (warmgrid cases lists them)",
-                         file=name, field="case")
+        raise InputError(
+            f"unknown case name {name!r}{closest(name, names)} (warmgrid cases lists them)",
+            file=name,
+            field="case",
+        )
     with _quiet():
         warnings.simplefilter("ignore")
         os.environ.setdefault("NUMBA_DISABLE_JIT", "0")
@@ -91,7 +118,9 @@ def load_pandapower_json(path: str | Path) -> Grid:
             net = pp.from_json(str(path))
         except Exception as exc:  # pandapower raises many types on bad JSON
             msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise InputError(f"not a readable pandapower JSON network ({msg[:160]})", file=str(path)) from None
+            raise InputError(
+                f"not a readable pandapower JSON network ({msg[:160]})", file=str(path)
+            ) from None
     return from_pandapower_net(net, name=path.stem, source=str(path))
 
 
@@ -126,13 +155,24 @@ def from_pandapower_net(net: Any, *, name: str, source: str) -> Grid:
         cannot build its internal case from it.
     """
     for t in _UNSUPPORTED:
-        if t in net and hasattr(net[t], "__len__") and len(net[t]) and bool(np.any(net[t].get("in_service", True))):
-            raise InputError(f"element table '{t}' is not supported by the pandapower importer yet",
-                             file=source, field=t)
+        if (
+            t in net
+            and hasattr(net[t], "__len__")
+            and len(net[t])
+            and bool(np.any(net[t].get("in_service", True)))
+        ):
+            raise InputError(
+                f"element table '{t}' is not supported by the pandapower importer yet",
+                file=source,
+                field=t,
+            )
     sw = net.get("switch")
     if sw is not None and len(sw) and bool((sw["et"] == "b").any() & sw["closed"].any()):
-        raise InputError("closed bus-bus switches are not supported yet (fuse the buses first)",
-                         file=source, field="switch")
+        raise InputError(
+            "closed bus-bus switches are not supported yet (fuse the buses first)",
+            file=source,
+            field="switch",
+        )
     if len(net.bus) == 0:
         raise InputError("the network has no buses", file=source, field="bus")
 
@@ -140,12 +180,21 @@ def from_pandapower_net(net: Any, *, name: str, source: str) -> Grid:
     from pandapower.powerflow import _pd2ppc
 
     try:
-        _init_rundcpp_options(net, trafo_model="t", trafo_loading="current", recycle=None,
-                              check_connectivity=False, switch_rx_ratio=2, trafo3w_losses="hv")
+        _init_rundcpp_options(
+            net,
+            trafo_model="t",
+            trafo_loading="current",
+            recycle=None,
+            check_connectivity=False,
+            switch_rx_ratio=2,
+            trafo3w_losses="hv",
+        )
         ppc, _ = _pd2ppc(net)
     except Exception as exc:  # pandapower raises bare exceptions on bad data
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(f"pandapower could not build the case ({msg[:160]})", file=source) from None
+        raise InputError(
+            f"pandapower could not build the case ({msg[:160]})", file=source
+        ) from None
     lookup = net._pd2ppc_lookups
     bus_lookup = np.asarray(lookup["bus"])
     ppc_bus = np.real(ppc["bus"])
@@ -154,14 +203,21 @@ def from_pandapower_net(net: Any, *, name: str, source: str) -> Grid:
     # ---- buses
     b = net.bus
     bx, by = _geo_xy(b["geo"] if "geo" in b.columns else None, len(b))
-    bus_df = pd.DataFrame({
-        "id": [f"bus:{i}" for i in b.index],
-        "name": b["name"].astype(object).where(b["name"].notna(), "").astype(str).to_numpy() if "name" in b.columns else "",
-        "vn_kv": b["vn_kv"].to_numpy(dtype=float),
-        "x": bx, "y": by,
-        "zone": b["zone"].astype(object).where(b["zone"].notna(), "").astype(str).to_numpy() if "zone" in b.columns else "",
-        "in_service": b["in_service"].to_numpy(dtype=bool),
-    })
+    bus_df = pd.DataFrame(
+        {
+            "id": [f"bus:{i}" for i in b.index],
+            "name": b["name"].astype(object).where(b["name"].notna(), "").astype(str).to_numpy()
+            if "name" in b.columns
+            else "",
+            "vn_kv": b["vn_kv"].to_numpy(dtype=float),
+            "x": bx,
+            "y": by,
+            "zone": b["zone"].astype(object).where(b["zone"].notna(), "").astype(str).to_numpy()
+            if "zone" in b.columns
+            else "",
+            "in_service": b["in_service"].to_numpy(dtype=bool),
+        }
+    )
     ppc_to_id = {}
     for pd_idx in b.index:
         ppc_to_id.setdefault(int(bus_lookup[pd_idx]), f"bus:{pd_idx}")
@@ -175,30 +231,46 @@ def from_pandapower_net(net: Any, *, name: str, source: str) -> Grid:
         f, t = lookup["branch"][kind]
         tab = net[kind]
         if t - f != len(tab):
-            raise InputError(f"unexpected internal branch layout for {kind}", file=source, field=kind)
+            raise InputError(
+                f"unexpected internal branch layout for {kind}", file=source, field=kind
+            )
         br = ppc_br[f:t]
         fb = "from_bus" if kind == "line" else "hv_bus"
         tb = "to_bus" if kind == "line" else "lv_bus"
         parallel = _col(tab, "parallel", 1.0)
         df = _col(tab, "df", 1.0)
         if kind == "line":
-            rate = np.sqrt(3.0) * vn_bus.loc[tab[fb]].to_numpy() * tab["max_i_ka"].to_numpy(dtype=float) * df * parallel
+            rate = (
+                np.sqrt(3.0)
+                * vn_bus.loc[tab[fb]].to_numpy()
+                * tab["max_i_ka"].to_numpy(dtype=float)
+                * df
+                * parallel
+            )
         else:
             hv_ratio = tab["vn_hv_kv"].to_numpy(dtype=float) / vn_bus.loc[tab[fb]].to_numpy()
             lv_ratio = tab["vn_lv_kv"].to_numpy(dtype=float) / vn_bus.loc[tab[tb]].to_numpy()
-            rate = tab["sn_mva"].to_numpy(dtype=float) * parallel * df / np.maximum(hv_ratio, lv_ratio)
+            rate = (
+                tab["sn_mva"].to_numpy(dtype=float) * parallel * df / np.maximum(hv_ratio, lv_ratio)
+            )
         tap = br[:, 8]
-        rows.append(pd.DataFrame({
-            "id": [f"{kind}:{i}" for i in tab.index],
-            "kind": kind,
-            "from_bus": [ppc_to_id[int(v)] for v in br[:, 0]],
-            "to_bus": [ppc_to_id[int(v)] for v in br[:, 1]],
-            "r_pu": br[:, 2], "x_pu": br[:, 3], "b_pu": br[:, 4],
-            "tap_ratio": np.where(tap == 0, 1.0, tap),
-            "shift_deg": br[:, 9],
-            "rate_mva": np.nan_to_num(rate, nan=0.0),
-            "in_service": tab["in_service"].to_numpy(dtype=bool) & (br[:, 10] > 0),
-        }))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "id": [f"{kind}:{i}" for i in tab.index],
+                    "kind": kind,
+                    "from_bus": [ppc_to_id[int(v)] for v in br[:, 0]],
+                    "to_bus": [ppc_to_id[int(v)] for v in br[:, 1]],
+                    "r_pu": br[:, 2],
+                    "x_pu": br[:, 3],
+                    "b_pu": br[:, 4],
+                    "tap_ratio": np.where(tap == 0, 1.0, tap),
+                    "shift_deg": br[:, 9],
+                    "rate_mva": np.nan_to_num(rate, nan=0.0),
+                    "in_service": tab["in_service"].to_numpy(dtype=bool) & (br[:, 10] > 0),
+                }
+            )
+        )
     branch_df = pd.concat(rows, ignore_index=True) if rows else None
 
     # ---- generators: ext_grid (slack), gen, sgen (static)
@@ -206,60 +278,98 @@ def from_pandapower_net(net: Any, *, name: str, source: str) -> Grid:
     eg = net.ext_grid
     if len(eg):
         pmax = _col(eg, "max_p_mw", np.inf)
-        gens.append(pd.DataFrame({
-            "id": [f"ext_grid:{i}" for i in eg.index], "bus": [f"bus:{v}" for v in eg["bus"]],
-            "kind": "external", "p_mw": 0.0,
-            "p_min_mw": np.minimum(np.maximum(_col(eg, "min_p_mw", 0.0), 0.0), pmax),
-            "p_max_mw": pmax, "slack": True, "in_service": eg["in_service"].to_numpy(dtype=bool),
-        }))
+        gens.append(
+            pd.DataFrame(
+                {
+                    "id": [f"ext_grid:{i}" for i in eg.index],
+                    "bus": [f"bus:{v}" for v in eg["bus"]],
+                    "kind": "external",
+                    "p_mw": 0.0,
+                    "p_min_mw": np.minimum(np.maximum(_col(eg, "min_p_mw", 0.0), 0.0), pmax),
+                    "p_max_mw": pmax,
+                    "slack": True,
+                    "in_service": eg["in_service"].to_numpy(dtype=bool),
+                }
+            )
+        )
     g = net.gen
     if len(g):
         p = g["p_mw"].to_numpy(dtype=float) * _col(g, "scaling", 1.0)
         pmax = _col(g, "max_p_mw", np.nan)
         pmax = np.where(np.isnan(pmax), np.maximum(p, 0.0), pmax)
         pmin = np.minimum(_col(g, "min_p_mw", 0.0), pmax)
-        gens.append(pd.DataFrame({
-            "id": [f"gen:{i}" for i in g.index], "bus": [f"bus:{v}" for v in g["bus"]],
-            "kind": "thermal", "p_mw": p, "p_min_mw": pmin, "p_max_mw": pmax,
-            "slack": g["slack"].to_numpy(dtype=bool) if "slack" in g.columns else False,
-            "in_service": g["in_service"].to_numpy(dtype=bool),
-        }))
+        gens.append(
+            pd.DataFrame(
+                {
+                    "id": [f"gen:{i}" for i in g.index],
+                    "bus": [f"bus:{v}" for v in g["bus"]],
+                    "kind": "thermal",
+                    "p_mw": p,
+                    "p_min_mw": pmin,
+                    "p_max_mw": pmax,
+                    "slack": g["slack"].to_numpy(dtype=bool) if "slack" in g.columns else False,
+                    "in_service": g["in_service"].to_numpy(dtype=bool),
+                }
+            )
+        )
     s = net.sgen
     if len(s):
         p = s["p_mw"].to_numpy(dtype=float) * _col(s, "scaling", 1.0)
-        gens.append(pd.DataFrame({
-            "id": [f"sgen:{i}" for i in s.index], "bus": [f"bus:{v}" for v in s["bus"]],
-            "kind": "static", "p_mw": p, "p_min_mw": np.minimum(p, 0.0), "p_max_mw": np.maximum(p, 0.0),
-            "slack": False, "in_service": s["in_service"].to_numpy(dtype=bool),
-        }))
+        gens.append(
+            pd.DataFrame(
+                {
+                    "id": [f"sgen:{i}" for i in s.index],
+                    "bus": [f"bus:{v}" for v in s["bus"]],
+                    "kind": "static",
+                    "p_mw": p,
+                    "p_min_mw": np.minimum(p, 0.0),
+                    "p_max_mw": np.maximum(p, 0.0),
+                    "slack": False,
+                    "in_service": s["in_service"].to_numpy(dtype=bool),
+                }
+            )
+        )
     gen_df = pd.concat(gens, ignore_index=True) if gens else None
 
     # ---- loads and shunts
     ld = net.load
-    load_df = pd.DataFrame({
-        "id": [f"load:{i}" for i in ld.index], "bus": [f"bus:{v}" for v in ld["bus"]],
-        "p_mw": ld["p_mw"].to_numpy(dtype=float) * _col(ld, "scaling", 1.0),
-        "q_mvar": ld["q_mvar"].to_numpy(dtype=float) * _col(ld, "scaling", 1.0),
-        "in_service": ld["in_service"].to_numpy(dtype=bool),
-    })
+    load_df = pd.DataFrame(
+        {
+            "id": [f"load:{i}" for i in ld.index],
+            "bus": [f"bus:{v}" for v in ld["bus"]],
+            "p_mw": ld["p_mw"].to_numpy(dtype=float) * _col(ld, "scaling", 1.0),
+            "q_mvar": ld["q_mvar"].to_numpy(dtype=float) * _col(ld, "scaling", 1.0),
+            "in_service": ld["in_service"].to_numpy(dtype=bool),
+        }
+    )
     sh = net.shunt
     if len(sh):
         vn_sh = _col(sh, "vn_kv", np.nan)
         vb = vn_bus.loc[sh["bus"]].to_numpy()
         vn_sh = np.where(np.isnan(vn_sh), vb, vn_sh)
         ratio = (vb / vn_sh) ** 2 * _col(sh, "step", 1.0)
-        shunt_df = pd.DataFrame({
-            "id": [f"shunt:{i}" for i in sh.index], "bus": [f"bus:{v}" for v in sh["bus"]],
-            "g_mw": sh["p_mw"].to_numpy(dtype=float) * ratio,
-            "b_mvar": -sh["q_mvar"].to_numpy(dtype=float) * ratio,
-            "in_service": sh["in_service"].to_numpy(dtype=bool),
-        })
+        shunt_df = pd.DataFrame(
+            {
+                "id": [f"shunt:{i}" for i in sh.index],
+                "bus": [f"bus:{v}" for v in sh["bus"]],
+                "g_mw": sh["p_mw"].to_numpy(dtype=float) * ratio,
+                "b_mvar": -sh["q_mvar"].to_numpy(dtype=float) * ratio,
+                "in_service": sh["in_service"].to_numpy(dtype=bool),
+            }
+        )
     else:
         shunt_df = None
 
     grid = Grid(
-        name=name, bus=bus_df, branch=branch_df, gen=gen_df, load=load_df, shunt=shunt_df,
-        base_mva=float(net.sn_mva), source=source, allow_negative_x=True,
+        name=name,
+        bus=bus_df,
+        branch=branch_df,
+        gen=gen_df,
+        load=load_df,
+        shunt=shunt_df,
+        base_mva=float(net.sn_mva),
+        source=source,
+        allow_negative_x=True,
         meta={"format": "pandapower"},
     )
     _check_injections(grid, ppc_bus, bus_lookup, source)
@@ -286,5 +396,8 @@ def _check_injections(grid: Grid, ppc_bus: np.ndarray, bus_lookup: np.ndarray, s
     np.add.at(gs, [pos[b] for b in sh["bus"]], sh["g_mw"].to_numpy())
     diff_gs = np.abs(gs - ppc_bus[:, 4])[on]
     if diff.size and (diff.max() > 1e-6 or diff_gs.max() > 1e-6):
-        raise InputError("bus injections do not match pandapower's (an element type is not mapped)",
-                         file=source, field="load")
+        raise InputError(
+            "bus injections do not match pandapower's (an element type is not mapped)",
+            file=source,
+            field="load",
+        )

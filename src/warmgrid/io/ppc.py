@@ -31,9 +31,26 @@ GEN_BUS, PG, GEN_STATUS, PMAX, PMIN = 0, 1, 7, 8, 9
 #: (voltages, reactive limits, MBASE, ...) are not used and may hold NaN. ``inf`` is
 #: accepted where it means "unlimited" (RATE_A, PMAX).
 _USED = {
-    "bus": {BUS_I: "BUS_I", BUS_TYPE: "BUS_TYPE", PD: "PD", QD: "QD", GS: "GS", BS: "BS", BASE_KV: "BASE_KV"},
-    "branch": {F_BUS: "F_BUS", T_BUS: "T_BUS", BR_R: "BR_R", BR_X: "BR_X", BR_B: "BR_B", RATE_A: "RATE_A",
-               TAP: "TAP", SHIFT: "SHIFT", BR_STATUS: "BR_STATUS"},
+    "bus": {
+        BUS_I: "BUS_I",
+        BUS_TYPE: "BUS_TYPE",
+        PD: "PD",
+        QD: "QD",
+        GS: "GS",
+        BS: "BS",
+        BASE_KV: "BASE_KV",
+    },
+    "branch": {
+        F_BUS: "F_BUS",
+        T_BUS: "T_BUS",
+        BR_R: "BR_R",
+        BR_X: "BR_X",
+        BR_B: "BR_B",
+        RATE_A: "RATE_A",
+        TAP: "TAP",
+        SHIFT: "SHIFT",
+        BR_STATUS: "BR_STATUS",
+    },
     "gen": {GEN_BUS: "GEN_BUS", PG: "PG", GEN_STATUS: "GEN_STATUS", PMAX: "PMAX", PMIN: "PMIN"},
 }
 _INF_OK = {("branch", RATE_A), ("gen", PMAX)}
@@ -50,11 +67,16 @@ def _table(ppc: dict[str, Any], key: str, min_cols: int, file: str) -> np.ndarra
     if a.ndim != 2 or a.shape[1] < min_cols:
         raise InputError(
             f"'{key}' needs at least {min_cols} columns, got {a.shape[-1] if a.ndim else 0}",
-            file=file, row=1, field=key)
+            file=file,
+            row=1,
+            field=key,
+        )
     try:
         a = np.real(a).astype(float)
     except (TypeError, ValueError) as exc:
-        raise InputError(f"'{key}' holds non-numeric values ({exc})", file=file, field=key) from None
+        raise InputError(
+            f"'{key}' holds non-numeric values ({exc})", file=file, field=key
+        ) from None
     used = _USED.get(key, {})
     cols = sorted(used)
     sub = a[:, cols]
@@ -63,8 +85,12 @@ def _table(ppc: dict[str, Any], key: str, min_cols: int, file: str) -> np.ndarra
     if len(bad):
         r, j = bad[0]
         c = cols[j]
-        raise InputError(f"not a finite number: {a[r, c]}", file=file, row=int(r) + 1,
-                         field=f"{key} {used[c]} (column {c + 1})")
+        raise InputError(
+            f"not a finite number: {a[r, c]}",
+            file=file,
+            row=int(r) + 1,
+            field=f"{key} {used[c]} (column {c + 1})",
+        )
     return a
 
 
@@ -93,7 +119,12 @@ def grid_from_ppc(ppc: dict[str, Any], *, name: str, source: str) -> Grid:
     bus_num = bus[:, BUS_I]
     if np.any(bus_num != np.round(bus_num)):
         r = int(np.flatnonzero(bus_num != np.round(bus_num))[0])
-        raise InputError(f"bus number must be an integer, got {bus_num[r]}", file=source, row=r + 1, field="bus BUS_I")
+        raise InputError(
+            f"bus number must be an integer, got {bus_num[r]}",
+            file=source,
+            row=r + 1,
+            field="bus BUS_I",
+        )
     bus_id = np.array([f"bus:{int(b)}" for b in bus_num], dtype=object)
     known = dict(zip(bus_num.astype(np.int64).tolist(), bus_id, strict=True))
 
@@ -101,56 +132,76 @@ def grid_from_ppc(ppc: dict[str, Any], *, name: str, source: str) -> Grid:
         out = np.empty(len(col), dtype=object)
         for i, b in enumerate(col.astype(np.int64).tolist()):
             if b not in known:
-                raise InputError(f"refers to unknown bus {b}", file=source, row=i + 1, field=f"{table} {field}")
+                raise InputError(
+                    f"refers to unknown bus {b}", file=source, row=i + 1, field=f"{table} {field}"
+                )
             out[i] = known[b]
         return out
 
-    bus_df = pd.DataFrame({
-        "id": bus_id,
-        "vn_kv": np.where(bus[:, BASE_KV] > 0, bus[:, BASE_KV], 1.0),
-        "in_service": bus[:, BUS_TYPE] != ISOLATED,
-    })
+    bus_df = pd.DataFrame(
+        {
+            "id": bus_id,
+            "vn_kv": np.where(bus[:, BASE_KV] > 0, bus[:, BASE_KV], 1.0),
+            "in_service": bus[:, BUS_TYPE] != ISOLATED,
+        }
+    )
     tap = branch[:, TAP]
-    br_df = pd.DataFrame({
-        "id": [f"branch:{i + 1}" for i in range(len(branch))],
-        "kind": np.where((tap != 0) | (branch[:, SHIFT] != 0), "trafo", "line"),
-        "from_bus": ref(branch[:, F_BUS], "branch", "F_BUS"),
-        "to_bus": ref(branch[:, T_BUS], "branch", "T_BUS"),
-        "r_pu": branch[:, BR_R],
-        "x_pu": branch[:, BR_X],
-        "b_pu": branch[:, BR_B],
-        "tap_ratio": np.where(tap == 0, 1.0, tap),
-        "shift_deg": branch[:, SHIFT],
-        "rate_mva": branch[:, RATE_A],
-        "in_service": branch[:, BR_STATUS] > 0,
-    })
+    br_df = pd.DataFrame(
+        {
+            "id": [f"branch:{i + 1}" for i in range(len(branch))],
+            "kind": np.where((tap != 0) | (branch[:, SHIFT] != 0), "trafo", "line"),
+            "from_bus": ref(branch[:, F_BUS], "branch", "F_BUS"),
+            "to_bus": ref(branch[:, T_BUS], "branch", "T_BUS"),
+            "r_pu": branch[:, BR_R],
+            "x_pu": branch[:, BR_X],
+            "b_pu": branch[:, BR_B],
+            "tap_ratio": np.where(tap == 0, 1.0, tap),
+            "shift_deg": branch[:, SHIFT],
+            "rate_mva": branch[:, RATE_A],
+            "in_service": branch[:, BR_STATUS] > 0,
+        }
+    )
     slack_bus = set(bus_num[bus[:, BUS_TYPE] == REF].astype(np.int64).tolist())
     gen_bus = gen[:, GEN_BUS].astype(np.int64)
-    gen_df = pd.DataFrame({
-        "id": [f"gen:{i + 1}" for i in range(len(gen))],
-        "bus": ref(gen[:, GEN_BUS], "gen", "GEN_BUS"),
-        "kind": "thermal",
-        "p_mw": gen[:, PG],
-        "p_min_mw": np.minimum(gen[:, PMIN], gen[:, PMAX]),
-        "p_max_mw": gen[:, PMAX],
-        "slack": [b in slack_bus for b in gen_bus.tolist()],
-        "in_service": gen[:, GEN_STATUS] > 0,
-    })
+    gen_df = pd.DataFrame(
+        {
+            "id": [f"gen:{i + 1}" for i in range(len(gen))],
+            "bus": ref(gen[:, GEN_BUS], "gen", "GEN_BUS"),
+            "kind": "thermal",
+            "p_mw": gen[:, PG],
+            "p_min_mw": np.minimum(gen[:, PMIN], gen[:, PMAX]),
+            "p_max_mw": gen[:, PMAX],
+            "slack": [b in slack_bus for b in gen_bus.tolist()],
+            "in_service": gen[:, GEN_STATUS] > 0,
+        }
+    )
     has_load = (bus[:, PD] != 0) | (bus[:, QD] != 0)
-    load_df = pd.DataFrame({
-        "id": [f"load:{int(b)}" for b in bus_num[has_load]],
-        "bus": bus_id[has_load],
-        "p_mw": bus[has_load, PD],
-        "q_mvar": bus[has_load, QD],
-    })
+    load_df = pd.DataFrame(
+        {
+            "id": [f"load:{int(b)}" for b in bus_num[has_load]],
+            "bus": bus_id[has_load],
+            "p_mw": bus[has_load, PD],
+            "q_mvar": bus[has_load, QD],
+        }
+    )
     has_shunt = (bus[:, GS] != 0) | (bus[:, BS] != 0)
-    shunt_df = pd.DataFrame({
-        "id": [f"shunt:{int(b)}" for b in bus_num[has_shunt]],
-        "bus": bus_id[has_shunt],
-        "g_mw": bus[has_shunt, GS],
-        "b_mvar": bus[has_shunt, BS],
-    })
+    shunt_df = pd.DataFrame(
+        {
+            "id": [f"shunt:{int(b)}" for b in bus_num[has_shunt]],
+            "bus": bus_id[has_shunt],
+            "g_mw": bus[has_shunt, GS],
+            "b_mvar": bus[has_shunt, BS],
+        }
+    )
     return Grid(
-        name=name, bus=bus_df, branch=br_df, gen=gen_df, load=load_df, shunt=shunt_df,
-        base_mva=base, source=source, allow_negative_x=True, meta={"format": "matpower"},
+        name=name,
+        bus=bus_df,
+        branch=br_df,
+        gen=gen_df,
+        load=load_df,
+        shunt=shunt_df,
+        base_mva=base,
+        source=source,
+        allow_negative_x=True,
+        meta={"format": "matpower"},
     )

@@ -30,8 +30,17 @@ from warmgrid.model.services import Services
 __all__ = ["read_services", "write_services"]
 
 _TABLES = ("areas", "heat", "water", "facilities")
-_NUMERIC = {"population", "individual_heating_share", "x", "y", "heat_mw", "peak_boiler_share", "backup_h",
-            "reservoir_h", "people_served"}
+_NUMERIC = {
+    "population",
+    "individual_heating_share",
+    "x",
+    "y",
+    "heat_mw",
+    "peak_boiler_share",
+    "backup_h",
+    "reservoir_h",
+    "people_served",
+}
 
 
 def _typed(df: pd.DataFrame, path: Path) -> pd.DataFrame:
@@ -41,7 +50,9 @@ def _typed(df: pd.DataFrame, path: Path) -> pd.DataFrame:
             bad = v.isna() & df[c].notna() & ~df[c].isin(["nan", "NaN"])
             if bad.any():
                 i = int(bad.to_numpy().argmax())
-                raise InputError(f"not a number: {df[c].iloc[i]!r}", file=str(path), row=i + 2, field=c)
+                raise InputError(
+                    f"not a number: {df[c].iloc[i]!r}", file=str(path), row=i + 2, field=c
+                )
             df[c] = v
         elif c == "needs_local_power":
             df[c] = df[c].astype(str).str.strip().str.lower().isin(["true", "1", "yes"])
@@ -54,7 +65,9 @@ def read_services(folder: str | Path, grid: Grid) -> Services:
     """Read an overlay folder and validate it against ``grid``."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise InputError("not a folder of services tables (areas.csv, heat.csv, ...)", file=str(folder))
+        raise InputError(
+            "not a folder of services tables (areas.csv, heat.csv, ...)", file=str(folder)
+        )
     tables: dict[str, pd.DataFrame | None] = {}
     for t in _TABLES:
         p = folder / f"{t}.csv"
@@ -70,7 +83,9 @@ def read_services(folder: str | Path, grid: Grid) -> Services:
         df = _read_csv(sp, "substations")
         for col in ("substation", "bus"):
             if col not in df.columns:
-                raise InputError("required column is missing", file=str(sp), row="header", field=col)
+                raise InputError(
+                    "required column is missing", file=str(sp), row="header", field=col
+                )
         for s, b in zip(df["substation"], df["bus"], strict=True):
             subs.setdefault(str(s), []).append(str(b))
     try:
@@ -95,7 +110,9 @@ def write_services(services: Services, folder: str | Path, *, overwrite: bool = 
         for t in _TABLES:
             getattr(services, t).to_csv(tmp / f"{t}.csv", index=False)
         rows = [(s, b) for s, buses in services.substations.items() for b in buses]
-        pd.DataFrame(rows, columns=["substation", "bus"]).to_csv(tmp / "substations.csv", index=False)
+        pd.DataFrame(rows, columns=["substation", "bus"]).to_csv(
+            tmp / "substations.csv", index=False
+        )
         if folder.exists():
             shutil.rmtree(folder)
         os.replace(tmp, folder)

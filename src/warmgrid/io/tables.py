@@ -43,15 +43,22 @@ def _read_csv(path: Path, table: str) -> pd.DataFrame:
     raw = path.read_bytes()
     nul = raw.find(b"\x00", 0, 4096)
     if nul >= 0:
-        raise InputError(f"binary file (NUL byte at offset {nul}), expected CSV text", file=str(path),
-                         row=raw.count(b"\n", 0, nul) + 1)
+        raise InputError(
+            f"binary file (NUL byte at offset {nul}), expected CSV text",
+            file=str(path),
+            row=raw.count(b"\n", 0, nul) + 1,
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1)
-        raise InputError(f"not UTF-8 text (byte {raw[exc.start]:#04x} at character {col + 1} of the line)",
-                         file=str(path), row=line, field=_field_at(raw, line, col)) from None
+        raise InputError(
+            f"not UTF-8 text (byte {raw[exc.start]:#04x} at character {col + 1} of the line)",
+            file=str(path),
+            row=line,
+            field=_field_at(raw, line, col),
+        ) from None
     try:
         rows = list(csv.reader(text.splitlines()))
     except csv.Error as exc:
@@ -61,13 +68,22 @@ def _read_csv(path: Path, table: str) -> pd.DataFrame:
     header = [h.strip() for h in rows[0]]
     for j, h in enumerate(header):
         if not h:
-            raise InputError(f"empty column name (column {j + 1})", file=str(path), row=1, field=f"column {j + 1}")
+            raise InputError(
+                f"empty column name (column {j + 1})",
+                file=str(path),
+                row=1,
+                field=f"column {j + 1}",
+            )
         if h in header[:j]:
             raise InputError("duplicate column name", file=str(path), row=1, field=h)
     for i, r in enumerate(rows[1:], start=2):
         if r and len(r) != len(header):
-            raise InputError(f"has {len(r)} fields, the header has {len(header)}", file=str(path), row=i,
-                             field=header[len(r)] if len(r) < len(header) else f"column {len(header) + 1}")
+            raise InputError(
+                f"has {len(r)} fields, the header has {len(header)}",
+                file=str(path),
+                row=i,
+                field=header[len(r)] if len(r) < len(header) else f"column {len(header) + 1}",
+            )
     body = [r for r in rows[1:] if r]
     df = pd.DataFrame(body, columns=header, dtype=object)
     return df.replace({"": None})
@@ -86,19 +102,24 @@ def _field_at(raw: bytes, line: int, col: int) -> str | None:
 def _read_one(folder: Path, table: str) -> pd.DataFrame | None:
     csv_path, pq_path = folder / f"{table}.csv", folder / f"{table}.parquet"
     if csv_path.exists() and pq_path.exists():
-        raise InputError(f"both {table}.csv and {table}.parquet exist; keep one", file=str(folder), field=table)
+        raise InputError(
+            f"both {table}.csv and {table}.parquet exist; keep one", file=str(folder), field=table
+        )
     if pq_path.exists():
         try:
             return pd.read_parquet(pq_path)
         except Exception as exc:  # pyarrow raises many types on bad files
-            raise InputError(f"not a readable Parquet file ({str(exc).splitlines()[0][:120]})",
-                             file=str(pq_path)) from None
+            raise InputError(
+                f"not a readable Parquet file ({str(exc).splitlines()[0][:120]})", file=str(pq_path)
+            ) from None
     if csv_path.exists():
         if csv_path.is_dir():
             raise InputError("is a directory, expected a CSV file", file=str(csv_path))
         return _read_csv(csv_path, table)
     if table in _REQUIRED:
-        raise InputError(f"missing table '{table}' (.csv or .parquet)", file=str(folder), field=table)
+        raise InputError(
+            f"missing table '{table}' (.csv or .parquet)", file=str(folder), field=table
+        )
     return None
 
 
@@ -116,11 +137,23 @@ def read_tables(folder: str | Path) -> Grid:
             raise InputError(f"invalid TOML ({exc})", file=str(toml)) from None
         unknown = set(meta) - {"name", "base_mva", "allow_negative_x", "source"}
         if unknown:
-            raise InputError(f"unknown key {sorted(unknown)[0]!r}; known: name, base_mva, allow_negative_x",
-                             file=str(toml), field=sorted(unknown)[0])
+            raise InputError(
+                f"unknown key {sorted(unknown)[0]!r}; known: name, base_mva, allow_negative_x",
+                file=str(toml),
+                field=sorted(unknown)[0],
+            )
     tables = {t: _read_one(folder, t) for t in TABLES}
-    files = {t: next((str(folder / f"{t}{e}") for e in (".csv", ".parquet") if (folder / f"{t}{e}").exists()),
-                     str(folder)) for t in TABLES}
+    files = {
+        t: next(
+            (
+                str(folder / f"{t}{e}")
+                for e in (".csv", ".parquet")
+                if (folder / f"{t}{e}").exists()
+            ),
+            str(folder),
+        )
+        for t in TABLES
+    }
     try:
         base = float(meta.get("base_mva", 100.0))  # type: ignore[arg-type]
     except (TypeError, ValueError):
@@ -128,7 +161,8 @@ def read_tables(folder: str | Path) -> Grid:
     try:
         return Grid(
             name=str(meta.get("name", folder.name)),
-            base_mva=base, source=str(folder),
+            base_mva=base,
+            source=str(folder),
             allow_negative_x=bool(meta.get("allow_negative_x", False)),
             meta={"format": "tables"},
             **tables,  # type: ignore[arg-type]
@@ -142,7 +176,9 @@ def read_tables(folder: str | Path) -> Grid:
         raise InputError(problems=probs) from None
 
 
-def write_tables(grid: Grid, folder: str | Path, *, fmt: str = "csv", overwrite: bool = False) -> Path:
+def write_tables(
+    grid: Grid, folder: str | Path, *, fmt: str = "csv", overwrite: bool = False
+) -> Path:
     """Write a grid as a native tables folder, atomically.
 
     Parameters

@@ -46,11 +46,19 @@ def read_weather_csv(path: str | Path) -> tuple[list[datetime], np.ndarray]:
     header = [h.strip().lower() for h in rows[0]]
     for unit_col in ("outdoor_f", "outdoor_k", "temperature_f", "temp_f", "outdoor_kelvin"):
         if unit_col in header:
-            raise InputError(f"column {unit_col!r} is not in °C; convert it to a column 'outdoor_c'",
-                             file=str(path), row=1, field=unit_col)
+            raise InputError(
+                f"column {unit_col!r} is not in °C; convert it to a column 'outdoor_c'",
+                file=str(path),
+                row=1,
+                field=unit_col,
+            )
     if "time" not in header or "outdoor_c" not in header:
-        raise InputError(f"needs columns 'time' and 'outdoor_c', got {', '.join(header) or 'none'}",
-                         file=str(path), row=1, field="header")
+        raise InputError(
+            f"needs columns 'time' and 'outdoor_c', got {', '.join(header) or 'none'}",
+            file=str(path),
+            row=1,
+            field="header",
+        )
     it, ic = header.index("time"), header.index("outdoor_c")
     times: list[datetime] = []
     vals: list[float] = []
@@ -58,27 +66,43 @@ def read_weather_csv(path: str | Path) -> tuple[list[datetime], np.ndarray]:
         if not any(c.strip() for c in r):
             continue
         if len(r) != len(header):
-            raise InputError(f"has {len(r)} fields, the header has {len(header)}", file=str(path), row=n,
-                             field="row")
+            raise InputError(
+                f"has {len(r)} fields, the header has {len(header)}",
+                file=str(path),
+                row=n,
+                field="row",
+            )
         try:
             t = datetime.fromisoformat(r[it].strip())
         except ValueError:
-            raise InputError(f"not an ISO time: {r[it][:40]!r}", file=str(path), row=n, field="time") from None
+            raise InputError(
+                f"not an ISO time: {r[it][:40]!r}", file=str(path), row=n, field="time"
+            ) from None
         cell = r[ic].strip()
         if not cell:
             raise InputError("missing value (a gap)", file=str(path), row=n, field="outdoor_c")
         try:
             v = float(cell)
         except ValueError:
-            raise InputError(f"not a number: {cell[:40]!r}", file=str(path), row=n, field="outdoor_c") from None
+            raise InputError(
+                f"not a number: {cell[:40]!r}", file=str(path), row=n, field="outdoor_c"
+            ) from None
         if not np.isfinite(v) or not (_MIN_C <= v <= _MAX_C):
             hint = " (Kelvin or Fahrenheit?)" if np.isfinite(v) and v > _MAX_C else ""
-            raise InputError(f"{v:g} °C is outside {_MIN_C:g}…{_MAX_C:g} °C{hint}", file=str(path), row=n,
-                             field="outdoor_c")
+            raise InputError(
+                f"{v:g} °C is outside {_MIN_C:g}…{_MAX_C:g} °C{hint}",
+                file=str(path),
+                row=n,
+                field="outdoor_c",
+            )
         if times and t - times[-1] != timedelta(hours=1):
             gap = (t - times[-1]).total_seconds() / 3600
-            raise InputError(f"time steps must be hourly without gaps; {gap:g} h after the previous row",
-                             file=str(path), row=n, field="time")
+            raise InputError(
+                f"time steps must be hourly without gaps; {gap:g} h after the previous row",
+                file=str(path),
+                row=n,
+                field="time",
+            )
         times.append(t)
         vals.append(v)
     if not vals:
@@ -86,8 +110,14 @@ def read_weather_csv(path: str | Path) -> tuple[list[datetime], np.ndarray]:
     return times, np.asarray(vals)
 
 
-def weather_series(*, hours: int, outdoor_c: float | None = None, csv_path: str | Path | None = None,
-                   start: datetime | None = None, source: str = "") -> np.ndarray:
+def weather_series(
+    *,
+    hours: int,
+    outdoor_c: float | None = None,
+    csv_path: str | Path | None = None,
+    start: datetime | None = None,
+    source: str = "",
+) -> np.ndarray:
     """(hours,) hourly outdoor temperature over the horizon, °C.
 
     Parameters
@@ -104,8 +134,11 @@ def weather_series(*, hours: int, outdoor_c: float | None = None, csv_path: str 
         raise InputError("give exactly one of outdoor_c or csv", file=source, field="weather")
     if outdoor_c is not None:
         if not np.isfinite(outdoor_c) or not (_MIN_C <= outdoor_c <= _MAX_C):
-            raise InputError(f"{outdoor_c} °C is outside {_MIN_C:g}…{_MAX_C:g} °C", file=source,
-                             field="weather.outdoor_c")
+            raise InputError(
+                f"{outdoor_c} °C is outside {_MIN_C:g}…{_MAX_C:g} °C",
+                file=source,
+                field="weather.outdoor_c",
+            )
         return np.full(hours, float(outdoor_c))
     assert csv_path is not None
     times, vals = read_weather_csv(csv_path)
@@ -113,10 +146,17 @@ def weather_series(*, hours: int, outdoor_c: float | None = None, csv_path: str 
     if start is not None:
         s = start.replace(tzinfo=None) if times[0].tzinfo is None else start
         if s not in times:
-            raise InputError(f"does not contain the start time {start.isoformat()}", file=str(csv_path),
-                             field="time")
+            raise InputError(
+                f"does not contain the start time {start.isoformat()}",
+                file=str(csv_path),
+                field="time",
+            )
         i0 = times.index(s)
     if len(vals) - i0 < hours:
-        raise InputError(f"covers {len(vals) - i0} h from the start, the horizon needs {hours} h",
-                         file=str(csv_path), row=len(vals) + 1, field="time")
-    return vals[i0:i0 + hours]
+        raise InputError(
+            f"covers {len(vals) - i0} h from the start, the horizon needs {hours} h",
+            file=str(csv_path),
+            row=len(vals) + 1,
+            field="time",
+        )
+    return vals[i0 : i0 + hours]

@@ -60,7 +60,9 @@ class Grid:
         for name, df in tables.items():
             object.__setattr__(self, name, df)
         if not (np.isfinite(self.base_mva) and self.base_mva > 0):
-            raise InputError(f"base_mva must be > 0, got {self.base_mva}", file=self.source, field="base_mva")
+            raise InputError(
+                f"base_mva must be > 0, got {self.base_mva}", file=self.source, field="base_mva"
+            )
 
     # ------------------------------------------------------------------ summaries
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -96,8 +98,11 @@ class Grid:
     def replace(self, **changes: Any) -> Grid:
         """A new, validated grid with some tables or attributes replaced."""
         kw = {
-            "name": self.name, "base_mva": self.base_mva, "source": self.source,
-            "allow_negative_x": self.allow_negative_x, "meta": dict(self.meta),
+            "name": self.name,
+            "base_mva": self.base_mva,
+            "source": self.source,
+            "allow_negative_x": self.allow_negative_x,
+            "meta": dict(self.meta),
             **self.tables(),
         }
         kw.update(changes)
@@ -130,7 +135,9 @@ def _coerce(col: Column, s: pd.Series) -> tuple[pd.Series, pd.Series]:
         # pandas' fast text parser is not correctly rounded; Python's float() is, so
         # numbers read from CSV text round-trip exactly.
         ok = v.notna().to_numpy()
-        v[ok] = [_exact_float(x, y) for x, y in zip(s.to_numpy()[ok], v.to_numpy()[ok], strict=True)]
+        v[ok] = [
+            _exact_float(x, y) for x, y in zip(s.to_numpy()[ok], v.to_numpy()[ok], strict=True)
+        ]
     nan_ok = isinstance(col.default, float) and np.isnan(col.default)
     bad = v.isna() & ~(s.isna() & nan_ok)
     if col.finite:
@@ -194,14 +201,24 @@ def validate_tables(
         for col in cols:
             if col.name not in df.columns:
                 if col.required:
-                    problems.append(Problem("required column is missing", source, "header", f"{tname}.{col.name}"))
+                    problems.append(
+                        Problem(
+                            "required column is missing", source, "header", f"{tname}.{col.name}"
+                        )
+                    )
                     res[col.name] = pd.Series([None] * len(df), dtype=object)
                     continue
                 res[col.name] = pd.Series([col.default] * len(df), dtype=object)
             values, bad = _coerce(col, df[col.name] if col.name in df.columns else res[col.name])
             for i in np.flatnonzero(bad.to_numpy())[:5]:
-                problems.append(Problem(
-                    f"not a valid {col.dtype}: {df[col.name].iloc[i]!r}", source, ids.iloc[i], f"{tname}.{col.name}"))
+                problems.append(
+                    Problem(
+                        f"not a valid {col.dtype}: {df[col.name].iloc[i]!r}",
+                        source,
+                        ids.iloc[i],
+                        f"{tname}.{col.name}",
+                    )
+                )
             if col.dtype == "float":
                 v = values.to_numpy(dtype=float)
                 ok = ~bad.to_numpy()
@@ -209,19 +226,30 @@ def validate_tables(
                     (f"must be >= {col.lo}", (v < col.lo) if col.lo is not None else None),
                     (f"must be <= {col.hi}", (v > col.hi) if col.hi is not None else None),
                     ("must not be 0", (v == 0) if col.nonzero else None),
-                    ("must be > 0 (negative reactance; set allow_negative_x to accept series compensation)",
-                     (v < 0) if (col.nonzero and not allow_negative_x) else None),
+                    (
+                        "must be > 0 (negative reactance; set allow_negative_x to accept series compensation)",
+                        (v < 0) if (col.nonzero and not allow_negative_x) else None,
+                    ),
                 ):
                     if mask is None:
                         continue
                     for i in np.flatnonzero(mask & ok)[:5]:
-                        problems.append(Problem(f"{label}, got {v[i]!r}", source, ids.iloc[i], f"{tname}.{col.name}"))
+                        problems.append(
+                            Problem(
+                                f"{label}, got {v[i]!r}", source, ids.iloc[i], f"{tname}.{col.name}"
+                            )
+                        )
             if col.choices is not None:
                 badc = ~values.isin(col.choices) & ~bad
                 for i in np.flatnonzero(badc.to_numpy())[:5]:
-                    problems.append(Problem(
-                        f"must be one of {', '.join(col.choices)}, got {values.iloc[i]!r}", source, ids.iloc[i],
-                        f"{tname}.{col.name}"))
+                    problems.append(
+                        Problem(
+                            f"must be one of {', '.join(col.choices)}, got {values.iloc[i]!r}",
+                            source,
+                            ids.iloc[i],
+                            f"{tname}.{col.name}",
+                        )
+                    )
             res[col.name] = values.reset_index(drop=True)
         out_df = pd.DataFrame(res, columns=[c.name for c in cols])
         for c in unknown:  # extra columns are kept, so overlays can ride along
@@ -248,17 +276,32 @@ def validate_tables(
             v = out[tname][col.name]
             missing = ~v.isin(bus_ids) & (v.str.len() > 0)
             for i in np.flatnonzero(missing.to_numpy())[:5]:
-                problems.append(Problem(
-                    f"refers to unknown bus {v.iloc[i]!r}", source, _row_labels(out[tname]).iloc[i], f"{tname}.{col.name}"))
+                problems.append(
+                    Problem(
+                        f"refers to unknown bus {v.iloc[i]!r}",
+                        source,
+                        _row_labels(out[tname]).iloc[i],
+                        f"{tname}.{col.name}",
+                    )
+                )
     br = out["branch"]
     loops = br["from_bus"] == br["to_bus"]
     for i in np.flatnonzero(loops.to_numpy())[:5]:
-        problems.append(Problem("from_bus equals to_bus", source, _row_labels(br).iloc[i], "branch.to_bus"))
+        problems.append(
+            Problem("from_bus equals to_bus", source, _row_labels(br).iloc[i], "branch.to_bus")
+        )
     g = out["gen"]
     pmin = pd.to_numeric(g["p_min_mw"], errors="coerce").to_numpy(dtype=float)
     pmax = pd.to_numeric(g["p_max_mw"], errors="coerce").to_numpy(dtype=float)
     for i in np.flatnonzero(pmin > pmax)[:5]:
-        problems.append(Problem(f"p_min_mw {pmin[i]} > p_max_mw {pmax[i]}", source, _row_labels(g).iloc[i], "gen.p_min_mw"))
+        problems.append(
+            Problem(
+                f"p_min_mw {pmin[i]} > p_max_mw {pmax[i]}",
+                source,
+                _row_labels(g).iloc[i],
+                "gen.p_min_mw",
+            )
+        )
     if problems:
         raise InputError(problems=problems[:_MAX_PROBLEMS])
     return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["GEN_KINDS", "BRANCH_KINDS", "TABLES", "Column", "columns"]
+__all__ = ["BRANCH_KINDS", "GEN_KINDS", "TABLES", "Column", "columns"]
 
 #: Generator kinds. ``external`` is a supply point from the wider grid (the slack of a
 #: pandapower case is its ``ext_grid``), ``static`` a fixed-output static generator
@@ -62,8 +62,20 @@ TABLES: dict[str, tuple[Column, ...]] = {
         _ID,
         Column("name", "str", "human-readable name", default=""),
         Column("vn_kv", "float", "nominal voltage, kV", lo=0.0, hi=2000.0),
-        Column("x", "float", "map coordinate x (longitude or km east)", default=float("nan"), finite=False),
-        Column("y", "float", "map coordinate y (latitude or km north)", default=float("nan"), finite=False),
+        Column(
+            "x",
+            "float",
+            "map coordinate x (longitude or km east)",
+            default=float("nan"),
+            finite=False,
+        ),
+        Column(
+            "y",
+            "float",
+            "map coordinate y (latitude or km north)",
+            default=float("nan"),
+            finite=False,
+        ),
         Column("zone", "str", "zone or substation group", default=""),
         _ON,
     ),
@@ -72,12 +84,35 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column("kind", "str", "line, trafo or impedance", default="line", choices=BRANCH_KINDS),
         Column("from_bus", "str", "bus id at the from end", ref="bus"),
         Column("to_bus", "str", "bus id at the to end", ref="bus"),
-        Column("r_pu", "float", "series resistance, p.u. on base_mva", default=0.0, lo=-1e3, hi=1e3),
-        Column("x_pu", "float", "series reactance, p.u. on base_mva", lo=-1e3, hi=1e3, nonzero=True),
-        Column("b_pu", "float", "total line charging susceptance, p.u.", default=0.0, lo=-1e4, hi=1e4),
-        Column("tap_ratio", "float", "off-nominal turns ratio at the from end (1 = none)", default=1.0, lo=0.01, hi=100.0),
-        Column("shift_deg", "float", "phase shift angle, degrees", default=0.0, lo=-360.0, hi=360.0),
-        Column("rate_mva", "float", "thermal rating; 0 or inf means unlimited", default=0.0, lo=0.0, hi=float("inf"), finite=False),
+        Column(
+            "r_pu", "float", "series resistance, p.u. on base_mva", default=0.0, lo=-1e3, hi=1e3
+        ),
+        Column(
+            "x_pu", "float", "series reactance, p.u. on base_mva", lo=-1e3, hi=1e3, nonzero=True
+        ),
+        Column(
+            "b_pu", "float", "total line charging susceptance, p.u.", default=0.0, lo=-1e4, hi=1e4
+        ),
+        Column(
+            "tap_ratio",
+            "float",
+            "off-nominal turns ratio at the from end (1 = none)",
+            default=1.0,
+            lo=0.01,
+            hi=100.0,
+        ),
+        Column(
+            "shift_deg", "float", "phase shift angle, degrees", default=0.0, lo=-360.0, hi=360.0
+        ),
+        Column(
+            "rate_mva",
+            "float",
+            "thermal rating; 0 or inf means unlimited",
+            default=0.0,
+            lo=0.0,
+            hi=float("inf"),
+            finite=False,
+        ),
         _ON,
     ),
     "gen": (
@@ -85,9 +120,23 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column("bus", "str", "bus id", ref="bus"),
         Column("kind", "str", "generator kind", default="thermal", choices=GEN_KINDS),
         Column("p_mw", "float", "active power set point, MW", default=0.0, lo=-1e6, hi=1e6),
-        Column("p_min_mw", "float", "minimum output when running, MW", default=0.0, lo=-1e6, hi=1e6),
-        Column("p_max_mw", "float", "maximum output, MW (inf: unlimited supply)", lo=-1e6, hi=float("inf"), finite=False),
-        Column("slack", "bool", "angle reference and balancing unit (a pandapower ext_grid)", default=False),
+        Column(
+            "p_min_mw", "float", "minimum output when running, MW", default=0.0, lo=-1e6, hi=1e6
+        ),
+        Column(
+            "p_max_mw",
+            "float",
+            "maximum output, MW (inf: unlimited supply)",
+            lo=-1e6,
+            hi=float("inf"),
+            finite=False,
+        ),
+        Column(
+            "slack",
+            "bool",
+            "angle reference and balancing unit (a pandapower ext_grid)",
+            default=False,
+        ),
         _ON,
     ),
     "load": (
@@ -100,8 +149,22 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "shunt": (
         _ID,
         Column("bus", "str", "bus id", ref="bus"),
-        Column("g_mw", "float", "active power drawn at 1 p.u. voltage, MW", default=0.0, lo=-1e6, hi=1e6),
-        Column("b_mvar", "float", "reactive power injected at 1 p.u. voltage, Mvar", default=0.0, lo=-1e6, hi=1e6),
+        Column(
+            "g_mw",
+            "float",
+            "active power drawn at 1 p.u. voltage, MW",
+            default=0.0,
+            lo=-1e6,
+            hi=1e6,
+        ),
+        Column(
+            "b_mvar",
+            "float",
+            "reactive power injected at 1 p.u. voltage, Mvar",
+            default=0.0,
+            lo=-1e6,
+            hi=1e6,
+        ),
         _ON,
     ),
 }

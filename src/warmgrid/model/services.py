@@ -43,14 +43,50 @@ __all__ = ["PRIORITY_WEIGHTS", "Services", "auto_services", "split_ids"]
 PRIORITY_WEIGHTS = {"facility": 1000.0, "heat": 100.0, "water": 30.0, "residential": 1.0}
 
 _COLUMNS: dict[str, dict[str, Any]] = {
-    "areas": {"id": None, "name": "", "population": None, "archetype": "panel9", "load": None,
-              "heat_sources": "", "individual_heating_share": 0.0, "needs_local_power": False,
-              "x": np.nan, "y": np.nan, "district": ""},
-    "heat": {"id": None, "name": "", "kind": "boiler", "load": "", "gens": "", "heat_mw": 0.0,
-             "peak_boiler_share": 0.0, "backup_h": 0.0, "x": np.nan, "y": np.nan},
-    "water": {"id": None, "name": "", "load": None, "areas": "", "reservoir_h": 0.0, "x": np.nan, "y": np.nan},
-    "facilities": {"id": None, "name": "", "kind": "hospital", "load": None, "backup_h": 0.0,
-                   "people_served": 0.0, "x": np.nan, "y": np.nan},
+    "areas": {
+        "id": None,
+        "name": "",
+        "population": None,
+        "archetype": "panel9",
+        "load": None,
+        "heat_sources": "",
+        "individual_heating_share": 0.0,
+        "needs_local_power": False,
+        "x": np.nan,
+        "y": np.nan,
+        "district": "",
+    },
+    "heat": {
+        "id": None,
+        "name": "",
+        "kind": "boiler",
+        "load": "",
+        "gens": "",
+        "heat_mw": 0.0,
+        "peak_boiler_share": 0.0,
+        "backup_h": 0.0,
+        "x": np.nan,
+        "y": np.nan,
+    },
+    "water": {
+        "id": None,
+        "name": "",
+        "load": None,
+        "areas": "",
+        "reservoir_h": 0.0,
+        "x": np.nan,
+        "y": np.nan,
+    },
+    "facilities": {
+        "id": None,
+        "name": "",
+        "kind": "hospital",
+        "load": None,
+        "backup_h": 0.0,
+        "people_served": 0.0,
+        "x": np.nan,
+        "y": np.nan,
+    },
 }
 
 
@@ -73,17 +109,27 @@ class Services:
     source: str = ""
 
     @classmethod
-    def build(cls, grid: Grid, *, source: str = "", substations: dict[str, list[str]] | None = None,
-              **tables: pd.DataFrame | None) -> Services:
+    def build(
+        cls,
+        grid: Grid,
+        *,
+        source: str = "",
+        substations: dict[str, list[str]] | None = None,
+        **tables: pd.DataFrame | None,
+    ) -> Services:
         """Fill defaults, then validate against ``grid``; report every problem at once."""
         out = {}
         for name, cols in _COLUMNS.items():
             df = tables.get(name)
-            df = pd.DataFrame(columns=list(cols)) if df is None else df.reset_index(drop=True).copy()
+            df = (
+                pd.DataFrame(columns=list(cols)) if df is None else df.reset_index(drop=True).copy()
+            )
             for c, default in cols.items():
                 if c not in df.columns:
                     if default is None:
-                        raise InputError("required column is missing", file=source, field=f"{name}.{c}")
+                        raise InputError(
+                            "required column is missing", file=source, field=f"{name}.{c}"
+                        )
                     df[c] = default
             out[name] = df
         svc = cls(substations=dict(substations or {}), source=source, **out)
@@ -109,41 +155,73 @@ class Services:
             if "load" in df.columns:
                 for rid, ld in zip(df["id"], df["load"], strict=True):
                     if ld and ld not in loads:
-                        probs.append(Problem(f"unknown load {ld!r}{closest(str(ld), loads)}", src, rid,
-                                             f"{tname}.load"))
+                        probs.append(
+                            Problem(
+                                f"unknown load {ld!r}{closest(str(ld), loads)}",
+                                src,
+                                rid,
+                                f"{tname}.load",
+                            )
+                        )
             for col in ("population", "backup_h", "reservoir_h", "heat_mw", "people_served"):
                 if col in df.columns:
                     v = pd.to_numeric(df[col], errors="coerce")
                     for rid, val in zip(df["id"], v, strict=True):
                         if not np.isfinite(val) or val < 0:
-                            probs.append(Problem(f"must be a number >= 0, got {val}", src, rid, f"{tname}.{col}"))
+                            probs.append(
+                                Problem(
+                                    f"must be a number >= 0, got {val}", src, rid, f"{tname}.{col}"
+                                )
+                            )
             for col in ("individual_heating_share", "peak_boiler_share"):
                 if col in df.columns:
                     v = pd.to_numeric(df[col], errors="coerce")
                     for rid, val in zip(df["id"], v, strict=True):
                         if not (0.0 <= val <= 1.0):
-                            probs.append(Problem(f"must be in [0, 1], got {val}", src, rid, f"{tname}.{col}"))
+                            probs.append(
+                                Problem(f"must be in [0, 1], got {val}", src, rid, f"{tname}.{col}")
+                            )
         for rid, arch in zip(self.areas["id"], self.areas["archetype"], strict=True):
             if arch not in ARCHETYPES:
-                probs.append(Problem(f"unknown archetype {arch!r}{closest(str(arch), ARCHETYPES)}", src, rid,
-                                     "areas.archetype"))
+                probs.append(
+                    Problem(
+                        f"unknown archetype {arch!r}{closest(str(arch), ARCHETYPES)}",
+                        src,
+                        rid,
+                        "areas.archetype",
+                    )
+                )
         for rid, hs in zip(self.areas["id"], self.areas["heat_sources"], strict=True):
             for h in split_ids(hs):
                 if h not in heat_ids:
-                    probs.append(Problem(f"unknown heat source {h!r}{closest(h, heat_ids)}", src, rid,
-                                         "areas.heat_sources"))
+                    probs.append(
+                        Problem(
+                            f"unknown heat source {h!r}{closest(h, heat_ids)}",
+                            src,
+                            rid,
+                            "areas.heat_sources",
+                        )
+                    )
         for rid, gs in zip(self.heat["id"], self.heat["gens"], strict=True):
             for g in split_ids(gs):
                 if g not in gens:
-                    probs.append(Problem(f"unknown generator {g!r}{closest(g, gens)}", src, rid, "heat.gens"))
+                    probs.append(
+                        Problem(f"unknown generator {g!r}{closest(g, gens)}", src, rid, "heat.gens")
+                    )
         for rid, ars in zip(self.water["id"], self.water["areas"], strict=True):
             for a in split_ids(ars):
                 if a not in area_ids:
-                    probs.append(Problem(f"unknown area {a!r}{closest(a, area_ids)}", src, rid, "water.areas"))
+                    probs.append(
+                        Problem(
+                            f"unknown area {a!r}{closest(a, area_ids)}", src, rid, "water.areas"
+                        )
+                    )
         for sname, members in self.substations.items():
             for b in members:
                 if b not in buses:
-                    probs.append(Problem(f"unknown bus {b!r}{closest(b, buses)}", src, sname, "substations"))
+                    probs.append(
+                        Problem(f"unknown bus {b!r}{closest(b, buses)}", src, sname, "substations")
+                    )
         seen: set[str] = set(grid.ids())
         for i in all_ids:
             if i in seen:
@@ -170,7 +248,9 @@ class Services:
         return dict(self.substations)
 
 
-def auto_services(grid: Grid, *, people_per_mw: float = 2000.0, archetype: str = "panel9") -> Services:
+def auto_services(
+    grid: Grid, *, people_per_mw: float = 2000.0, archetype: str = "panel9"
+) -> Services:
     """Derive an overlay for any grid: one area per in-service load with p_mw > 0.
 
     The rule (documented for users): population is proportional to the load's MW,
@@ -180,13 +260,15 @@ def auto_services(grid: Grid, *, people_per_mw: float = 2000.0, archetype: str =
     temperature under individual (electric) heating only.
     """
     ld = grid.load[grid.load["in_service"] & (grid.load["p_mw"] > 0)]
-    areas = pd.DataFrame({
-        "id": [f"area:{i.split(':', 1)[1]}" for i in ld["id"]],
-        "name": ld["id"].to_numpy(),
-        "population": np.round(ld["p_mw"].to_numpy(dtype=float) * people_per_mw),
-        "archetype": archetype,
-        "load": ld["id"].to_numpy(),
-        "heat_sources": "",
-        "individual_heating_share": 1.0,
-    })
+    areas = pd.DataFrame(
+        {
+            "id": [f"area:{i.split(':', 1)[1]}" for i in ld["id"]],
+            "name": ld["id"].to_numpy(),
+            "population": np.round(ld["p_mw"].to_numpy(dtype=float) * people_per_mw),
+            "archetype": archetype,
+            "load": ld["id"].to_numpy(),
+            "heat_sources": "",
+            "individual_heating_share": 1.0,
+        }
+    )
     return Services.build(grid, source=f"auto overlay of {grid.name}", areas=areas)

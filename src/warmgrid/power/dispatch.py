@@ -284,7 +284,9 @@ def max_load_delivery(
     # ---- crash basis: angles basic, loads served, merit-order units, one basic unit per island
     g_isl = e_isl[bus_col[net.gen_bus[gen]]]
     # (np.bincount returns int64 for empty input, hence the casts)
-    need = np.bincount(e_isl[bus_col[net.load_bus[load]]], weights=p_load, minlength=len(first)).astype(float)
+    need = np.bincount(
+        e_isl[bus_col[net.load_bus[load]]], weights=p_load, minlength=len(first)
+    ).astype(float)
     need += np.bincount(e_isl, weights=g_bus, minlength=len(first)).astype(float)
     pmax = net.gen_pmax_mw[gen]
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -163,8 +163,13 @@ class Network:
     @cached_property
     def _index(self) -> dict[str, tuple[str, int]]:
         idx: dict[str, tuple[str, int]] = {}
-        for kind, ids in (("bus", self.bus_ids), ("branch", self.branch_ids), ("gen", self.gen_ids),
-                          ("load", self.load_ids), ("shunt", self.shunt_ids)):
+        for kind, ids in (
+            ("bus", self.bus_ids),
+            ("branch", self.branch_ids),
+            ("gen", self.gen_ids),
+            ("load", self.load_ids),
+            ("shunt", self.shunt_ids),
+        ):
             for i, e in enumerate(ids.tolist()):
                 idx[e] = (kind, i)
         return idx
@@ -174,8 +179,11 @@ class Network:
         hit = self._index.get(element_id)
         if hit is None:
             known = list(self._index) + list(self.groups)
-            raise InputError(f"unknown element id {element_id!r}{closest(element_id, known)}", row=element_id,
-                             field="id")
+            raise InputError(
+                f"unknown element id {element_id!r}{closest(element_id, known)}",
+                row=element_id,
+                field="id",
+            )
         return hit
 
     def resolve(self, ids: Iterable[str]) -> dict[str, np.ndarray]:
@@ -226,8 +234,11 @@ def compile_network(grid: Grid, *, groups: dict[str, Sequence[str]] | None = Non
     for gname, members in (groups or {}).items():
         missing = [m for m in members if m not in pos]
         if missing:
-            raise InputError(f"group {gname!r} names unknown bus {missing[0]!r}{closest(missing[0], pos)}",
-                             row=gname, field="buses")
+            raise InputError(
+                f"group {gname!r} names unknown bus {missing[0]!r}{closest(missing[0], pos)}",
+                row=gname,
+                field="buses",
+            )
         grp[gname] = idx(members)
     xy = bus[["x", "y"]].to_numpy(dtype=float)
     return Network(
@@ -260,4 +271,3 @@ def compile_network(grid: Grid, *, groups: dict[str, Sequence[str]] | None = Non
         bus_vn_kv=bus["vn_kv"].to_numpy(dtype=float),
         bus_xy=xy,
     )
-

@@ -46,9 +46,11 @@ def _people_plot(timeline: Sequence[Mapping[str, Any]]) -> str:
 
     h = [r["hour"] for r in timeline]
     fig, ax = plt.subplots(figsize=(9, 3.6))
-    for key, label, color in (("people_without_power", "without light", "#e0a100"),
-                              ("people_without_heat", "without heat", "#c0392b"),
-                              ("people_without_water", "without water", "#2471a3")):
+    for key, label, color in (
+        ("people_without_power", "without light", "#e0a100"),
+        ("people_without_heat", "without heat", "#c0392b"),
+        ("people_without_water", "without water", "#2471a3"),
+    ):
         ax.step(h, [r[key] / 1e3 for r in timeline], where="post", label=label, color=color, lw=2)
     ax.set_xlabel("hours after the damage")
     ax.set_ylabel("thousand people")
@@ -57,8 +59,12 @@ def _people_plot(timeline: Sequence[Mapping[str, Any]]) -> str:
     return _png(fig)
 
 
-def _temp_plot(hours: Sequence[float], temps: Mapping[str, Sequence[float]], t_out: Sequence[float],
-               thresholds: Sequence[float]) -> str:
+def _temp_plot(
+    hours: Sequence[float],
+    temps: Mapping[str, Sequence[float]],
+    t_out: Sequence[float],
+    thresholds: Sequence[float],
+) -> str:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -85,40 +91,55 @@ def impact_html(result: Mapping[str, Any], *, title: str) -> str:
     esc = html.escape
     cards = "".join(
         f'<div class="card">{esc(label)}<b>{people.get(key, 0):,.0f}</b>peak, people</div>'
-        for key, label in (("without_power", "Without light"), ("without_heat", "Without heat"),
-                           ("without_water", "Without water")))
-    parts = [f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{esc(title)}</title>",
-             f"<style>{_CSS}</style></head><body><h1>{esc(title)}</h1>",
-             f'<p class="sub">{esc(str(result.get("description", "")))}</p>',
-             f'<div class="cards">{cards}</div>']
+        for key, label in (
+            ("without_power", "Without light"),
+            ("without_heat", "Without heat"),
+            ("without_water", "Without water"),
+        )
+    )
+    parts = [
+        f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{esc(title)}</title>",
+        f"<style>{_CSS}</style></head><body><h1>{esc(title)}</h1>",
+        f'<p class="sub">{esc(str(result.get("description", "")))}</p>',
+        f'<div class="cards">{cards}</div>',
+    ]
     if tl:
         parts.append("<h2>People without light, heat and water</h2>")
         parts.append(f'<img alt="people without services over time" src="{_people_plot(tl)}">')
     curves = result.get("temperature_curves")
     if curves:
         parts.append("<h2>Indoor temperature: the coldest district of each building type</h2>")
-        parts.append(f'<img alt="indoor temperatures" src="{_temp_plot(curves["hours"], curves["series"], curves["t_out_c"], curves["thresholds_c"])}">')
+        parts.append(
+            f'<img alt="indoor temperatures" src="{_temp_plot(curves["hours"], curves["series"], curves["t_out_c"], curves["thresholds_c"])}">'
+        )
     areas = result.get("areas", [])
     if areas:
         thr_keys = [k for k in areas[0] if k.startswith("hours_to_")]
         head = "".join(f"<th>{esc(k.replace('hours_to_', 'h to '))}</th>" for k in thr_keys)
-        parts.append("<h2>Worst districts</h2><table><tr><th>area</th><th>people</th><th>archetype</th>"
-                     f"<th>min °C</th>{head}</tr>")
+        parts.append(
+            "<h2>Worst districts</h2><table><tr><th>area</th><th>people</th><th>archetype</th>"
+            f"<th>min °C</th>{head}</tr>"
+        )
         for a in sorted(areas, key=lambda a: a.get("min_temp_c", 99))[:25]:
-            cells = "".join(
-                f"<td>{'—' if a[k] is None else f'{a[k]:.1f}'}</td>" for k in thr_keys)
-            parts.append(f"<tr><td>{esc(a['name'])}</td><td>{a['population']:,.0f}</td><td>{esc(a['archetype'])}</td>"
-                         f"<td>{a['min_temp_c']:.1f}</td>{cells}</tr>")
+            cells = "".join(f"<td>{'—' if a[k] is None else f'{a[k]:.1f}'}</td>" for k in thr_keys)
+            parts.append(
+                f"<tr><td>{esc(a['name'])}</td><td>{a['population']:,.0f}</td><td>{esc(a['archetype'])}</td>"
+                f"<td>{a['min_temp_c']:.1f}</td>{cells}</tr>"
+            )
         parts.append("</table>")
     m = result.get("metrics", {})
     if m:
-        parts.append("<h2>Metrics over the horizon</h2><table><tr><th>metric</th><th>value</th></tr>")
+        parts.append(
+            "<h2>Metrics over the horizon</h2><table><tr><th>metric</th><th>value</th></tr>"
+        )
         for k, v in m.items():
             val = "—" if v is None else (f"{v:,.1f}" if isinstance(v, float) else str(v))
             parts.append(f"<tr><td>{esc(k.replace('_', ' '))}</td><td>{val}</td></tr>")
         parts.append("</table>")
-    parts.append('<p class="sub">Made by warmgrid. Figures are model estimates; '
-                 "see the archetype parameters and their sources in the JSON.</p></body></html>")
+    parts.append(
+        '<p class="sub">Made by warmgrid. Figures are model estimates; '
+        "see the archetype parameters and their sources in the JSON.</p></body></html>"
+    )
     return "".join(parts)
 
 

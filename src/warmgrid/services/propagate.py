@@ -125,7 +125,7 @@ def propagate(
     n_steps = load_frac.shape[0]
     n_heat = len(links.heat_load)
     n_area = len(links.area_load)
-    n_water = len(links.water_load)
+    len(links.water_load)
     n_fac = len(links.facility_load)
     light = np.empty((n_steps, n_area))
     heat = np.empty((n_steps, n_area))
@@ -151,9 +151,13 @@ def propagate(
         pumps = _served(lf, links.heat_load)
         short = pumps < 1.0 - 1e-9
         on_backup = short & (heat_backup_left > 0)
-        heat_backup_left = np.where(short, heat_backup_left - dt_h * (1.0 - pumps), heat_backup_left)
+        heat_backup_left = np.where(
+            short, heat_backup_left - dt_h * (1.0 - pumps), heat_backup_left
+        )
         pumps_eff = np.where(on_backup, 1.0, pumps)
-        unit_runs = np.array([bool(gen_online[k, g].any()) if len(g) else False for g in links.heat_gens])
+        unit_runs = np.array(
+            [bool(gen_online[k, g].any()) if len(g) else False for g in links.heat_gens]
+        )
         avail = np.where(
             links.heat_is_chp,
             np.where(unit_runs, 1.0, pumps_eff * links.heat_peak_share),
@@ -189,8 +193,11 @@ def propagate(
         pw = _served(lf, links.water_load)
         deficit = 1.0 - pw
         from_tank = np.where(reservoir > 0, np.minimum(deficit, reservoir / dt_h), 0.0)
-        reservoir = np.where(deficit > 1e-9, reservoir - from_tank * dt_h,
-                             np.minimum(links.water_reservoir_h, reservoir + o.reservoir_refill_rate * dt_h))
+        reservoir = np.where(
+            deficit > 1e-9,
+            reservoir - from_tank * dt_h,
+            np.minimum(links.water_reservoir_h, reservoir + o.reservoir_refill_rate * dt_h),
+        )
         station = pw + from_tank
         water[k] = np.divide(station @ links.water_areas, n_st, out=np.ones(n_area), where=n_st > 0)
 
@@ -201,5 +208,12 @@ def propagate(
         fac_backup_left = np.where(fshort, fac_backup_left - dt_h, fac_backup_left)
         fac_ok[k] = np.where(fshort, fac_backup[k], True)
 
-    return ServiceSeries(light=light, heat=heat, water=water, heat_source=src,
-                         facility_ok=fac_ok, facility_on_backup=fac_backup, drained=drained_out)
+    return ServiceSeries(
+        light=light,
+        heat=heat,
+        water=water,
+        heat_source=src,
+        facility_ok=fac_ok,
+        facility_on_backup=fac_backup,
+        drained=drained_out,
+    )

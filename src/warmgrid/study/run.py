@@ -59,14 +59,23 @@ def prepare(scenario: Any, *, mode: str | None = None) -> Simulator:
     grid = load_grid(scenario.case_path)
     services = load_services(grid, scenario.services_path, case=scenario.grid.case, source=src)
     w = scenario.weather
-    t_out = weather_series(hours=scenario.horizon.hours, outdoor_c=w.outdoor_c, csv_path=scenario.weather_csv_path,
-                           start=scenario.horizon.start, source=src)
+    t_out = weather_series(
+        hours=scenario.horizon.hours,
+        outdoor_c=w.outdoor_c,
+        csv_path=scenario.weather_csv_path,
+        start=scenario.horizon.start,
+        source=src,
+    )
     fz = scenario.freeze
     return Simulator(
-        grid, services, t_out,
+        grid,
+        services,
+        t_out,
         mode=mode or scenario.impact.mode,
         thresholds_c=scenario.thresholds.indoor_c,
-        freeze=FreezeOptions(drain_after_h=fz.drain_after_h, drain_below_c=fz.drain_below_c, refill_h=fz.refill_h),
+        freeze=FreezeOptions(
+            drain_after_h=fz.drain_after_h, drain_below_c=fz.drain_below_c, refill_h=fz.refill_h
+        ),
         trip_factor=scenario.impact.trip_factor,
     )
 
@@ -76,9 +85,13 @@ def impact(scenario: Any, *, mode: str | None = None) -> ImpactRun:
     from warmgrid.power.damage import check_damage
 
     sim = prepare(scenario, mode=mode)
-    check_damage(sim.net, scenario.damage.elements, file=str(scenario.source) if scenario.source else None)
+    check_damage(
+        sim.net, scenario.damage.elements, file=str(scenario.source) if scenario.source else None
+    )
     tl = sim.run(scenario.damage.elements)
-    return ImpactRun(sim, tl, impact_result(sim, tl, name=scenario.name, damage=scenario.damage.elements))
+    return ImpactRun(
+        sim, tl, impact_result(sim, tl, name=scenario.name, damage=scenario.damage.elements)
+    )
 
 
 def _none(x: float) -> float | None:
@@ -100,9 +113,13 @@ def impact_result(sim: Simulator, tl: Timeline, *, name: str, damage: list[str])
     thr = [f"{t:g}c" for t in tl.thresholds_c]
     for i, row in enumerate(a.itertuples(index=False)):
         d = {
-            "id": row.id, "name": row.name or row.id, "population": float(row.population),
-            "archetype": row.archetype, "district": getattr(row, "district", ""),
-            "min_temp_c": float(tl.temp_c[:, i].min()), "end_temp_c": float(tl.temp_c[-1, i]),
+            "id": row.id,
+            "name": row.name or row.id,
+            "population": float(row.population),
+            "archetype": row.archetype,
+            "district": getattr(row, "district", ""),
+            "min_temp_c": float(tl.temp_c[:, i].min()),
+            "end_temp_c": float(tl.temp_c[-1, i]),
             "hours_without_heat": float(np.sum(1.0 - tl.heat[:, i]) * tl.dt_h),
             "hours_without_power": float(np.sum(1.0 - tl.light[:, i]) * tl.dt_h),
             "hours_without_water": float(np.sum(1.0 - tl.water[:, i]) * tl.dt_h),
@@ -115,16 +132,21 @@ def impact_result(sim: Simulator, tl: Timeline, *, name: str, damage: list[str])
     used = sorted(set(a["archetype"]))
     timeline = []
     for k in range(len(tl.hours)):
-        timeline.append({
-            "hour": float(tl.hours[k]), "t_out_c": float(tl.t_out_c[k]),
-            "people_without_power": float(pw[k]), "people_without_heat": float(ph[k]),
-            "people_without_water": float(pwa[k]),
-            "served_mw": float(tl.served_mw[k]), "shed_mw": float(tl.shed_mw[k]),
-            "islands": int(tl.islands[k]),
-            "min_indoor_c": float(tl.temp_c[k + 1].min()) if tl.temp_c.shape[1] else None,
-            "areas_drained": int(tl.drained[k].sum()),
-            "facilities_down": int((~tl.facility_ok[k]).sum()),
-        })
+        timeline.append(
+            {
+                "hour": float(tl.hours[k]),
+                "t_out_c": float(tl.t_out_c[k]),
+                "people_without_power": float(pw[k]),
+                "people_without_heat": float(ph[k]),
+                "people_without_water": float(pwa[k]),
+                "served_mw": float(tl.served_mw[k]),
+                "shed_mw": float(tl.shed_mw[k]),
+                "islands": int(tl.islands[k]),
+                "min_indoor_c": float(tl.temp_c[k + 1].min()) if tl.temp_c.shape[1] else None,
+                "areas_drained": int(tl.drained[k].sum()),
+                "facilities_down": int((~tl.facility_ok[k]).sum()),
+            }
+        )
     # temperature curves: the coldest area of each building type
     curves: dict[str, list[float]] = {}
     if tl.temp_c.shape[1]:
@@ -139,11 +161,16 @@ def impact_result(sim: Simulator, tl: Timeline, *, name: str, damage: list[str])
         "grid": sim.grid.name,
         "mode": sim.mode,
         "damage": list(damage),
-        "people": {"without_power": float(pw.max(initial=0)), "without_heat": float(ph.max(initial=0)),
-                   "without_water": float(pwa.max(initial=0))},
-        "people_at_start": {"without_power": float(pw[0]) if len(pw) else 0.0,
-                            "without_heat": float(ph[0]) if len(ph) else 0.0,
-                            "without_water": float(pwa[0]) if len(pwa) else 0.0},
+        "people": {
+            "without_power": float(pw.max(initial=0)),
+            "without_heat": float(ph.max(initial=0)),
+            "without_water": float(pwa.max(initial=0)),
+        },
+        "people_at_start": {
+            "without_power": float(pw[0]) if len(pw) else 0.0,
+            "without_heat": float(ph[0]) if len(ph) else 0.0,
+            "without_water": float(pwa[0]) if len(pwa) else 0.0,
+        },
         "population": float(tl.population.sum()),
         "served_mw": float(p0.served_mw),
         "shed_mw": float(p0.shed_mw),
@@ -153,8 +180,11 @@ def impact_result(sim: Simulator, tl: Timeline, *, name: str, damage: list[str])
         "areas": areas,
         "archetypes": {k: ARCHETYPES[k].to_dict() for k in used},
         "timeline": timeline,
-        "temperature_curves": {"hours": tl.hours.tolist() + [float(len(tl.hours) * tl.dt_h)],
-                               "series": curves, "t_out_c": tl.t_out_c.tolist(),
-                               "thresholds_c": tl.thresholds_c.tolist()},
+        "temperature_curves": {
+            "hours": [*tl.hours.tolist(), float(len(tl.hours) * tl.dt_h)],
+            "series": curves,
+            "t_out_c": tl.t_out_c.tolist(),
+            "thresholds_c": tl.thresholds_c.tolist(),
+        },
         "source": str(Path(sim.grid.source)) if sim.grid.source else sim.grid.name,
     }
