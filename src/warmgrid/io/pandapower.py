@@ -288,6 +288,7 @@ def from_pandapower_net(net: Any, *, name: str, source: str) -> Grid:
                     "p_min_mw": np.minimum(np.maximum(_col(eg, "min_p_mw", 0.0), 0.0), pmax),
                     "p_max_mw": pmax,
                     "slack": True,
+                    "va_deg": _col(eg, "va_degree", 0.0),
                     "in_service": eg["in_service"].to_numpy(dtype=bool),
                 }
             )
@@ -330,6 +331,8 @@ def from_pandapower_net(net: Any, *, name: str, source: str) -> Grid:
             )
         )
     gen_df = pd.concat(gens, ignore_index=True) if gens else None
+    if gen_df is not None:
+        gen_df["va_deg"] = gen_df["va_deg"].fillna(0.0) if "va_deg" in gen_df else 0.0
 
     # ---- loads and shunts
     ld = net.load

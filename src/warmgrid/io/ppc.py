@@ -162,6 +162,7 @@ def grid_from_ppc(ppc: dict[str, Any], *, name: str, source: str) -> Grid:
         }
     )
     slack_bus = set(bus_num[bus[:, BUS_TYPE] == REF].astype(np.int64).tolist())
+    bus_va = dict(zip(bus_num.astype(np.int64).tolist(), bus[:, VA].tolist(), strict=True))
     gen_bus = gen[:, GEN_BUS].astype(np.int64)
     gen_df = pd.DataFrame(
         {
@@ -172,6 +173,8 @@ def grid_from_ppc(ppc: dict[str, Any], *, name: str, source: str) -> Grid:
             "p_min_mw": np.minimum(gen[:, PMIN], gen[:, PMAX]),
             "p_max_mw": gen[:, PMAX],
             "slack": [b in slack_bus for b in gen_bus.tolist()],
+            # MATPOWER's dcpf holds each reference bus at its VA column
+            "va_deg": [bus_va.get(b, 0.0) for b in gen_bus.tolist()],
             "in_service": gen[:, GEN_STATUS] > 0,
         }
     )

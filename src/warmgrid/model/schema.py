@@ -137,6 +137,14 @@ TABLES: dict[str, tuple[Column, ...]] = {
             "angle reference and balancing unit (a pandapower ext_grid)",
             default=False,
         ),
+        Column(
+            "va_deg",
+            "float",
+            "voltage angle a slack unit holds, degrees",
+            default=0.0,
+            lo=-360.0,
+            hi=360.0,
+        ),
         _ON,
     ),
     "load": (

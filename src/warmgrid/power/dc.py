@@ -85,19 +85,27 @@ class DCFactor:
     state : the effective state it was built for.
     islands : island labels of that state.
     live_bus : (n_bus,) bool, the bus is in a solved island.
-    ref_bus : (n_ref,) int, buses whose angle is fixed at 0 (one or more per solved island).
+    ref_bus : (n_ref,) int, buses whose angle is fixed (one or more per solved island).
+    ref_theta : (n_ref,) their angles, rad.
     branch_on : (n_branch,) bool, in service and in a solved island.
     b : (n_branch,) susceptance b · on, p.u. (0 for branches not in ``branch_on``).
     """
 
     def __init__(
-        self, net: Network, state: State, isl: Islands, live_bus: np.ndarray, ref_bus: np.ndarray
+        self,
+        net: Network,
+        state: State,
+        isl: Islands,
+        live_bus: np.ndarray,
+        ref_bus: np.ndarray,
+        ref_theta: np.ndarray | None = None,
     ) -> None:
         self.net = net
         self.state = state
         self.islands = isl
         self.live_bus = live_bus
         self.ref_bus = ref_bus
+        self.ref_theta = np.zeros(len(ref_bus)) if ref_theta is None else ref_theta
         self.branch_on = state.branch_on & live_bus[net.f] & live_bus[net.t]
         self.b = net.b_pu * self.branch_on
         unknown = live_bus.copy()
@@ -148,9 +156,16 @@ class DCFactor:
         return self._solver.solve(rhs)
 
     def theta(self, p_pu: np.ndarray) -> np.ndarray:
-        """(n_bus,) angles for bus injections ``p_pu`` (already net of Aᵀ·Pfinj); 0 off the unknowns."""
+        """(n_bus,) angles for bus injections ``p_pu`` (already net of Aᵀ·Pfinj).
+
+        Reference buses hold ``ref_theta``; dark buses read 0.
+        """
         th = np.zeros(self.net.n_bus)
-        th[self.unknown] = self.solve(p_pu[self.unknown])
+        rhs = p_pu[self.unknown]
+        if np.any(self.ref_theta):
+            th[self.ref_bus] = self.ref_theta
+            rhs = rhs - self.bbus[self.unknown][:, self.ref_bus] @ self.ref_theta
+        th[self.unknown] = self.solve(rhs)
         return th
 
     def _unit_rhs(self, buses: np.ndarray) -> np.ndarray:
@@ -280,6 +295,20 @@ def _live_and_refs(
     return live, ref
 
 
+def _ref_angles(net: Network, st: State, ref: np.ndarray) -> np.ndarray:
+    """(n_ref,) angle each slack bus holds: its first in-service slack unit's ``va``.
+
+    pandapower's ``rundcpp`` and MATPOWER's ``dcpf`` hold every reference bus at its set
+    angle (ext_grid ``va_degree``, bus ``VA``); with several slack buses in one island the
+    angle differences drive flows (case6495rte has six ext_grids at 0.5°–17°).
+    """
+    g = np.flatnonzero(st.gen_on & net.gen_slack)
+    first: dict[int, float] = {}
+    for i in g.tolist():
+        first.setdefault(int(net.gen_bus[i]), float(net.gen_va_rad[i]))
+    return np.array([first.get(int(b), 0.0) for b in ref.tolist()])
+
+
 def factorize(
     net: Network, state: State | None = None, *, energised: Energised = "slack", cache: bool = True
 ) -> DCFactor:
@@ -297,7 +326,13 @@ def factorize(
     st = (state or net.base_state).effective(net)
     isl = islands(net, st)
     live, ref = _live_and_refs(net, st, isl, energised)
-    key = (live.tobytes(), ref.tobytes(), (st.branch_on & live[net.f]).tobytes())
+    ref_theta = _ref_angles(net, st, ref) if energised == "slack" else np.zeros(len(ref))
+    key = (
+        live.tobytes(),
+        ref.tobytes(),
+        ref_theta.tobytes(),
+        (st.branch_on & live[net.f]).tobytes(),
+    )
     if cache:
         per = _CACHE.setdefault(net, OrderedDict())
         hit = per.get(key)
@@ -311,7 +346,7 @@ def factorize(
             fac.state = st
             fac.islands = isl
             return fac
-    fac = DCFactor(net, st, isl, live, ref)
+    fac = DCFactor(net, st, isl, live, ref, ref_theta)
     if cache:
         per[key] = fac
         while len(per) > _CACHE_SIZE:
@@ -338,10 +373,10 @@ def dc_flow(
         at their set point before they absorb the mismatch.
     energised : ``"slack"`` (pandapower ``rundcpp`` semantics): only islands with an
         in-service slack unit are solved and their slack absorbs the island's mismatch;
-        the other islands are dark. Every slack bus has its angle fixed at 0, as
-        pandapower fixes every ext_grid bus at its ``va_degree`` (0 in the bundled cases);
-        with several slack buses in one island the mismatch therefore splits as the
-        network dictates. Several slack units on one bus share that bus's balance
+        the other islands are dark. Every slack bus holds its unit's angle (``va_deg``),
+        as pandapower holds every ext_grid bus at its ``va_degree``; with several slack
+        buses in one island the mismatch therefore splits as the network and those
+        angles dictate. Several slack units on one bus share that bus's balance
         equally. ``"balanced"``: every island with an in-service generator is solved,
         referenced at its lowest-index bus; the caller guarantees each island's
         injections sum to zero (a residual would land on the reference bus). Islands

@@ -74,6 +74,7 @@ class Network:
     gen_bus, load_bus, shunt_bus : int bus index per element.
     gen_p_mw, gen_pmin_mw, gen_pmax_mw : (n_gen,) float; pmax may be inf.
     gen_slack : (n_gen,) bool. gen_kind : (n_gen,) object.
+    gen_va_rad : (n_gen,) angle a slack unit holds, rad (pandapower ext_grid ``va_degree``).
     load_p_mw : (n_load,) float. shunt_g_mw : (n_shunt,) float.
     base_mva : float.
     groups : named groups of buses (``substation:S4`` -> bus indices).
@@ -98,6 +99,7 @@ class Network:
     gen_pmin_mw: np.ndarray
     gen_pmax_mw: np.ndarray
     gen_slack: np.ndarray
+    gen_va_rad: np.ndarray
     gen_kind: np.ndarray
     load_bus: np.ndarray
     load_p_mw: np.ndarray
@@ -261,6 +263,7 @@ def compile_network(grid: Grid, *, groups: dict[str, Sequence[str]] | None = Non
         gen_pmin_mw=g["p_min_mw"].to_numpy(dtype=float),
         gen_pmax_mw=g["p_max_mw"].to_numpy(dtype=float),
         gen_slack=g["slack"].to_numpy(dtype=bool),
+        gen_va_rad=np.deg2rad(g["va_deg"].to_numpy(dtype=float)),
         gen_kind=g["kind"].to_numpy(dtype=object),
         load_bus=idx(ld["bus"]),
         load_p_mw=ld["p_mw"].to_numpy(dtype=float),
