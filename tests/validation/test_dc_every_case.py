@@ -40,7 +40,9 @@ def test_every_bundled_case_matches_rundcpp(case):
     grid = from_pandapower_net(copy.deepcopy(ppn), name=case, source=case)
     net = compile_network(grid)
     # pandapower's branch order in our tables: lines then trafos
-    assert net.branch_ids.tolist() == [f"line:{i}" for i in ppn.line.index] + [f"trafo:{i}" for i in ppn.trafo.index]
+    assert net.branch_ids.tolist() == [f"line:{i}" for i in ppn.line.index] + [
+        f"trafo:{i}" for i in ppn.trafo.index
+    ]
 
     rng = np.random.default_rng(abs(hash(case)) % 2**32)
     br = bridges(net)
@@ -59,4 +61,6 @@ def test_every_bundled_case_matches_rundcpp(case):
         live = np.isfinite(res.flow_mw)
         # branches out or in dark islands: pandapower reports 0 MW there
         assert np.all(np.abs(ref[~live]) < 1e-9), f"{case} {ids}"
-        np.testing.assert_allclose(res.flow_mw[live], ref[live], atol=1e-6, rtol=0, err_msg=f"{case} {ids}")
+        np.testing.assert_allclose(
+            res.flow_mw[live], ref[live], atol=1e-6, rtol=0, err_msg=f"{case} {ids}"
+        )
