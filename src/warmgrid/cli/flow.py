@@ -115,17 +115,35 @@ def _read_sets(path: Path) -> list[tuple[str, ...]]:
     return sets
 
 
-def _write_violations(res: Any, out: Path) -> None:
+def _check_out(out: Path) -> None:
     from warmgrid.errors import InputError
 
-    df = res.violations
-    suffix = out.suffix.lower()
-    if suffix == ".parquet":
-        df.to_parquet(out, index=False)
-    elif suffix == ".csv":
-        df.to_csv(out, index=False)
-    else:
+    if out.suffix.lower() not in (".parquet", ".csv"):
         raise InputError(f"--out must end in .parquet or .csv, got {out.name!r}", field="--out")
+    if out.is_dir():
+        raise InputError(
+            "--out is a directory, expected a .parquet or .csv file", file=str(out), field="--out"
+        )
+
+
+def _write_violations(res: Any, out: Path) -> None:
+    """Write the violations table atomically (a temporary file renamed into place)."""
+    import os
+    import tempfile
+
+    df = res.violations
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=out.suffix, dir=out.parent)
+    os.close(fd)
+    try:
+        if out.suffix.lower() == ".parquet":
+            df.to_parquet(tmp, index=False)
+        else:
+            df.to_csv(tmp, index=False)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 @app.command("contingency")
@@ -177,6 +195,9 @@ def contingency(
         raise InputError(f"--out must end in .parquet or .csv, got {out.name!r}", field="--out")
     net = compile_network(load_grid(case))
     explicit = _read_sets(sets) if sets is not None else None
+
+    if out is not None:
+        _check_out(out)
 
     def run(progress: Any) -> Any:
         if explicit is not None:
