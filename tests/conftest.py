@@ -29,3 +29,19 @@ def load():
         return _GRIDS[name]
 
     return _load
+
+
+@pytest.fixture(scope="session")
+def net118(load):
+    """case118 compiled once for the session."""
+    from warmgrid.power.network import compile_network
+
+    return compile_network(load("case118"))
+
+
+@pytest.fixture(scope="session")
+def net1354(load):
+    """case1354pegase compiled once for the session."""
+    from warmgrid.power.network import compile_network
+
+    return compile_network(load("case1354pegase"))

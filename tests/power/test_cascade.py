@@ -20,11 +20,6 @@ def net9(load):
     return compile_network(load("case9"))
 
 
-@pytest.fixture(scope="module")
-def net1354(load):
-    return compile_network(load("case1354pegase"))
-
-
 def reference_flows(net, state, gen_p, load_mw):
     """Independent DC flow: per island, reduced Laplacian from the branch arrays, spsolve."""
     st = state.effective(net)

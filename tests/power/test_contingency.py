@@ -14,16 +14,6 @@ from warmgrid.power.network import compile_network
 from warmgrid.power.topology import bridges
 
 
-@pytest.fixture(scope="module")
-def net118(load):
-    return compile_network(load("case118"))
-
-
-@pytest.fixture(scope="module")
-def net1354(load):
-    return compile_network(load("case1354pegase"))
-
-
 def _direct(net, ids, thr=100.0):
     """Max loading, overload count, dark buses and lost load of one outage, re-solved."""
     base = dc_flow(net)

@@ -36,16 +36,6 @@ def triangle():
     return compile_network(from_pandapower_net(n, name="triangle", source="test"))
 
 
-@pytest.fixture(scope="module")
-def net118(load):
-    return compile_network(load("case118"))
-
-
-@pytest.fixture(scope="module")
-def net1354(load):
-    return compile_network(load("case1354pegase"))
-
-
 def test_triangle_closed_form(triangle):
     # equal impedances: 2/3 of the transfer takes the direct path, 1/3 the detour
     r = dc_flow(triangle)

@@ -15,16 +15,6 @@ from warmgrid.power.dispatch import max_load_delivery
 from warmgrid.power.network import compile_network
 
 
-@pytest.fixture(scope="module")
-def net118(load):
-    return compile_network(load("case118"))
-
-
-@pytest.fixture(scope="module")
-def net1354(load):
-    return compile_network(load("case1354pegase"))
-
-
 def _random_damage(net, seed, k):
     rng = np.random.default_rng(seed)
     return [str(e) for e in rng.choice(net.branch_ids, k, replace=False)]

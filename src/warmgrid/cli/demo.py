@@ -141,8 +141,9 @@ def demo(
     ),
 ) -> None:
     """Run the frost-strike scenario on winter-city, tell the story, write JSON and HTML."""
+    from warmgrid.io.atomic import write_text_atomic
     from warmgrid.model.scenario import load_scenario
-    from warmgrid.report.html import impact_html, write_atomic
+    from warmgrid.report.html import impact_html
     from warmgrid.study.run import impact
 
     t0 = time.perf_counter()
@@ -152,8 +153,8 @@ def demo(
     res = run.result
     text = json.dumps(_clean(res), indent=1, allow_nan=False)
     page = impact_html(res, title=f"warmgrid: {res['scenario']} on {res['grid']}")
-    write_atomic(out / "impact.json", text)
-    write_atomic(out / "report.html", page)
+    write_text_atomic(out / "impact.json", text)
+    write_text_atomic(out / "report.html", page)
     if json_out:
         print_json(res)
         return

@@ -128,22 +128,14 @@ def _check_out(out: Path) -> None:
 
 def _write_violations(res: Any, out: Path) -> None:
     """Write the violations table atomically (a temporary file renamed into place)."""
-    import os
-    import tempfile
+    from warmgrid.io.atomic import atomic_file
 
     df = res.violations
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=out.suffix, dir=out.parent)
-    os.close(fd)
-    try:
+    with atomic_file(out) as tmp:
         if out.suffix.lower() == ".parquet":
             df.to_parquet(tmp, index=False)
         else:
             df.to_csv(tmp, index=False)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @app.command("contingency")

@@ -15,14 +15,12 @@ Writing is atomic, as for the grid tables.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 from warmgrid.errors import InputError
+from warmgrid.io.atomic import atomic_folder
 from warmgrid.io.tables import _read_csv
 from warmgrid.model.grid import Grid
 from warmgrid.model.services import Services
@@ -102,21 +100,11 @@ def read_services(folder: str | Path, grid: Grid) -> Services:
 def write_services(services: Services, folder: str | Path, *, overwrite: bool = False) -> Path:
     """Write an overlay folder atomically."""
     folder = Path(folder)
-    if folder.exists() and not overwrite:
-        raise InputError("already exists (pass overwrite=True)", file=str(folder))
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
+    with atomic_folder(folder, overwrite=overwrite) as tmp:
         for t in _TABLES:
             getattr(services, t).to_csv(tmp / f"{t}.csv", index=False)
         rows = [(s, b) for s, buses in services.substations.items() for b in buses]
         pd.DataFrame(rows, columns=["substation", "bus"]).to_csv(
             tmp / "substations.csv", index=False
         )
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return folder

@@ -17,15 +17,13 @@ under a temporary name and renamed into place, so a failed write leaves nothing 
 from __future__ import annotations
 
 import csv
-import os
-import shutil
-import tempfile
 import tomllib
 from pathlib import Path
 
 import pandas as pd
 
 from warmgrid.errors import InputError
+from warmgrid.io.atomic import atomic_folder
 from warmgrid.model.grid import Grid
 from warmgrid.model.schema import TABLES
 
@@ -190,11 +188,7 @@ def write_tables(
     if fmt not in ("csv", "parquet"):
         raise InputError(f"format must be csv or parquet, got {fmt!r}", field="format")
     folder = Path(folder)
-    if folder.exists() and not overwrite:
-        raise InputError("already exists (pass overwrite=True)", file=str(folder))
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
+    with atomic_folder(folder, overwrite=overwrite) as tmp:
         for name, df in grid.tables().items():
             if fmt == "csv":
                 df.to_csv(tmp / f"{name}.csv", index=False)
@@ -205,10 +199,4 @@ def write_tables(
             f"allow_negative_x = {str(grid.allow_negative_x).lower()}\n",
             encoding="utf-8",
         )
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return folder

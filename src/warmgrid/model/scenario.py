@@ -8,9 +8,15 @@ DESIGN.md "Scenario file (TOML): the minimal contract"::
     [impact]     mode = "mld" | "cascade"; trip_factor = 1.0
     [weather]    outdoor_c = -20.0  |  csv = "weather.csv"
     [horizon]    hours = 72; start = "2026-02-03T00:00"
-    [repair]     crews = 2; hours = { "line:3" = 8.0 }
+    [repair]     crews = 2; hours = { "line:3" = 8.0 }; default_hours = { gen = 36 }
+                 weights = { person_hours_without_heat = 2.0 }; method = "auto"; budget_s = 30
     [thresholds] indoor_c = [18.0, 12.0, 5.0]
     [freeze]     drain_after_h = 6.0; drain_below_c = -10.0; refill_h = 24.0
+    [hazard]     model = "explicit" | "random_k" | "fragility" (Monte Carlo damage, optional)
+                 elements = [...]                      # explicit
+                 k = 3; weights_by_kind = { gen = 4.0, substation = 4.0, branch = 1.0 }
+                 prob_by_kind = { line = 0.05 }        # fragility
+                 footprint = { center_xy = [12.0, 20.0], radius_km = 8.0, outside_factor = 0.0 }
 
 Every section forbids unknown keys: a typo is an :class:`~warmgrid.errors.InputError`
 naming the file, the key and the closest known key. Relative paths (``grid.case`` when it
@@ -25,7 +31,7 @@ from __future__ import annotations
 import tomllib
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -34,8 +40,10 @@ from warmgrid.errors import InputError, Problem, closest
 __all__ = [
     "BUNDLED_SCENARIOS_DIR",
     "DamageSection",
+    "FootprintSection",
     "FreezeSection",
     "GridSection",
+    "HazardSection",
     "HorizonSection",
     "ImpactSection",
     "RepairSection",
@@ -101,17 +109,36 @@ class HorizonSection(_Section):
 
 
 class RepairSection(_Section):
-    """``[repair]``: crews and per-element repair hours (defaults come per element type)."""
+    """``[repair]``: crews, repair hours and the restoration objective.
+
+    ``hours`` overrides one element (``{"line:3" = 8.0}``), ``default_hours`` one kind
+    (``{gen = 36, substation = 72}``; kinds and defaults in
+    :mod:`warmgrid.restore.durations`). ``weights`` weighs the objective's terms (metric
+    names of ``Timeline.metrics()``, defaults in :mod:`warmgrid.restore.schedule`).
+    ``method`` and ``budget_s`` choose the optimiser and its time budget.
+    """
 
     crews: int = Field(1, ge=1)
     hours: dict[str, float] = Field(default_factory=dict)
+    default_hours: dict[str, float] = Field(default_factory=dict)
+    weights: dict[str, float] = Field(default_factory=dict)
+    method: Literal["auto", "brute", "local", "greedy", "rule"] = "auto"
+    budget_s: float = Field(30.0, gt=0)
 
-    @field_validator("hours")
+    @field_validator("hours", "default_hours")
     @classmethod
     def _positive(cls, v: dict[str, float]) -> dict[str, float]:
         for k, h in v.items():
             if not h > 0:
                 raise ValueError(f"repair hours of {k!r} must be > 0, got {h}")
+        return v
+
+    @field_validator("weights")
+    @classmethod
+    def _non_negative(cls, v: dict[str, float]) -> dict[str, float]:
+        for k, w in v.items():
+            if not w >= 0:
+                raise ValueError(f"weight of {k!r} must be >= 0, got {w}")
         return v
 
 
@@ -127,6 +154,49 @@ class FreezeSection(_Section):
     drain_after_h: float = Field(6.0, ge=0)
     drain_below_c: float = -10.0
     refill_h: float = Field(24.0, ge=0)
+
+
+class FootprintSection(_Section):
+    """``[hazard] footprint``: a disc on the map (see :class:`warmgrid.hazard.Footprint`)."""
+
+    center_xy: tuple[float, float]
+    radius_km: float = Field(gt=0)
+    outside_factor: float = Field(0.0, ge=0, le=1)
+    lonlat: bool = False
+
+
+class HazardSection(_Section):
+    """``[hazard]``: how a Monte Carlo sample draws damage (:mod:`warmgrid.hazard`).
+
+    Every sample's damage is ``[damage] elements`` plus one draw of this model.
+    """
+
+    model: Literal["explicit", "random_k", "fragility"]
+    elements: list[str] = Field(default_factory=list)
+    k: int | None = Field(None, ge=1)
+    weights_by_kind: dict[str, float] | None = None
+    prob_by_kind: dict[str, float] | None = None
+    footprint: FootprintSection | None = None
+
+    @model_validator(mode="after")
+    def _params(self) -> HazardSection:
+        allowed = {
+            "explicit": {"elements"},
+            "random_k": {"k", "weights_by_kind"},
+            "fragility": {"prob_by_kind", "footprint"},
+        }[self.model]
+        given = {f for f in self.model_fields_set if f != "model"}
+        extra = sorted(given - allowed)
+        if extra:
+            raise ValueError(
+                f"model {self.model!r} takes {', '.join(sorted(allowed))}; "
+                f"not {', '.join(extra)}"
+            )
+        if self.model == "random_k" and self.k is None:
+            raise ValueError("model 'random_k' needs k")
+        if self.model == "fragility" and self.prob_by_kind is None:
+            raise ValueError("model 'fragility' needs prob_by_kind")
+        return self
 
 
 class Scenario(_Section):
@@ -145,6 +215,7 @@ class Scenario(_Section):
     repair: RepairSection = Field(default_factory=RepairSection)
     thresholds: ThresholdsSection = Field(default_factory=ThresholdsSection)
     freeze: FreezeSection = Field(default_factory=FreezeSection)
+    hazard: HazardSection | None = None
     source: Path | None = Field(None, exclude=True)
 
     # ---------------------------------------------------------------- resolved paths
@@ -184,6 +255,11 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     for part in loc[:-1]:
         field = model.model_fields.get(str(part))
         ann = field.annotation if field is not None else None
+        if ann is not None and not isinstance(ann, type):  # Optional[Section]
+            ann = next(
+                (a for a in get_args(ann) if isinstance(a, type) and issubclass(a, BaseModel)),
+                None,
+            )
         if not (isinstance(ann, type) and issubclass(ann, BaseModel)):
             return None
         model = ann

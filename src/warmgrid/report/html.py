@@ -9,13 +9,10 @@ from __future__ import annotations
 import base64
 import html
 import io
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
-__all__ = ["impact_html", "write_atomic"]
+__all__ = ["impact_html"]
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;
@@ -141,18 +138,3 @@ def impact_html(result: Mapping[str, Any], *, title: str) -> str:
         "see the archetype parameters and their sources in the JSON.</p></body></html>"
     )
     return "".join(parts)
-
-
-def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
-    """Write a text file atomically (a temporary file renamed into place)."""
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=p.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return p

@@ -1,0 +1,185 @@
+"""Repair durations per damaged element: defaults per element type, overridable per kind and id.
+
+Every default below is **indicative**: a round figure read off the public anchors in
+REFERENCES.md ("Repair times and crews"), not a utility's planning standard. Planners
+should override them in the scenario file::
+
+    [repair]
+    crews = 4
+    hours = { "line:3" = 8.0, "substation:kalynova" = 120 }   # per element
+    default_hours = { gen = 24, substation = 96 }             # per kind
+
+Resolution order for an element: ``hours[id]``, then ``default_hours[kind]``, then
+:data:`DEFAULT_HOURS` ``[kind]``, then :data:`FALLBACK_HOURS`.
+
+Kinds (the id prefix, except for substations, which are split by voltage):
+
+=========================  =====  ==========================================================
+kind                       hours  anchor (REFERENCES.md; all indicative)
+=========================  =====  ==========================================================
+``line``, ``branch``       8      Overhead line or cable section repair: hours. Consumers on
+                                  a damaged 110 kV line are re-fed in < 1 h, but that is
+                                  switching, which the power engine already does (MLD); the
+                                  physical repair of a span is taken as one working shift.
+``trafo``                  72     Transformer with a spare on site: days. Moving in a spare
+                                  750/330 kV autotransformer took 3 weeks (a record); four
+                                  750 kV substations were restored in 13 days.
+``substation``             72     A transmission substation (a bus at >= 220 kV): days with
+                                  spares (four 750 kV substations in 13 days, in parallel).
+``distribution_substation`` 24    A 110/10 kV substation (all buses < 220 kV): a day; homes
+                                  behind a destroyed 10/0.4 kV substation are mostly back the
+                                  same morning through backup feeds.
+``gen``, ``sgen``          36     CHP unit with debris damage to gas nodes or pumps: 1-2 days.
+                                  (Critical damage: >= 2 months; a destroyed plant: > 1 year;
+                                  set those by hand.)
+``ext_grid``               72     A supply point (the 750/330 kV node): substation-like.
+``bus``                    24     A busbar inside a substation: a day (assumed).
+``load``, ``shunt``        12     A feeder or compensation unit: half a day (assumed).
+=========================  =====  ==========================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from warmgrid.errors import InputError, Problem, closest
+from warmgrid.power.network import Network
+
+__all__ = [
+    "DEFAULT_HOURS",
+    "FALLBACK_HOURS",
+    "TRANSMISSION_KV",
+    "element_kind",
+    "is_known",
+    "known_ids",
+    "repair_hours",
+]
+
+#: Default repair hours per element kind (indicative; see the module docstring).
+DEFAULT_HOURS: dict[str, float] = {
+    "line": 8.0,
+    "branch": 8.0,
+    "trafo": 72.0,
+    "substation": 72.0,
+    "distribution_substation": 24.0,
+    "gen": 36.0,
+    "sgen": 36.0,
+    "ext_grid": 72.0,
+    "bus": 24.0,
+    "load": 12.0,
+    "shunt": 12.0,
+}
+
+#: Hours for a kind with no default (any other id prefix).
+FALLBACK_HOURS = 24.0
+
+#: A substation with any bus at or above this voltage counts as a transmission substation.
+TRANSMISSION_KV = 220.0
+
+
+def known_ids(net: Network) -> list[str]:
+    """Every id a damage or repair key may name: elements and substation groups."""
+    return [
+        *net.bus_ids.tolist(),
+        *net.branch_ids.tolist(),
+        *net.gen_ids.tolist(),
+        *net.load_ids.tolist(),
+        *net.shunt_ids.tolist(),
+        *net.groups,
+    ]
+
+
+def is_known(net: Network, element: str) -> bool:
+    """Whether ``element`` is an element id or a substation group of ``net``."""
+    if element in net.groups:
+        return True
+    try:
+        net.index_of(element)
+    except InputError:
+        return False
+    return True
+
+
+def element_kind(net: Network, element: str) -> str:
+    """The duration kind of an element id (its prefix; substations split by voltage).
+
+    >>> # ``substation:x`` with a 330 kV bus -> "substation"; only 110 kV -> "distribution_substation"
+    """
+    kind = element.split(":", 1)[0]
+    if element in net.groups and kind == "substation":
+        idx = np.asarray(net.groups[element], dtype=np.int64)
+        kv = net.bus_vn_kv
+        if kv is not None and len(idx) and float(np.nanmax(kv[idx])) < TRANSMISSION_KV:
+            return "distribution_substation"
+        return "substation"
+    return kind
+
+
+def repair_hours(
+    net: Network,
+    elements: Sequence[str],
+    *,
+    hours: Mapping[str, float] | None = None,
+    default_hours: Mapping[str, float] | None = None,
+    file: str | None = None,
+) -> dict[str, float]:
+    """Repair hours of each damaged element.
+
+    Parameters
+    ----------
+    net : compiled network (its ids, substation groups and bus voltages).
+    elements : (n,) damaged element ids.
+    hours : per-element overrides, h (``[repair] hours``). Keys must be known ids; a key
+        that is known but not damaged is ignored.
+    default_hours : per-kind overrides, h (``[repair] default_hours``); keys are kinds of
+        :data:`DEFAULT_HOURS`.
+    file : the scenario file, named in errors.
+
+    Returns
+    -------
+    dict
+        element id -> repair hours (> 0), in the order of ``elements``.
+
+    Raises
+    ------
+    InputError : an unknown id in ``hours`` or an unknown kind in ``default_hours`` (with
+        the closest ones), or a duration that is not > 0.
+    """
+    hours = dict(hours or {})
+    default_hours = dict(default_hours or {})
+    problems: list[Problem] = []
+    known: set[str] | None = None
+    for key, h in hours.items():
+        if not is_known(net, key):
+            known = known or set(known_ids(net))
+            problems.append(
+                Problem(
+                    f"unknown element id {key!r}{closest(key, sorted(known))}",
+                    file,
+                    key,
+                    "repair.hours",
+                )
+            )
+        elif not (isinstance(h, (int, float)) and h > 0 and np.isfinite(h)):
+            problems.append(Problem(f"must be > 0 hours, got {h!r}", file, key, "repair.hours"))
+    kinds = sorted(DEFAULT_HOURS)
+    for key, h in default_hours.items():
+        if key not in DEFAULT_HOURS:
+            hint = closest(key, kinds) or f"; known kinds: {', '.join(kinds)}"
+            problems.append(Problem(f"unknown kind {key!r}{hint}", file, key, "repair.default_hours"))
+        elif not (isinstance(h, (int, float)) and h > 0 and np.isfinite(h)):
+            problems.append(
+                Problem(f"must be > 0 hours, got {h!r}", file, key, "repair.default_hours")
+            )
+    if problems:
+        raise InputError(problems=problems)
+    out: dict[str, float] = {}
+    for e in elements:
+        if e in hours:
+            out[e] = float(hours[e])
+            continue
+        kind = element_kind(net, e)
+        out[e] = float(default_hours.get(kind, DEFAULT_HOURS.get(kind, FALLBACK_HOURS)))
+    return out
