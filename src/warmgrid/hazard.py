@@ -231,9 +231,7 @@ class RandomK(Hazard):
 
     def __init__(self, *, k: int, weights_by_kind: Mapping[str, float] | None = None) -> None:
         self.k = k
-        self.weights_by_kind = dict(
-            weights_by_kind if weights_by_kind is not None else _UNIFORM
-        )
+        self.weights_by_kind = dict(weights_by_kind if weights_by_kind is not None else _UNIFORM)
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
             raise InputError(f"k must be an integer >= 1, got {k!r}", field="hazard.k")
         _check_kinds(self.weights_by_kind, "hazard.weights_by_kind")

@@ -185,12 +185,11 @@ class HazardSection(_Section):
             "random_k": {"k", "weights_by_kind"},
             "fragility": {"prob_by_kind", "footprint"},
         }[self.model]
-        given = {f for f in self.model_fields_set if f != "model"}
+        given = {f for f in type(self).model_fields if f != "model" and getattr(self, f)}
         extra = sorted(given - allowed)
         if extra:
             raise ValueError(
-                f"model {self.model!r} takes {', '.join(sorted(allowed))}; "
-                f"not {', '.join(extra)}"
+                f"model {self.model!r} takes {', '.join(sorted(allowed))}; not {', '.join(extra)}"
             )
         if self.model == "random_k" and self.k is None:
             raise ValueError("model 'random_k' needs k")

@@ -38,9 +38,23 @@ from warmgrid.model.grid import Grid
 __all__ = ["PRIORITY_WEIGHTS", "Services", "auto_services", "split_ids"]
 
 #: MLD priority weight per class (DESIGN.md: critical facility > heat source > water
-#: station > residential). The ratios make one MW at a hospital worth more than any
-#: realistic amount of residential load in the same island.
-PRIORITY_WEIGHTS = {"facility": 1000.0, "heat": 100.0, "water": 30.0, "residential": 1.0}
+#: station > residential > other). The ratios make one MW at a hospital worth more than
+#: any realistic amount of residential load in the same island. "other" is load that
+#: feeds no modelled people or service (industry, commerce): under rationing schedules it
+#: is curtailed before homes.
+PRIORITY_WEIGHTS = {
+    "facility": 1000.0,
+    "heat": 100.0,
+    "water": 30.0,
+    "residential": 1.0,
+    "other": 0.5,
+}
+
+#: Tie-break among residential loads: up to this much extra weight, in proportion to the
+#: load's people per MW. Without it, equal weights leave the LP free to pick any of many
+#: equally good sets of homes, and the choice can flip between nearby damage states
+#: (a restoration replay would then see noise, not physics).
+RESIDENTIAL_TIE_BREAK = 0.01
 
 _COLUMNS: dict[str, dict[str, Any]] = {
     "areas": {
@@ -232,8 +246,20 @@ class Services:
 
     # ------------------------------------------------------------------ derived
     def load_weights(self, grid: Grid) -> np.ndarray:
-        """(n_load,) MLD priority weight per grid load, from the class of what it feeds."""
-        w = pd.Series(PRIORITY_WEIGHTS["residential"], index=grid.load["id"].to_numpy())
+        """(n_load,) MLD priority weight per grid load, from the class of what it feeds.
+
+        Residential loads weigh ``1 + RESIDENTIAL_TIE_BREAK · (people/MW) / max(people/MW)``;
+        loads that feed nothing modelled weigh ``PRIORITY_WEIGHTS["other"]``.
+        """
+        w = pd.Series(PRIORITY_WEIGHTS["other"], index=grid.load["id"].to_numpy())
+        a = self.areas[self.areas["load"].isin(w.index)]
+        if len(a):
+            p_mw = grid.load.set_index("id")["p_mw"]
+            people = a.groupby("load")["population"].sum().astype(float)
+            mw = p_mw.loc[people.index].to_numpy(dtype=float)
+            ppmw = np.divide(people.to_numpy(), mw, out=np.zeros(len(mw)), where=mw > 0)
+            top = ppmw.max() if len(ppmw) and ppmw.max() > 0 else 1.0
+            w.loc[people.index] = PRIORITY_WEIGHTS["residential"] + RESIDENTIAL_TIE_BREAK * ppmw / top
         for table, cls in (("water", "water"), ("heat", "heat"), ("facilities", "facility")):
             ids = [x for x in getattr(self, table)["load"] if x]
             w.loc[ids] = np.maximum(w.loc[ids].to_numpy(), PRIORITY_WEIGHTS[cls])

@@ -14,28 +14,29 @@ Resolution order for an element: ``hours[id]``, then ``default_hours[kind]``, th
 
 Kinds (the id prefix, except for substations, which are split by voltage):
 
-=========================  =====  ==========================================================
-kind                       hours  anchor (REFERENCES.md; all indicative)
-=========================  =====  ==========================================================
-``line``, ``branch``       8      Overhead line or cable section repair: hours. Consumers on
-                                  a damaged 110 kV line are re-fed in < 1 h, but that is
-                                  switching, which the power engine already does (MLD); the
-                                  physical repair of a span is taken as one working shift.
-``trafo``                  72     Transformer with a spare on site: days. Moving in a spare
-                                  750/330 kV autotransformer took 3 weeks (a record); four
-                                  750 kV substations were restored in 13 days.
-``substation``             72     A transmission substation (a bus at >= 220 kV): days with
-                                  spares (four 750 kV substations in 13 days, in parallel).
-``distribution_substation`` 24    A 110/10 kV substation (all buses < 220 kV): a day; homes
-                                  behind a destroyed 10/0.4 kV substation are mostly back the
-                                  same morning through backup feeds.
-``gen``, ``sgen``          36     CHP unit with debris damage to gas nodes or pumps: 1-2 days.
-                                  (Critical damage: >= 2 months; a destroyed plant: > 1 year;
-                                  set those by hand.)
-``ext_grid``               72     A supply point (the 750/330 kV node): substation-like.
-``bus``                    24     A busbar inside a substation: a day (assumed).
-``load``, ``shunt``        12     A feeder or compensation unit: half a day (assumed).
-=========================  =====  ==========================================================
+=============================  =====  ==========================================================
+kind                           hours  anchor (REFERENCES.md; all indicative)
+=============================  =====  ==========================================================
+``line``, ``branch``           8      Overhead line or cable section repair: hours. Consumers on
+                                      a damaged 110 kV line are re-fed in < 1 h, but that is
+                                      switching, which the power engine already does (MLD); the
+                                      physical repair of a span is taken as one working shift.
+``trafo``                      72     Transformer with a spare on site: days. Moving in a spare
+                                      750/330 kV autotransformer took 3 weeks (a record); four
+                                      750 kV substations were restored in 13 days.
+``substation``                 72     A transmission substation (a bus at >= 220 kV): days with
+                                      spares (four 750 kV substations in 13 days, in parallel).
+``distribution_substation``    24     A 110/10 kV substation (all buses < 220 kV): a day; homes
+                                      behind a destroyed 10/0.4 kV substation are mostly back the
+                                      same morning through backup feeds.
+``gen``, ``sgen``              36     CHP unit with debris damage to gas nodes or pumps: 1-2 days.
+                                      (Critical damage: >= 2 months; a destroyed plant: > 1 year;
+                                      set those by hand.)
+``ext_grid``                   72     A supply point (the 750/330 kV node), also a generator of
+                                      kind ``external``: substation-like.
+``bus``                        24     A busbar inside a substation: a day (assumed).
+``load``, ``shunt``            12     A feeder or compensation unit: half a day (assumed).
+=============================  =====  ==========================================================
 """
 
 from __future__ import annotations
@@ -103,10 +104,9 @@ def is_known(net: Network, element: str) -> bool:
 
 
 def element_kind(net: Network, element: str) -> str:
-    """The duration kind of an element id (its prefix; substations split by voltage).
-
-    >>> # ``substation:x`` with a 330 kV bus -> "substation"; only 110 kV -> "distribution_substation"
-    """
+    """The duration kind of an element id: its prefix, except that a substation group with
+    every bus below :data:`TRANSMISSION_KV` is a ``distribution_substation`` and a
+    generator of kind ``external`` (a supply point) is an ``ext_grid``."""
     kind = element.split(":", 1)[0]
     if element in net.groups and kind == "substation":
         idx = np.asarray(net.groups[element], dtype=np.int64)
@@ -114,6 +114,10 @@ def element_kind(net: Network, element: str) -> str:
         if kv is not None and len(idx) and float(np.nanmax(kv[idx])) < TRANSMISSION_KV:
             return "distribution_substation"
         return "substation"
+    if kind == "gen" and net.gen_kind is not None:
+        table, i = net.index_of(element)
+        if table == "gen" and str(net.gen_kind[i]) == "external":
+            return "ext_grid"  # a supply point modelled as a generator (winter-city)
     return kind
 
 
@@ -168,7 +172,9 @@ def repair_hours(
     for key, h in default_hours.items():
         if key not in DEFAULT_HOURS:
             hint = closest(key, kinds) or f"; known kinds: {', '.join(kinds)}"
-            problems.append(Problem(f"unknown kind {key!r}{hint}", file, key, "repair.default_hours"))
+            problems.append(
+                Problem(f"unknown kind {key!r}{hint}", file, key, "repair.default_hours")
+            )
         elif not (isinstance(h, (int, float)) and h > 0 and np.isfinite(h)):
             problems.append(
                 Problem(f"must be > 0 hours, got {h!r}", file, key, "repair.default_hours")

@@ -153,7 +153,9 @@ def resolve_weights(
     for k, w in (user or {}).items():
         if k not in terms:
             problems.append(
-                Problem(f"unknown objective term {k!r}{closest(k, terms)}", file, k, "repair.weights")
+                Problem(
+                    f"unknown objective term {k!r}{closest(k, terms)}", file, k, "repair.weights"
+                )
             )
         elif not (isinstance(w, (int, float)) and w >= 0 and math.isfinite(w)):
             problems.append(Problem(f"must be >= 0, got {w!r}", file, k, "repair.weights"))

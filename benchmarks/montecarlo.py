@@ -1,0 +1,193 @@
+"""Monte Carlo throughput: samples/s on frost-strike (winter-city), synchronous vs Dask.
+
+The bundled frost-strike scenario plus a ``[hazard]`` of 3 random strikes weighted
+towards plants and substations (:data:`warmgrid.hazard.STRIKE_WEIGHTS`), over its 72 h
+horizon. Rows:
+
+* ``replay floor``: ``Simulator.run`` alone in a loop (no sampling, no store): the floor.
+* ``synchronous``: ``run_montecarlo(scheduler="synchronous")`` with DuckDB writes.
+* ``LocalCluster(2), warm``: a running 2-process cluster passed in as a Client.
+* ``LocalCluster(2), cold``: ``scheduler="local"``, cluster start-up and shutdown included.
+* ``naive``: what a script without a compiled simulator does, ``prepare()`` per sample
+  (timed on a few samples).
+
+Peak memory: the driver's peak RSS, and each Dask worker's peak RSS (``ru_maxrss``).
+The machine has 2 cores shared with other work, so the 2-worker speed-up is bounded.
+
+Usage: ``python benchmarks/montecarlo.py [--samples 300]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import time
+import tomllib
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import Row, rss_mb
+
+
+def _scenario():
+    from warmgrid.hazard import STRIKE_WEIGHTS
+    from warmgrid.model.scenario import BUNDLED_SCENARIOS_DIR, parse_scenario
+
+    src = BUNDLED_SCENARIOS_DIR / "frost-strike.toml"
+    data = tomllib.loads(src.read_text(encoding="utf-8"))
+    data["hazard"] = {"model": "random_k", "k": 3, "weights_by_kind": STRIKE_WEIGHTS}
+    return parse_scenario(data, source=src)
+
+
+def _burn(n: int) -> float:
+    t0 = time.perf_counter()
+    s = 0
+    for i in range(n):
+        s += i * i
+    return time.perf_counter() - t0
+
+
+def effective_cores(n: int = 5_000_000) -> float:
+    """CPU-bound work done by 2 processes at once relative to 1 (2.0 = two free cores)."""
+    import multiprocessing as mp
+
+    one = _burn(n)
+    with mp.get_context("spawn").Pool(2) as pool:
+        two = max(pool.map(_burn, [n, n]))
+    return 2 * one / two
+
+
+def _worker_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--samples", type=int, default=300)
+    ap.add_argument("--batch", type=int, default=None)
+    args = ap.parse_args()
+    n = args.samples
+
+    from distributed import Client, LocalCluster
+
+    from warmgrid.hazard import hazard_from_scenario
+    from warmgrid.study.montecarlo import run_montecarlo, sample_damage
+    from warmgrid.study.run import prepare
+    from warmgrid.study.store import Store
+
+    sc = _scenario()
+    tmp = Path(tempfile.mkdtemp(prefix="wg-mc-bench-"))
+    rows: list[Row] = []
+
+    def ms(store: Path, run: str) -> float:
+        return (
+            1e3 * Store(store).query("SELECT avg(seconds) FROM samples WHERE run = ?", [run])[0][0]
+        )
+
+    # floor: the replays alone
+    sim = prepare(sc)
+    hz = hazard_from_scenario(sc)
+    damages = [sample_damage(hz, sim, sc.damage.elements, 1, i) for i in range(n)]
+    sim.run(damages[0])
+    t0 = time.perf_counter()
+    for d in damages:
+        sim.run(d)
+    sec = time.perf_counter() - t0
+    rows.append(Row("replay floor", sec, "Simulator.run only", {"ms": 1e3 * sec / n}))
+
+    t0 = time.perf_counter()
+    r = run_montecarlo(
+        sc, n, seed=1, scheduler="synchronous", store=tmp / "s.duckdb", batch=args.batch
+    )
+    rows.append(
+        Row(
+            "synchronous",
+            time.perf_counter() - t0,
+            "incl. prepare + DuckDB writes",
+            {"ms": ms(tmp / "s.duckdb", r.run)},
+        )
+    )
+    driver_rss = rss_mb()
+
+    import logging
+
+    t0 = time.perf_counter()
+    r3 = run_montecarlo(sc, n, seed=1, scheduler="local", store=tmp / "c.duckdb", batch=args.batch)
+    rows.append(
+        Row(
+            "LocalCluster(2), cold",
+            time.perf_counter() - t0,
+            "incl. cluster start/stop, worker imports",
+            {"ms": ms(tmp / "c.duckdb", r3.run)},
+        )
+    )
+
+    cluster = LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        memory_limit="2GiB",
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    )
+    client = Client(cluster)
+    try:
+        run_montecarlo(sc, 20, seed=2, scheduler=client, store=tmp / "w0.duckdb", batch=5)
+        t0 = time.perf_counter()
+        r2 = run_montecarlo(
+            sc, n, seed=1, scheduler=client, store=tmp / "w.duckdb", batch=args.batch
+        )
+        rows.append(
+            Row(
+                "LocalCluster(2), warm",
+                time.perf_counter() - t0,
+                "running cluster, simulators built",
+                {"ms": ms(tmp / "w.duckdb", r2.run)},
+            )
+        )
+        workers = client.run(_worker_rss_mb)
+    finally:
+        client.close()
+        cluster.close()
+    assert r.samples_done == r2.samples_done == r3.samples_done == n
+    same = (
+        Store(tmp / "s.duckdb")
+        .samples(r.run)["damage"]
+        .equals(Store(tmp / "w.duckdb").samples(r2.run)["damage"])
+    )
+
+    k = 5
+    t0 = time.perf_counter()
+    for d in damages[:k]:
+        prepare(sc).run(d)
+    per = (time.perf_counter() - t0) / k
+    rows.append(
+        Row("naive", per * n, f"prepare() per sample, extrapolated from {k}", {"ms": 1e3 * per})
+    )
+
+    print(f"\nMonte Carlo on frost-strike (winter-city, 72 h, RandomK k=3), {n} samples")
+    print(f"  {'runner':<24} {'seconds':>9} {'samples/s':>10} {'x sync':>7} {'ms/replay':>9}  note")
+    sync = next(x.seconds for x in rows if x.name == "synchronous")
+    for x in rows:
+        print(
+            f"  {x.name:<24} {x.seconds:>9.2f} {n / x.seconds:>10.1f} "
+            f"{sync / x.seconds:>7.2f} {x.extra.get('ms', float('nan')):>9.1f}  {x.note}"
+        )
+    print(f"  same damage in every row, synchronous vs 2 workers: {same}")
+    print(
+        f"  load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; "
+        f"effective parallel cores now: {effective_cores():.2f} (2 CPU-bound processes vs 1)"
+    )
+    print("\nPeak memory (RSS)")
+    print(f"  driver (after the synchronous run)  {driver_rss:8.0f} MB")
+    for addr, mb in sorted(workers.items()):
+        print(f"  worker {addr:<28} {mb:8.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,191 @@
+"""``warmgrid montecarlo`` (random damage studies) and ``warmgrid runs`` (the store's runs).
+
+``warmgrid montecarlo SCENARIO.toml --samples N [--seed S] [--scheduler ADDR|local|
+synchronous] [--store PATH] [--resume RUN] [--json]`` runs :func:`~warmgrid.study.
+montecarlo.run_montecarlo`, shows a progress bar (stderr), then a summary of the
+distributions and the most critical elements (or the JSON of
+:func:`~warmgrid.study.montecarlo.summary`).
+
+``warmgrid runs [--store PATH] --json`` lists ``[{"run", "scenario", "scenarios",
+"samples_requested", "samples_done", "complete", "seed", "created", "updated",
+"hazard"}]`` (``scenarios`` is the DESIGN.md spelling, a one-item list).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from warmgrid.cli import app
+from warmgrid.cli._common import console, print_json
+
+_DEFAULT_STORE = str(Path("warmgrid-out") / "results.duckdb")
+
+_LABELS = {
+    "people_without_power_peak": "people without power (peak)",
+    "people_without_heat_peak": "people without heat (peak)",
+    "people_without_water_peak": "people without water (peak)",
+    "person_hours_below_12c": "person-hours below 12 °C",
+}
+
+
+@app.command("montecarlo")
+def montecarlo(
+    scenario: str = typer.Argument(..., help="Scenario TOML file or bundled scenario name."),
+    samples: int = typer.Option(..., "--samples", "-n", help="Number of damage samples."),
+    seed: int = typer.Option(
+        None, "--seed", help="Seed (0..2**63-1); default: drawn and recorded in the store."
+    ),
+    scheduler: str = typer.Option(
+        "local",
+        "--scheduler",
+        help="local (a 2-process Dask LocalCluster), synchronous (this process), "
+        "or a Dask scheduler address tcp://host:8786.",
+    ),
+    store: str = typer.Option(_DEFAULT_STORE, "--store", help="DuckDB results file."),
+    resume: str = typer.Option(None, "--resume", help="Run id to continue (see warmgrid runs)."),
+    batch: int = typer.Option(
+        None, "--batch", help="Samples per task and per store write (default: adaptive, <= 50)."
+    ),
+    top: int = typer.Option(10, "--top", help="Critical elements to show."),
+    metric: str = typer.Option(
+        "person_hours_below_12c",
+        "--metric",
+        help="Outcome that ranks the critical elements (a samples column, e.g. "
+        "person_hours_without_heat, people_without_heat_peak, energy_not_served_mwh).",
+    ),
+    min_samples: int = typer.Option(
+        5, "--min-samples", help="Rank only elements drawn in at least this many samples."
+    ),
+    json_out: bool = typer.Option(
+        False,
+        "--json",
+        help="Print JSON: run, scenario, store, seed, samples_requested, samples_done, "
+        "complete, hazard, distributions, criticality.",
+    ),
+) -> None:
+    """Sample random damage from the scenario's [hazard] and store every outcome.
+
+    Each sample is the scenario's [damage] plus one draw of its [hazard] (explicit,
+    random_k or fragility), replayed over the horizon. Results are reproducible for a
+    seed whatever the number of workers; --resume RUN finishes an interrupted run.
+    """
+    from warmgrid.errors import InputError, closest
+    from warmgrid.study.montecarlo import run_montecarlo, summary
+    from warmgrid.study.store import METRIC_COLUMNS, Store
+
+    if samples is None or samples <= 0:
+        raise InputError(f"--samples must be >= 1, got {samples}", field="--samples")
+    if top < 0:
+        raise InputError(f"--top must be >= 0, got {top}", field="--top")
+    if metric not in METRIC_COLUMNS:
+        raise InputError(
+            f"unknown metric {metric!r}{closest(metric, METRIC_COLUMNS)}", field="--metric"
+        )
+    res = run_montecarlo(
+        scenario,
+        samples,
+        seed=seed,
+        scheduler=scheduler,
+        store=store,
+        resume=resume,
+        batch=batch,
+        progress=True,
+    )
+    out = summary(Store(res.store), res.run, top=top, metric=metric, min_samples=min_samples)
+    out["seconds"] = res.seconds
+    out["new_samples"] = res.new_samples
+    if json_out:
+        print_json(out)
+        return
+    _print_summary(out)
+
+
+def _fmt(x: float | None) -> str:
+    return "-" if x is None else f"{x:,.0f}"
+
+
+def _print_summary(out: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    con = console()
+    state = "complete" if out["complete"] else "incomplete"
+    con.print(
+        f"\n[bold]{out['scenario']}[/bold]: run [bold]{out['run']}[/bold], "
+        f"{out['samples_done']}/{out['samples_requested']} samples ({state}), seed {out['seed']}, "
+        f"{out['new_samples']} computed in {out['seconds']:.1f} s; store {out['store']}"
+    )
+    con.print(f"hazard: {out['hazard']}\n")
+    t = Table(title="Outcome distributions over the samples")
+    t.add_column("outcome")
+    for k in ("mean", "p50", "p90", "p99", "max"):
+        t.add_column(k, justify="right")
+    for key, d in out["distributions"].items():
+        t.add_row(
+            _LABELS.get(key, key), *(_fmt(d[k]) for k in ("mean", "p50", "p90", "p99", "max"))
+        )
+    con.print(t)
+    rows = out["criticality"]["elements"]
+    if rows:
+        m = out["criticality"]["metric"]
+        c = Table(title=f"Elements that matter most ({_LABELS.get(m, m)})")
+        c.add_column("element", no_wrap=True)
+        c.add_column("samples with", justify="right")
+        c.add_column("mean with", justify="right")
+        c.add_column("mean without", justify="right")
+        c.add_column("difference", justify="right")
+        c.add_column("effect (OLS)", justify="right")
+        for r in rows:
+            c.add_row(
+                r["element"],
+                str(r["samples_with"]),
+                _fmt(r["mean_with"]),
+                _fmt(r["mean_without"]),
+                _fmt(r["difference"]),
+                _fmt(r["effect"]),
+            )
+        con.print(c)
+    else:
+        con.print("No element varies across the samples (add a [hazard] section to the scenario).")
+
+
+@app.command("runs")
+def runs(
+    store: str = typer.Option(_DEFAULT_STORE, "--store", help="DuckDB results file."),
+    json_out: bool = typer.Option(
+        False,
+        "--json",
+        help='Print JSON: [{"run", "scenario", "scenarios", "samples_requested", '
+        '"samples_done", "complete", "seed", "created", "updated", "hazard"}].',
+    ),
+) -> None:
+    """List the Monte Carlo runs in a results store."""
+    from warmgrid.study.store import Store
+
+    rows = Store(store).runs()
+    for r in rows:
+        r["scenarios"] = [r["scenario"]]
+    if json_out:
+        print_json(rows)
+        return
+    from rich.table import Table
+
+    con = console()
+    if not rows:
+        con.print(f"No runs in {store}.")
+        return
+    t = Table(title=f"Runs in {store}")
+    for col in ("run", "scenario", "samples", "complete", "seed", "created"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(
+            r["run"],
+            r["scenario"],
+            f"{r['samples_done']}/{r['samples_requested']}",
+            "yes" if r["complete"] else "no",
+            str(r["seed"]),
+            r["created"],
+        )
+    con.print(t)

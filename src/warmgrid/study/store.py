@@ -1,0 +1,304 @@
+"""The results store: one DuckDB file with a ``runs`` table and a ``samples`` table.
+
+``runs``: one row per Monte Carlo run (``run`` is the key): the scenario's name, its TOML
+text and content hash, the hazard, ``samples_requested``, ``seed``, ``created``,
+``updated``, ``complete``.
+
+``samples``: one row per finished sample, keyed by ``(run, sample)``: ``damage`` (a JSON
+list of element ids), the outcome metrics (:data:`METRIC_COLUMNS`, plus every metric of
+``Timeline.metrics()`` as JSON in ``metrics``) and ``seconds`` (wall time of the replay).
+
+Writes are idempotent and atomic: each batch goes in one transaction and inserts only
+the ``(run, sample)`` keys not yet stored (an anti-join), so a batch written twice, or a
+resumed run that recomputes a sample, neither duplicates nor changes a row; an
+interruption leaves whole batches only. Samples are deterministic functions of
+``(scenario, seed, sample)``, so skipping a stored key loses nothing.
+
+Only the driver process writes (DuckDB allows one writing process per file). It opens
+the file for each batch and closes it at once, so ``warmgrid runs`` (read-only) can look
+at a run in progress between batches.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from warmgrid.errors import InputError, WarmgridError, closest
+
+__all__ = ["DEFAULT_STORE", "METRIC_COLUMNS", "Store"]
+
+#: Where ``warmgrid montecarlo`` and ``warmgrid runs`` keep results by default.
+DEFAULT_STORE = Path("warmgrid-out") / "results.duckdb"
+
+#: Outcome columns of ``samples`` (DOUBLE; NULL when a threshold is not configured).
+METRIC_COLUMNS: tuple[str, ...] = (
+    "people_without_power_peak",
+    "people_without_heat_peak",
+    "people_without_water_peak",
+    "person_hours_without_power",
+    "person_hours_without_heat",
+    "person_hours_without_water",
+    "energy_not_served_mwh",
+    "shed_mw_start",
+    "facilities_past_backup",
+    "person_hours_below_18c",
+    "person_hours_below_12c",
+    "person_hours_below_5c",
+    "first_area_below_12c_h",
+)
+
+_SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS runs (
+        run VARCHAR PRIMARY KEY,
+        scenario VARCHAR NOT NULL,
+        scenario_toml VARCHAR NOT NULL,
+        scenario_hash VARCHAR NOT NULL,
+        hazard VARCHAR NOT NULL,
+        samples_requested INTEGER NOT NULL,
+        seed BIGINT NOT NULL,
+        created TIMESTAMP NOT NULL,
+        updated TIMESTAMP NOT NULL,
+        complete BOOLEAN NOT NULL,
+        warmgrid_version VARCHAR
+    )""",
+    "CREATE TABLE IF NOT EXISTS samples (run VARCHAR NOT NULL, sample INTEGER NOT NULL, "
+    "damage VARCHAR NOT NULL, n_damaged INTEGER NOT NULL, "
+    + ", ".join(f"{c} DOUBLE" for c in METRIC_COLUMNS)
+    + ", metrics VARCHAR, seconds DOUBLE, PRIMARY KEY (run, sample))",
+]
+
+_SAMPLE_COLUMNS = ("run", "sample", "damage", "n_damaged", *METRIC_COLUMNS, "metrics", "seconds")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Store:
+    """A DuckDB results file.
+
+    Parameters
+    ----------
+    path : the ``.duckdb`` file; created (with its folder) on the first write only.
+
+    Raises
+    ------
+    InputError : the path is a directory, or an existing file is not a readable DuckDB
+        database.
+    """
+
+    def __init__(self, path: str | Path = DEFAULT_STORE) -> None:
+        self.path = Path(path).expanduser()
+        self._schema_ok = False
+        if self.path.is_dir():
+            raise InputError("is a directory, expected a results .duckdb file", file=str(self.path))
+        if self.path.exists():
+            with self._connect(read_only=True):  # fails early on a file DuckDB cannot read
+                pass
+
+    # ------------------------------------------------------------------ connections
+    @contextmanager
+    def _connect(self, *, read_only: bool) -> Iterator[Any]:
+        import duckdb
+
+        last: Exception | None = None
+        for attempt in range(40):  # another process may hold the write lock briefly
+            try:
+                con = duckdb.connect(str(self.path), read_only=read_only)
+                break
+            except duckdb.IOException as e:
+                last = e
+                if "lock" not in str(e).lower():
+                    raise InputError(
+                        f"cannot read the results store: {str(e).splitlines()[0]}",
+                        file=str(self.path),
+                    ) from None
+                time.sleep(min(0.05 * (attempt + 1), 0.5))
+            except duckdb.Error as e:
+                raise InputError(
+                    f"cannot read the results store: {str(e).splitlines()[0]}",
+                    file=str(self.path),
+                ) from None
+        else:
+            raise WarmgridError(f"{self.path}: the results store stays locked: {last}")
+        try:
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def writer(self) -> Iterator[Any]:
+        """A read-write connection with the schema in place (creates the file)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect(read_only=False) as con:
+            if not self._schema_ok:
+                for sql in _SCHEMA:
+                    con.execute(sql)
+                self._schema_ok = True
+            yield con
+
+    def _has_tables(self, con: Any) -> bool:
+        n = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name IN ('runs', 'samples')"
+        ).fetchone()[0]
+        return n == 2
+
+    # ------------------------------------------------------------------ writes
+    def create_run(
+        self,
+        *,
+        run: str,
+        scenario: str,
+        scenario_toml: str,
+        scenario_hash: str,
+        hazard: str,
+        samples_requested: int,
+        seed: int,
+        version: str = "",
+    ) -> None:
+        """Insert a new run row (``complete = false``)."""
+        now = _now()
+        with self.writer() as con:
+            con.execute(
+                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, false, ?)",
+                [
+                    run,
+                    scenario,
+                    scenario_toml,
+                    scenario_hash,
+                    hazard,
+                    samples_requested,
+                    seed,
+                    now,
+                    now,
+                    version,
+                ],
+            )
+
+    def set_samples_requested(self, run: str, samples_requested: int) -> None:
+        """Extend a run to more samples (its existing samples stay valid)."""
+        with self.writer() as con:
+            con.execute(
+                "UPDATE runs SET samples_requested = ?, complete = false, updated = ? "
+                "WHERE run = ?",
+                [samples_requested, _now(), run],
+            )
+
+    def write_samples(self, run: str, rows: Sequence[dict[str, Any]]) -> int:
+        """Insert a batch of sample rows in one transaction; return how many were new.
+
+        Keys already stored are skipped (anti-join), so writing a batch twice is a no-op.
+        The run's ``complete`` flag is updated in the same transaction.
+        """
+        import pandas as pd
+
+        if not rows:
+            return 0
+        df = pd.DataFrame(
+            {
+                "run": [run] * len(rows),
+                "sample": [int(r["sample"]) for r in rows],
+                "damage": [json.dumps(list(r["damage"])) for r in rows],
+                "n_damaged": [len(r["damage"]) for r in rows],
+                **{c: [_num(r.get(c)) for r in rows] for c in METRIC_COLUMNS},
+                "metrics": [json.dumps(r.get("metrics", {})) for r in rows],
+                "seconds": [float(r.get("seconds", 0.0)) for r in rows],
+            },
+            columns=list(_SAMPLE_COLUMNS),
+        )
+        df = df.drop_duplicates("sample")
+        cols = ", ".join(_SAMPLE_COLUMNS)
+        with self.writer() as con:
+            con.register("batch", df)
+            con.execute("BEGIN TRANSACTION")
+            try:
+                inserted = con.execute(
+                    f"INSERT INTO samples ({cols}) SELECT {cols} FROM batch b "
+                    "WHERE NOT EXISTS (SELECT 1 FROM samples s "
+                    "WHERE s.run = b.run AND s.sample = b.sample)"
+                ).fetchone()[0]
+                con.execute(
+                    "UPDATE runs SET updated = ?, complete = ((SELECT count(*) FROM samples s "
+                    "WHERE s.run = runs.run) >= samples_requested) WHERE run = ?",
+                    [_now(), run],
+                )
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            finally:
+                con.unregister("batch")
+        return int(inserted)
+
+    # ------------------------------------------------------------------ reads
+    def runs(self) -> list[dict[str, Any]]:
+        """Every run: ``run, scenario, samples_requested, samples_done, complete, seed, created``."""
+        if not self.path.exists():
+            return []
+        with self._connect(read_only=True) as con:
+            if not self._has_tables(con):
+                return []
+            cur = con.execute(
+                "SELECT r.run, r.scenario, r.samples_requested, "
+                "(SELECT count(*) FROM samples s WHERE s.run = r.run) AS samples_done, "
+                "r.complete, r.seed, r.created, r.updated, r.hazard "
+                "FROM runs r ORDER BY r.created, r.run"
+            )
+            names = [d[0] for d in cur.description]
+            out = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        for r in out:
+            r["created"] = r["created"].isoformat(timespec="seconds")
+            r["updated"] = r["updated"].isoformat(timespec="seconds")
+        return out
+
+    def run(self, run: str) -> dict[str, Any]:
+        """One run's row (with ``scenario_toml``, ``scenario_hash``), or InputError naming
+        the closest known run ids."""
+        known: list[str] = []
+        if self.path.exists():
+            with self._connect(read_only=True) as con:
+                if self._has_tables(con):
+                    cur = con.execute("SELECT * FROM runs WHERE run = ?", [run])
+                    names = [d[0] for d in cur.description]
+                    row = cur.fetchone()
+                    if row is not None:
+                        return dict(zip(names, row, strict=True))
+                    known = [r[0] for r in con.execute("SELECT run FROM runs").fetchall()]
+        raise InputError(
+            f"unknown run {run!r}{closest(run, known)}"
+            + ("" if known else " (the store has no runs)"),
+            file=str(self.path),
+            field="--resume",
+        )
+
+    def done(self, run: str) -> set[int]:
+        """Sample indices already stored for ``run``."""
+        if not self.path.exists():
+            return set()
+        with self._connect(read_only=True) as con:
+            if not self._has_tables(con):
+                return set()
+            rows = con.execute("SELECT sample FROM samples WHERE run = ?", [run]).fetchall()
+        return {int(r[0]) for r in rows}
+
+    def samples(self, run: str) -> Any:
+        """The run's samples as a pandas DataFrame, ordered by sample (damage as lists)."""
+        with self._connect(read_only=True) as con:
+            df = con.execute("SELECT * FROM samples WHERE run = ? ORDER BY sample", [run]).fetchdf()
+        df["damage"] = df["damage"].map(json.loads)
+        return df
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run a read-only SQL query on the store."""
+        with self._connect(read_only=True) as con:
+            return con.execute(sql, list(params)).fetchall()
+
+
+def _num(x: Any) -> float | None:
+    return None if x is None else float(x)
