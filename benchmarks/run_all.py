@@ -26,6 +26,8 @@ RUNS = [
         "100,400",
     ],
     ["impact.py"],
+    ["restore.py", "--quick"],
+    ["montecarlo.py", "--samples", "300"],
 ]
 
 

@@ -12,6 +12,7 @@ its repair events. Never write the loop twice.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -212,6 +213,8 @@ class Simulator:
     freeze : freeze-protection and buffer options.
     trip_factor : cascade trip threshold as a multiple of the rating.
     t0_c : indoor temperature at hour 0 (default: each archetype's setpoint).
+    max_cached_states : power results kept (least recently used dropped first); a
+        restoration search revisits states, a Monte Carlo mostly does not.
     """
 
     def __init__(
@@ -226,6 +229,7 @@ class Simulator:
         trip_factor: float = 1.0,
         t0_c: float | None = None,
         dt_h: float = 1.0,
+        max_cached_states: int = 512,
     ) -> None:
         if mode not in ("mld", "cascade"):
             raise InputError(f"mode must be 'mld' or 'cascade', got {mode!r}", field="impact.mode")
@@ -251,7 +255,8 @@ class Simulator:
         )
         self.t0_c = self.params["setpoint_c"] if t0_c is None else np.full(len(names), float(t0_c))
         self.population = services.areas["population"].to_numpy(dtype=float)
-        self._cache: dict[frozenset[str], PowerOutcome] = {}
+        self._cache: OrderedDict[frozenset[str], PowerOutcome] = OrderedDict()
+        self.max_cached_states = max_cached_states
 
     @property
     def n_steps(self) -> int:
@@ -260,7 +265,9 @@ class Simulator:
     def power(self, outaged: frozenset[str]) -> PowerOutcome:
         """The power outcome of a set of elements out (cached)."""
         hit = self._cache.get(outaged)
-        if hit is None:
+        if hit is not None:
+            self._cache.move_to_end(outaged)
+        else:
             hit = solve_power(
                 self.net,
                 sorted(outaged),
@@ -269,7 +276,13 @@ class Simulator:
                 trip_factor=self.trip_factor,
             )
             self._cache[outaged] = hit
+            while len(self._cache) > self.max_cached_states:
+                self._cache.popitem(last=False)
         return hit
+
+    def clear_cache(self) -> None:
+        """Drop the cached power results."""
+        self._cache.clear()
 
     def check_ids(self, ids: Sequence[str], *, field: str) -> None:
         """Raise InputError for ids that are neither grid elements nor substations."""

@@ -104,7 +104,15 @@ def montecarlo(
 
 
 def _fmt(x: float | None) -> str:
-    return "-" if x is None else f"{x:,.0f}"
+    """Compact numbers for narrow terminals: 25.2 M, 152 k, 940."""
+    if x is None:
+        return "-"
+    a = abs(x)
+    if a >= 1e6:
+        return f"{x / 1e6:,.1f} M"
+    if a >= 1e4:
+        return f"{x / 1e3:,.0f} k"
+    return f"{x:,.0f}"
 
 
 def _print_summary(out: dict[str, Any]) -> None:
@@ -119,7 +127,7 @@ def _print_summary(out: dict[str, Any]) -> None:
     )
     con.print(f"hazard: {out['hazard']}\n")
     t = Table(title="Outcome distributions over the samples")
-    t.add_column("outcome")
+    t.add_column("outcome", no_wrap=True)
     for k in ("mean", "p50", "p90", "p99", "max"):
         t.add_column(k, justify="right")
     for key, d in out["distributions"].items():
@@ -148,7 +156,9 @@ def _print_summary(out: dict[str, Any]) -> None:
             )
         con.print(c)
     else:
-        con.print("No element varies across the samples (add a [hazard] section to the scenario).")
+        con.print(
+            "No element varies across the samples (add a \\[hazard] section to the scenario)."
+        )
 
 
 @app.command("runs")

@@ -259,7 +259,9 @@ class Services:
             mw = p_mw.loc[people.index].to_numpy(dtype=float)
             ppmw = np.divide(people.to_numpy(), mw, out=np.zeros(len(mw)), where=mw > 0)
             top = ppmw.max() if len(ppmw) and ppmw.max() > 0 else 1.0
-            w.loc[people.index] = PRIORITY_WEIGHTS["residential"] + RESIDENTIAL_TIE_BREAK * ppmw / top
+            w.loc[people.index] = (
+                PRIORITY_WEIGHTS["residential"] + RESIDENTIAL_TIE_BREAK * ppmw / top
+            )
         for table, cls in (("water", "water"), ("heat", "heat"), ("facilities", "facility")):
             ids = [x for x in getattr(self, table)["load"] if x]
             w.loc[ids] = np.maximum(w.loc[ids].to_numpy(), PRIORITY_WEIGHTS[cls])

@@ -126,6 +126,8 @@ def _worker_state(scenario: Any) -> tuple[Any, Any, list[str]]:
         from warmgrid.study.run import prepare
 
         sim = prepare(scenario)
+        # every sample is mostly a new state: keep the power cache small
+        sim.max_cached_states = _MAX_CACHED_STATES
         src = str(scenario.source) if scenario.source else None
         base = list(dict.fromkeys(scenario.damage.elements))
         check_damage(sim.net, base, file=src)
@@ -177,9 +179,6 @@ def run_samples(scenario: Any, seed: int, indices: Sequence[int]) -> list[dict[s
         row = _outcome(tl)
         row.update(sample=int(i), damage=damage, seconds=time.perf_counter() - t0)
         out.append(row)
-        cache = getattr(sim, "_cache", None)
-        if isinstance(cache, dict) and len(cache) > _MAX_CACHED_STATES:
-            cache.clear()
     return out
 
 
