@@ -42,7 +42,7 @@ def _root(
 
 
 # Command modules register themselves on `app` when imported.
-from warmgrid.cli import demo, flow, grids, impact, restore, study  # noqa: E402,F401
+from warmgrid.cli import demo, flow, grids, impact, report, restore, study  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> int:

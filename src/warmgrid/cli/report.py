@@ -1,0 +1,65 @@
+"""``warmgrid report RUN_OR_JSON -o FILE``: a self-contained HTML report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from warmgrid.cli import app
+from warmgrid.cli._common import console, print_json
+
+
+@app.command("report")
+def report(
+    source: str = typer.Argument(
+        ..., help="An impact JSON file (warmgrid impact --json, demo) or a Monte Carlo run id."
+    ),
+    out: Path = typer.Option(..., "-o", "--out", help="HTML file to write."),
+    store: Path = typer.Option(
+        Path("warmgrid-out/results.duckdb"), "--store", help="Results store for run ids."
+    ),
+    top: int = typer.Option(15, "--top", help="Critical elements shown for a Monte Carlo run."),
+    json_out: bool = typer.Option(False, "--json", help="Print what was written as JSON."),
+) -> None:
+    """Write the HTML report of an impact (JSON file) or of a Monte Carlo run (id in the store)."""
+    from warmgrid.errors import InputError
+    from warmgrid.io.atomic import write_text_atomic
+
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise InputError(f"-o must end in .html, got {out.name!r}", field="--out")
+    path = Path(source)
+    if path.suffix.lower() == ".json" or path.is_file():
+        if not path.is_file():
+            raise InputError("no such JSON file", file=source)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputError(f"not a JSON file ({exc})", file=source) from None
+        if not isinstance(data, dict) or "timeline" not in data or "people" not in data:
+            raise InputError("not an impact result (needs 'people' and 'timeline')", file=source)
+        from warmgrid.report.html import impact_html
+
+        page = impact_html(
+            data, title=f"warmgrid: {data.get('scenario', '')} on {data.get('grid', '')}"
+        )
+        kind = "impact"
+    else:
+        if not store.exists():
+            raise InputError(
+                "no results store (run warmgrid montecarlo first or pass --store)", file=str(store)
+            )
+        from warmgrid.report.montecarlo import montecarlo_html
+        from warmgrid.study.montecarlo import summary
+        from warmgrid.study.store import Store
+
+        st = Store(store)
+        summ = summary(st, source, top=top)
+        page = montecarlo_html(summ, st.samples(source))
+        kind = "montecarlo"
+    write_text_atomic(out, page)
+    if json_out:
+        print_json({"report": str(out), "kind": kind, "source": source})
+        return
+    console().print(f"wrote {kind} report {out}")
