@@ -19,19 +19,8 @@ from warmgrid.power.network import compile_network
 from warmgrid.power.topology import bridges
 
 
-def _rundcpp(ppn):
-    import pandapower as pp
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pp.rundcpp(ppn)
-    flow = np.concatenate([ppn.res_line.p_from_mw.to_numpy(), ppn.res_trafo.p_hv_mw.to_numpy()])
-    dark = ppn.res_bus.va_degree.isna().to_numpy()
-    return flow, dark
-
-
 @pytest.mark.parametrize("case", bundled_case_names())
-def test_every_bundled_case_matches_rundcpp(case):
+def test_every_bundled_case_matches_rundcpp(case, rundcpp_flows):
     import pandapower.networks as pn
 
     with warnings.catch_warnings():
@@ -55,7 +44,7 @@ def test_every_bundled_case_matches_rundcpp(case):
         for e in ids:
             kind, idx = e.split(":")
             p[kind].loc[int(idx), "in_service"] = False
-        ref, ref_dark = _rundcpp(p)
+        ref, ref_dark = rundcpp_flows(p)
         res = dc_flow(net, net.state(ids))
         np.testing.assert_array_equal(res.dark_bus, ref_dark, err_msg=f"{case} {ids}: dark buses")
         live = np.isfinite(res.flow_mw)

@@ -15,6 +15,7 @@ import numpy as np
 
 from warmgrid.errors import InputError
 from warmgrid.io.ppc import grid_from_ppc
+from warmgrid.io.text import read_text_bytes
 from warmgrid.model.grid import Grid
 
 __all__ = ["load_matpower"]
@@ -24,14 +25,7 @@ _MIN_COLS = {"bus": 13, "branch": 11, "gen": 10}
 
 
 def _read_text(path: Path) -> str:
-    raw = path.read_bytes()
-    nul = raw.find(b"\x00", 0, 4096)
-    if nul >= 0:
-        raise InputError(
-            f"binary file (NUL byte at offset {nul}), expected a MATPOWER .m text file",
-            file=str(path),
-            row=raw.count(b"\n", 0, nul) + 1,
-        )
+    raw = read_text_bytes(path, "a MATPOWER .m text file")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:

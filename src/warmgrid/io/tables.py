@@ -24,6 +24,7 @@ import pandas as pd
 
 from warmgrid.errors import InputError
 from warmgrid.io.atomic import atomic_folder
+from warmgrid.io.text import read_text_bytes
 from warmgrid.model.grid import Grid
 from warmgrid.model.schema import TABLES
 
@@ -38,14 +39,7 @@ def is_tables_folder(path: Path) -> bool:
 
 
 def _read_csv(path: Path, table: str) -> pd.DataFrame:
-    raw = path.read_bytes()
-    nul = raw.find(b"\x00", 0, 4096)
-    if nul >= 0:
-        raise InputError(
-            f"binary file (NUL byte at offset {nul}), expected CSV text",
-            file=str(path),
-            row=raw.count(b"\n", 0, nul) + 1,
-        )
+    raw = read_text_bytes(path, "CSV text")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from warmgrid.errors import InputError
+from warmgrid.io.text import read_text_bytes
 
 __all__ = ["read_weather_csv", "weather_series"]
 
@@ -33,9 +34,7 @@ def read_weather_csv(path: str | Path) -> tuple[list[datetime], np.ndarray]:
         raise InputError("no such weather file", file=str(path))
     if path.is_dir():
         raise InputError("is a directory, expected a weather CSV", file=str(path))
-    raw = path.read_bytes()
-    if b"\x00" in raw[:4096]:
-        raise InputError("binary file, expected a weather CSV", file=str(path))
+    raw = read_text_bytes(path, "a weather CSV")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
