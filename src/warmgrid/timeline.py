@@ -8,6 +8,28 @@ indoor temperatures (:func:`warmgrid.services.thermal.simulate_indoor`).
 
 An impact is a replay with no repairs; a restoration plan's replay is the same call with
 its repair events. Never write the loop twice.
+
+Besides repairs, events deploy emergency resources (:mod:`warmgrid.restore.emergency`):
+
+* ``Event(h, site, kind="mobile_gen", value=MW)``: a mobile generator runs in island mode
+  at ``site`` (a grid load id, or a service id ``heat:``, ``water:``, ``facility:``,
+  ``area:`` mapped to the load that powers it) from hour ``h`` on. That load's served
+  fraction is then at least ``min(1, MW / load MW)`` whatever the grid does (several
+  generators at one load add their MW). The MW it supplies counts as served, not shed.
+* ``Event(h, "area:<name>", kind="shelter", value=persons)``: a warming shelter ("Point
+  of Invincibility") for ``value`` persons opens at hour ``h``. It takes people in cold
+  homes (areas whose indoor temperature at the end of the step is below
+  ``shelter_below_c``) from its own area and from areas within ``shelter_radius_km`` of
+  it (area coordinates ``x, y`` in km), sharing its places in proportion to the cold
+  people of each area; shelters are filled in event order. ``Timeline.sheltered`` holds
+  the persons sheltered per step and area, and ``metrics()`` adds
+  ``person_hours_below_<thr>_unsheltered``: person-hours below each threshold minus the
+  sheltered persons times the hours of the step their home is below it. The
+  approximation: a sheltered person is warm while the shelter is open and their home is
+  cold, and the shelter does not change the homes' temperatures.
+
+A mobile boiler house (heat on a truck) is not modelled: it would need a floor on an
+area's district heat inside :func:`~warmgrid.services.propagate.propagate`.
 """
 
 from __future__ import annotations
@@ -32,18 +54,28 @@ from warmgrid.power.network import Network, compile_network
 from warmgrid.services import thermal
 from warmgrid.services.propagate import FreezeOptions, ServiceLinks, propagate
 
-__all__ = ["Event", "PowerOutcome", "Simulator", "Timeline"]
+__all__ = ["EVENT_KINDS", "Event", "PowerOutcome", "Simulator", "Timeline"]
 
 DEFAULT_THRESHOLDS_C = (18.0, 12.0, 5.0)
 
 
+#: Event kinds :meth:`Simulator.run` handles.
+EVENT_KINDS = ("repair", "mobile_gen", "shelter")
+
+
 @dataclass(frozen=True, order=True)
 class Event:
-    """Something that happens at ``hour``: an element (or substation) back in service."""
+    """Something that happens at ``hour`` (see the module docstring).
+
+    ``kind`` is ``"repair"`` (``element`` back in service), ``"mobile_gen"`` (a generator
+    of ``value`` MW at ``element``) or ``"shelter"`` (a warming shelter for ``value``
+    persons at area ``element``).
+    """
 
     hour: float
     element: str
     kind: str = "repair"
+    value: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -164,6 +196,15 @@ class Timeline:
     population: np.ndarray  # (n_areas,)
     power: list[PowerOutcome] = field(default_factory=list)  # per step (shared objects)
     dt_h: float = 1.0
+    sheltered: np.ndarray | None = None  # (n_steps, n_areas) persons; None: no shelters
+    step_hours_below: np.ndarray | None = None  # (n_steps, n_areas, n_thr), with shelters
+
+    @property
+    def people_sheltered(self) -> np.ndarray:
+        """(n_steps,) persons in warming shelters."""
+        if self.sheltered is None:
+            return np.zeros(len(self.hours))
+        return self.sheltered.sum(axis=1)
 
     @property
     def people_without_power(self) -> np.ndarray:
@@ -198,7 +239,22 @@ class Timeline:
             key = f"{thr:g}c"
             out[f"person_hours_below_{key}"] = float(ph)
             out[f"first_area_below_{key}_h"] = None if np.isnan(ft) else float(ft)
+        unsheltered = ph_below
+        if self.sheltered is not None and self.step_hours_below is not None:
+            warm = np.einsum("ka,kat->t", self.sheltered, self.step_hours_below)
+            unsheltered = np.maximum(ph_below - warm, 0.0)
+        for thr, ph in zip(self.thresholds_c, unsheltered, strict=True):
+            out[f"person_hours_below_{thr:g}c_unsheltered"] = float(ph)
         return out
+
+
+def step_hours_below(
+    temps: np.ndarray, thresholds_c: np.ndarray, tau_h: np.ndarray, dt_h: float
+) -> np.ndarray:
+    """(n_steps, n_areas, n_thr) hours of each step each area spends below each threshold,
+    exact on the exponential (the per-step terms of :func:`thermal.hours_below`)."""
+    s, b0, b1 = thermal._step_crossings(temps, thresholds_c, tau_h, dt_h)
+    return np.where(b0 & b1, dt_h, np.where(b1, dt_h - s, np.where(b0, s, 0.0)))
 
 
 class Simulator:
@@ -215,6 +271,9 @@ class Simulator:
     t0_c : indoor temperature at hour 0 (default: each archetype's setpoint).
     max_cached_states : power results kept (least recently used dropped first); a
         restoration search revisits states, a Monte Carlo mostly does not.
+    shelter_radius_km : warming shelters take people from areas within this distance, km
+        (0: their own area only); :meth:`run` can override it.
+    shelter_below_c : a home is cold (its people seek shelter) below this temperature, °C.
     """
 
     def __init__(
@@ -230,6 +289,8 @@ class Simulator:
         t0_c: float | None = None,
         dt_h: float = 1.0,
         max_cached_states: int = 512,
+        shelter_radius_km: float = 0.0,
+        shelter_below_c: float = 18.0,
     ) -> None:
         if mode not in ("mld", "cascade"):
             raise InputError(f"mode must be 'mld' or 'cascade', got {mode!r}", field="impact.mode")
@@ -257,6 +318,55 @@ class Simulator:
         self.population = services.areas["population"].to_numpy(dtype=float)
         self._cache: OrderedDict[frozenset[str], PowerOutcome] = OrderedDict()
         self.max_cached_states = max_cached_states
+        self.shelter_radius_km = float(shelter_radius_km)
+        self.shelter_below_c = float(shelter_below_c)
+        self.site_load = self._site_loads()
+        self.area_pos = {a: i for i, a in enumerate(services.areas["id"].tolist())}
+        self.area_xy_km = services.areas[["x", "y"]].to_numpy(dtype=float)
+
+    def _site_loads(self) -> dict[str, int]:
+        """Load index of every grid load id and of every service id that names a load."""
+        out = {x: i for i, x in enumerate(self.net.load_ids.tolist())}
+        s, lk = self.services, self.links
+        for ids, idx in (
+            (s.areas["id"], lk.area_load),
+            (s.heat["id"], lk.heat_load),
+            (s.water["id"], lk.water_load),
+            (s.facilities["id"], lk.facility_load),
+        ):
+            out.update(
+                {e: int(i) for e, i in zip(ids.tolist(), idx.tolist(), strict=True) if i >= 0}
+            )
+        return out
+
+    def check_events(self, events: Sequence[Event]) -> None:
+        """Raise InputError for an event of unknown kind, site or a bad value."""
+        from warmgrid.errors import closest
+
+        self.check_ids([e.element for e in events if e.kind == "repair"], field="events")
+        for e in events:
+            if e.kind not in EVENT_KINDS:
+                raise InputError(
+                    f"unknown event kind {e.kind!r}{closest(e.kind, list(EVENT_KINDS))}",
+                    row=e.element,
+                    field="events",
+                )
+            if e.kind == "repair":
+                continue
+            known = self.site_load if e.kind == "mobile_gen" else self.area_pos
+            if e.element not in known:
+                what = "a load or service" if e.kind == "mobile_gen" else "an area"
+                raise InputError(
+                    f"{e.kind} site {e.element!r} is not {what} id{closest(e.element, list(known))}",
+                    row=e.element,
+                    field="events",
+                )
+            if not (np.isfinite(e.value) and e.value >= 0):
+                raise InputError(
+                    f"{e.kind} value must be a number >= 0, got {e.value!r}",
+                    row=e.element,
+                    field="events",
+                )
 
     @property
     def n_steps(self) -> int:
@@ -293,10 +403,19 @@ class Simulator:
                 except InputError as err:
                     raise InputError(str(err.problems[0].message), row=e, field=field) from None
 
-    def run(self, damage: Sequence[str], events: Sequence[Event] = ()) -> Timeline:
-        """Replay the horizon after ``damage`` with ``events`` (repairs) applied."""
+    def run(
+        self,
+        damage: Sequence[str],
+        events: Sequence[Event] = (),
+        *,
+        shelter_radius_km: float | None = None,
+    ) -> Timeline:
+        """Replay the horizon after ``damage`` with ``events`` (repairs, mobile generators,
+        shelters) applied; ``shelter_radius_km`` overrides the simulator's."""
         self.check_ids(damage, field="damage.elements")
-        self.check_ids([e.element for e in events], field="events")
+        self.check_events(events)
+        load_mw = self.net.load_p_mw
+        mobile_mw = np.zeros(len(load_mw))
         out = set(damage)
         evs = sorted(events)
         n, nl, ng = self.n_steps, len(self.net.load_ids), len(self.net.gen_ids)
@@ -312,17 +431,31 @@ class Simulator:
             while j < len(evs) and evs[j].hour <= t + 1e-9:
                 if evs[j].kind == "repair":
                     out.discard(evs[j].element)
+                elif evs[j].kind == "mobile_gen":
+                    mobile_mw[self.site_load[evs[j].element]] += evs[j].value
                 j += 1
             po = self.power(frozenset(out))
             per_step.append(po)
             load_frac[k], gen_online[k] = po.load_frac, po.gen_online
             served[k], shed[k], isl[k] = po.served_mw, po.shed_mw, po.islands
+            if mobile_mw.any():
+                floor = np.divide(mobile_mw, load_mw, out=np.ones(len(load_mw)), where=load_mw > 0)
+                lf = np.maximum(po.load_frac, np.minimum(floor, 1.0))
+                extra = float((lf - po.load_frac) @ np.maximum(load_mw, 0.0))
+                load_frac[k] = lf
+                served[k], shed[k] = served[k] + extra, max(shed[k] - extra, 0.0)
         svc = propagate(
             self.links, load_frac, gen_online, self.t_out_c, options=self.freeze, dt_h=self.dt_h
         )
         temps = thermal.simulate_indoor(
             self.t0_c, self.t_out_c, svc.heat, svc.light, dt_h=self.dt_h, **self.params
         )
+        shelters = [e for e in evs if e.kind == "shelter"]
+        sheltered = step_below = None
+        if shelters:
+            radius = self.shelter_radius_km if shelter_radius_km is None else shelter_radius_km
+            sheltered = self._shelter(shelters, temps, float(radius))
+            step_below = step_hours_below(temps, self.thresholds_c, self.tau_h, self.dt_h)
         return Timeline(
             hours=np.arange(n) * self.dt_h,
             t_out_c=self.t_out_c,
@@ -343,4 +476,33 @@ class Simulator:
             population=self.population,
             power=per_step,
             dt_h=self.dt_h,
+            sheltered=sheltered,
+            step_hours_below=step_below,
         )
+
+    def covered_areas(self, site: str, radius_km: float) -> np.ndarray:
+        """(n_areas,) bool: the areas a shelter at area ``site`` takes people from."""
+        i = self.area_pos[site]
+        d = np.hypot(*(self.area_xy_km - self.area_xy_km[i]).T)
+        cov = np.nan_to_num(d, nan=np.inf) <= radius_km + 1e-9
+        cov[i] = True
+        return cov
+
+    def _shelter(
+        self, shelters: Sequence[Event], temps: np.ndarray, radius_km: float
+    ) -> np.ndarray:
+        """(n_steps, n_areas) persons sheltered: each shelter, in event order, shares its
+        places among the cold people of the areas it covers, in proportion to them."""
+        hours = np.arange(self.n_steps) * self.dt_h
+        cold = np.where(temps[1:] < self.shelter_below_c, self.population, 0.0)
+        out = np.zeros_like(cold)
+        for e in shelters:
+            cov = self.covered_areas(e.element, radius_km)
+            d = cold[:, cov]
+            tot = d.sum(axis=1)
+            share = np.divide(np.minimum(e.value, tot), tot, out=np.zeros_like(tot), where=tot > 0)
+            share = np.where(hours >= e.hour - 1e-9, share, 0.0)
+            alloc = d * share[:, None]
+            cold[:, cov] -= alloc
+            out[:, cov] += alloc
+        return out

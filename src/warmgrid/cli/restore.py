@@ -1,10 +1,17 @@
-"""``warmgrid restore SCENARIO.toml [--crews K] [--order ID,...] [--method M] [--json]``.
+"""``warmgrid restore SCENARIO.toml [--crews K] [--order ID,...] [--method M] [--json]``
+``[--generators N --generator-mw P] [--shelters M --shelter-capacity C] [--radius-km R]``
+``[--deploy-h H] [--siting S]``.
 
 Optimises the repair order of the scenario's damage for K crews (or scores a given
 order: list scheduling in that order, each repair to the first free crew) and replays
 the plan through the one timeline (:mod:`warmgrid.restore`). The JSON holds ``plan`` and
 ``objective`` (DESIGN.md contract) plus the no-repair objective, the people without each
 service at a few hours with and without the plan, and the search's effort.
+
+With a fleet of mobile generators or warming shelters (options, or the scenario's
+``[emergency]`` section), the units are then sited given the repair plan
+(:mod:`warmgrid.restore.emergency`) and the JSON gains ``"emergency": {"generators":
+[{"site", "hour", "mw"}], "shelters": [{"site", "hour", "persons"}], "objective", ...}``.
 """
 
 from __future__ import annotations
@@ -191,6 +198,41 @@ def _print_human(res: dict[str, Any], plan: list[Any]) -> None:
     con.print(p)
 
 
+def _print_emergency(em: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    con = console()
+    t = Table(
+        title=f"Emergency units ({em['method']}{', optimal' if em['optimal'] else ''}, "
+        f"{em['evaluations']} replays)"
+    )
+    for col in ("unit", "site", "from hour", "size"):
+        t.add_column(col, justify="right" if col in ("from hour", "size") else "left")
+    for g in em["generators"]:
+        t.add_row("generator", g["site"], f"{g['hour']:g}", f"{g['mw']:g} MW")
+    for sh in em["shelters"]:
+        t.add_row("shelter", sh["site"], f"{sh['hour']:g}", f"{sh['persons']:,.0f} persons")
+    con.print(t)
+    o = Table(title="Objective with the repair plan (lower is better)")
+    for col in ("term", "without units", "with units", "change"):
+        o.add_column(col, justify="left" if col == "term" else "right")
+    for key, v in em["objective"].items():
+        b = em["without"].get(key, 0.0)
+        ch = f"{100.0 * (v - b) / b:+.1f}%" if b else "-"
+        o.add_row(key, f"{b:,.0f}", f"{v:,.0f}", ch)
+    con.print(o)
+
+
+def _fleet(sc: Any, **given: Any) -> Any:
+    """The fleet from the options, falling back on the scenario's ``[emergency]``."""
+    from warmgrid.restore.emergency import Fleet
+
+    em = sc.emergency
+    keys = ("generators", "generator_mw", "shelters", "shelter_capacity", "radius_km", "deploy_h")
+    kw = {k: given[k] if given[k] is not None else (getattr(em, k) if em else None) for k in keys}
+    return Fleet(**{k: v for k, v in kw.items() if v is not None})
+
+
 @app.command("restore")
 def restore(
     scenario: str = typer.Argument(..., help="Scenario TOML file or bundled scenario name."),
@@ -211,6 +253,30 @@ def restore(
         None, "--budget-s", help="Time budget of the local search, s; default: [repair] budget_s."
     ),
     seed: int = typer.Option(0, "--seed", help="Seed of the local search."),
+    generators: int = typer.Option(
+        None, "--generators", help="Mobile generators to site; default: [emergency] or 0."
+    ),
+    generator_mw: float = typer.Option(
+        None, "--generator-mw", help="MW of each mobile generator (default 1)."
+    ),
+    shelters: int = typer.Option(
+        None, "--shelters", help="Warming shelters to site; default: [emergency] or 0."
+    ),
+    shelter_capacity: float = typer.Option(
+        None, "--shelter-capacity", help="Persons each shelter holds (default 1000)."
+    ),
+    radius_km: float = typer.Option(
+        None, "--radius-km", help="People walk to a shelter within this distance (default 2)."
+    ),
+    deploy_h: float = typer.Option(
+        None, "--deploy-h", help="Hour the units arrive (trucks take hours; default 0)."
+    ),
+    siting: str = typer.Option(
+        None,
+        "--siting",
+        help="auto (brute force up to 200 placements, else the better of greedy and milp), "
+        "brute, greedy or milp; default: [emergency] method.",
+    ),
     json_out: bool = typer.Option(
         False,
         "--json",
@@ -260,7 +326,35 @@ def restore(
         with _progress(sys.stderr.isatty(), label) as update:
             res = optimise(problem, method=method, budget_s=budget, seed=seed, progress=update)
     out = restore_json(problem, res, scenario=sc, method=method, budget_s=budget)
+    for name, v in (("--generators", generators), ("--shelters", shelters)):
+        if v is not None and v < 0:
+            raise InputError(f"{name} must be >= 0, got {v}", field=name)
+    fleet = _fleet(
+        sc,
+        generators=generators,
+        generator_mw=generator_mw,
+        shelters=shelters,
+        shelter_capacity=shelter_capacity,
+        radius_km=radius_km,
+        deploy_h=deploy_h,
+    )
+    if fleet.generators or fleet.shelters:
+        from warmgrid.restore.emergency import EmergencyProblem, site, siting_json
+        from warmgrid.restore.schedule import plan_events
+
+        ep = EmergencyProblem(
+            problem.sim,
+            problem.damage,
+            fleet,
+            events=plan_events(res.plan),
+            weights=sc.repair.weights,
+            file=problem.file,
+        )
+        how = siting or (sc.emergency.method if sc.emergency else "auto")
+        out["emergency"] = siting_json(ep, site(ep, method=how))
     if json_out:
         print_json(out)
         return
     _print_human(out, res.plan)
+    if "emergency" in out:
+        _print_emergency(out["emergency"])

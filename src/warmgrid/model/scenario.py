@@ -12,6 +12,8 @@ DESIGN.md "Scenario file (TOML): the minimal contract"::
                  weights = { person_hours_without_heat = 2.0 }; method = "auto"; budget_s = 30
     [thresholds] indoor_c = [18.0, 12.0, 5.0]
     [freeze]     drain_after_h = 6.0; drain_below_c = -10.0; refill_h = 24.0
+    [emergency]  generators = 4; generator_mw = 1.0; shelters = 10; shelter_capacity = 1000
+                 radius_km = 2.0; deploy_h = 0.0 (mobile generators and warming shelters)
     [hazard]     model = "explicit" | "random_k" | "fragility" (Monte Carlo damage, optional)
                  elements = [...]                      # explicit
                  k = 3; weights_by_kind = { gen = 4.0, substation = 4.0, branch = 1.0 }
@@ -40,6 +42,7 @@ from warmgrid.errors import InputError, Problem, closest
 __all__ = [
     "BUNDLED_SCENARIOS_DIR",
     "DamageSection",
+    "EmergencySection",
     "FootprintSection",
     "FreezeSection",
     "GridSection",
@@ -156,6 +159,25 @@ class FreezeSection(_Section):
     refill_h: float = Field(24.0, ge=0)
 
 
+class EmergencySection(_Section):
+    """``[emergency]``: a fleet of mobile generators and warming shelters to site
+    (:mod:`warmgrid.restore.emergency`).
+
+    Defaults (REFERENCES.md "Mobile units", "Warming shelters"): generators of 1 MW
+    (0.6-2 MW units bring a boiler house back within hours); shelters for 1,000 persons
+    (Kyiv ran 211 mobile points for more than 200,000 people); people walk to a shelter
+    within ``radius_km`` of their area; trucks arrive ``deploy_h`` hours after hour 0.
+    """
+
+    generators: int = Field(0, ge=0)
+    generator_mw: float = Field(1.0, gt=0)
+    shelters: int = Field(0, ge=0)
+    shelter_capacity: float = Field(1000.0, gt=0)
+    radius_km: float = Field(2.0, ge=0)
+    deploy_h: float = Field(0.0, ge=0)
+    method: Literal["auto", "brute", "greedy", "milp"] = "auto"
+
+
 class FootprintSection(_Section):
     """``[hazard] footprint``: a disc on the map (see :class:`warmgrid.hazard.Footprint`)."""
 
@@ -215,6 +237,7 @@ class Scenario(_Section):
     thresholds: ThresholdsSection = Field(default_factory=ThresholdsSection)
     freeze: FreezeSection = Field(default_factory=FreezeSection)
     hazard: HazardSection | None = None
+    emergency: EmergencySection | None = None
     source: Path | None = Field(None, exclude=True)
 
     # ---------------------------------------------------------------- resolved paths

@@ -59,6 +59,9 @@ class LinearProgram:
     row_lower, row_upper : (m,) float; ±inf for a one-sided row.
     lower, upper : (n,) float; ±inf for a free side.
     maximize : maximise instead of minimise.
+    integrality : (n,) bool, True for an integer column (a MILP); None: all continuous.
+        HiGHS solves a MILP by branch and cut; duals are then not available. Pass
+        ``mip_rel_gap=0.0`` as an option for a proven optimum.
     """
 
     c: np.ndarray
@@ -68,6 +71,7 @@ class LinearProgram:
     lower: np.ndarray
     upper: np.ndarray
     maximize: bool = False
+    integrality: np.ndarray | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -194,6 +198,12 @@ class HighsModel:
         model.a_matrix_.index_ = a.indices.astype(np.int32)
         model.a_matrix_.value_ = a.data.astype(np.float64)
         model.sense_ = highspy.ObjSense.kMaximize if lp.maximize else highspy.ObjSense.kMinimize
+        if lp.integrality is not None:
+            integ = np.asarray(lp.integrality, dtype=bool)
+            if len(integ) != n:
+                raise ValueError(f"integrality has {len(integ)} entries, expected {n}")
+            kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
+            model.integrality_ = [kinds[int(v)] for v in integ]
         self.h.passModel(model)
         self.num_col = n
         self.num_row = m
