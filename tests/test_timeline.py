@@ -8,75 +8,13 @@ water; the indoor temperature must then follow the 1R1C closed form.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
+from cities import small_city
 from warmgrid.errors import InputError
-from warmgrid.model.grid import Grid
-from warmgrid.model.services import Services
 from warmgrid.services.propagate import FreezeOptions
 from warmgrid.services.thermal import ARCHETYPES
 from warmgrid.timeline import Event, Simulator
-
-
-def small_city(area_load_mw: float = 10.0, supply_mw: float = 100.0):
-    bus = pd.DataFrame({"id": ["bus:a", "bus:b", "bus:c"], "vn_kv": 110.0})
-    branch = pd.DataFrame(
-        {
-            "id": ["line:ab", "line:ac"],
-            "from_bus": ["bus:a", "bus:a"],
-            "to_bus": ["bus:b", "bus:c"],
-            "x_pu": [0.1, 0.1],
-            "rate_mva": [200.0, 200.0],
-        }
-    )
-    gen = pd.DataFrame(
-        {
-            "id": ["ext_grid:0"],
-            "bus": ["bus:a"],
-            "kind": "external",
-            "p_mw": 0.0,
-            "p_max_mw": supply_mw,
-            "slack": True,
-        }
-    )
-    load = pd.DataFrame(
-        {
-            "id": ["load:homes", "load:boiler", "load:pump", "load:hospital"],
-            "bus": ["bus:b", "bus:c", "bus:c", "bus:b"],
-            "p_mw": [area_load_mw, 1.0, 2.0, 0.5],
-        }
-    )
-    grid = Grid(name="small", bus=bus, branch=branch, gen=gen, load=load)
-    svc = Services.build(
-        grid,
-        source="test",
-        areas=pd.DataFrame(
-            {
-                "id": ["area:one"],
-                "population": [10_000.0],
-                "archetype": ["panel9"],
-                "load": ["load:homes"],
-                "heat_sources": ["heat:boiler"],
-            }
-        ),
-        heat=pd.DataFrame(
-            {"id": ["heat:boiler"], "kind": ["boiler"], "load": ["load:boiler"], "heat_mw": [50.0]}
-        ),
-        water=pd.DataFrame(
-            {
-                "id": ["water:pump"],
-                "load": ["load:pump"],
-                "areas": ["area:one"],
-                "reservoir_h": [3.0],
-            }
-        ),
-        facilities=pd.DataFrame(
-            {"id": ["facility:hospital"], "load": ["load:hospital"], "backup_h": [5.0]}
-        ),
-        substations={"substation:c": ["bus:c"]},
-    )
-    return grid, svc
 
 
 def closed_form(t_h, t0, t_out, arch, gain):

@@ -9,15 +9,13 @@ import itertools
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 from scipy.optimize import linprog
 
+from cities import small_city
 from warmgrid.cli import main
 from warmgrid.errors import InputError
-from warmgrid.model.grid import Grid
 from warmgrid.model.scenario import parse_scenario
-from warmgrid.model.services import Services
 from warmgrid.restore.emergency import (
     EmergencyProblem,
     Fleet,
@@ -35,63 +33,8 @@ from warmgrid.timeline import Event, Simulator
 
 
 def small_sim(hours: int = 12) -> Simulator:
-    """bus:a supply; bus:b homes (10 MW) and a hospital (0.5 MW, 5 h backup); bus:c a
-    boiler house (1 MW pumps) and a water station (2 MW, 3 h of tanks)."""
-    bus = pd.DataFrame({"id": ["bus:a", "bus:b", "bus:c"], "vn_kv": 110.0})
-    branch = pd.DataFrame(
-        {
-            "id": ["line:ab", "line:ac"],
-            "from_bus": ["bus:a", "bus:a"],
-            "to_bus": ["bus:b", "bus:c"],
-            "x_pu": [0.1, 0.1],
-            "rate_mva": [200.0, 200.0],
-        }
-    )
-    gen = pd.DataFrame(
-        {
-            "id": ["ext_grid:0"],
-            "bus": ["bus:a"],
-            "kind": "external",
-            "p_mw": 0.0,
-            "p_max_mw": 100.0,
-            "slack": True,
-        }
-    )
-    load = pd.DataFrame(
-        {
-            "id": ["load:homes", "load:boiler", "load:pump", "load:hospital"],
-            "bus": ["bus:b", "bus:c", "bus:c", "bus:b"],
-            "p_mw": [10.0, 1.0, 2.0, 0.5],
-        }
-    )
-    grid = Grid(name="small", bus=bus, branch=branch, gen=gen, load=load)
-    svc = Services.build(
-        grid,
-        source="test",
-        areas=pd.DataFrame(
-            {
-                "id": ["area:one"],
-                "population": [10_000.0],
-                "archetype": ["panel16"],
-                "load": ["load:homes"],
-                "heat_sources": ["heat:boiler"],
-            }
-        ),
-        heat=pd.DataFrame(
-            {"id": ["heat:boiler"], "kind": ["boiler"], "load": ["load:boiler"], "heat_mw": [50.0]}
-        ),
-        water=pd.DataFrame(
-            {
-                "id": ["water:pump"],
-                "load": ["load:pump"],
-                "areas": ["area:one"],
-                "reservoir_h": [3.0],
-            }
-        ),
-        facilities=pd.DataFrame(
-            {"id": ["facility:hospital"], "load": ["load:hospital"], "backup_h": [5.0]}
-        ),
-    )
+    """The three-bus city of ``tests/cities.py`` with 16-storey panel blocks."""
+    grid, svc = small_city(archetype="panel16")
     return Simulator(grid, svc, np.full(hours, -20.0))
 
 
