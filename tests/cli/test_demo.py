@@ -68,5 +68,22 @@ def test_physical_laws(demo_out):
 
 def test_report_is_self_contained(demo_out):
     page = (demo_out / "report.html").read_text(encoding="utf-8")
-    assert page.count("data:image/png;base64,") == 2
+    assert page.count("data:image/png;base64,") == 3  # people, temperatures, map
     assert not re.search(r"(src|href)=\"https?://", page)
+
+
+def test_map_state_matches_the_damage(demo_out):
+    """The map's branches out are exactly those the damage takes out (the substations'
+    branches included), and its dark buses are the MLD's."""
+    from warmgrid.examples.winter_city import winter_city
+    from warmgrid.power.damage import apply_damage
+    from warmgrid.power.network import compile_network
+
+    res = json.loads((demo_out / "impact.json").read_text(encoding="utf-8"))
+    grid, svc = winter_city()
+    net = compile_network(grid, groups=svc.groups())
+    st = apply_damage(net, res["damage"]).effective(net)
+    out = {b["id"] for b in res["map"]["branches"] if b["out"]}
+    assert out == {str(i) for i in net.branch_ids[~st.branch_on]}
+    assert sum(b["dark"] for b in res["map"]["buses"]) == res["dark_buses"]
+    assert len(res["map"]["areas"]) == len(res["areas"])

@@ -44,7 +44,7 @@ def test_impact_report_from_json(tmp_path):
     assert main(["demo", "--out", str(tmp_path / "d"), "--json"]) == 0
     out = tmp_path / "impact.html"
     assert main(["report", str(tmp_path / "d" / "impact.json"), "-o", str(out)]) == 0
-    assert _images(out.read_text(encoding="utf-8")) == 2
+    assert _images(out.read_text(encoding="utf-8")) == 3  # people, temperatures, map
 
 
 @pytest.mark.parametrize(

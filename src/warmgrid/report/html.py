@@ -81,6 +81,69 @@ def _temp_plot(
     return _png(fig)
 
 
+def _map_plot(m: Mapping[str, Any]) -> str:
+    """The network at hour 0 (branches out dashed red, dark buses black) with the areas
+    as discs sized by people and coloured by their lowest indoor temperature."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.5, 7))
+    for b in m["branches"]:
+        xs, ys = (b["from"][0], b["to"][0]), (b["from"][1], b["to"][1])
+        if b["out"]:
+            ax.plot(xs, ys, color="#c0392b", lw=1.6, ls="--", zorder=1)
+        else:
+            ax.plot(xs, ys, color="#8893a8", lw=0.9, zorder=1)
+    areas = m["areas"]
+    if areas:
+        pop = [a["population"] for a in areas]
+        top = max(pop) or 1.0
+        sc = ax.scatter(
+            [a["x"] for a in areas],
+            [a["y"] for a in areas],
+            s=[20 + 280 * p / top for p in pop],
+            c=[a["min_temp_c"] for a in areas],
+            cmap="coolwarm",
+            vmin=-10,
+            vmax=20,
+            alpha=0.75,
+            edgecolors="white",
+            linewidths=0.5,
+            zorder=2,
+        )
+        fig.colorbar(sc, ax=ax, shrink=0.7, label="lowest indoor temperature, °C")
+    live = [b for b in m["buses"] if not b["dark"]]
+    dark = [b for b in m["buses"] if b["dark"]]
+    ax.scatter(
+        [b["x"] for b in live],
+        [b["y"] for b in live],
+        s=14,
+        marker="s",
+        color="#1d2433",
+        zorder=3,
+        label="substation bus",
+    )
+    if dark:
+        ax.scatter(
+            [b["x"] for b in dark],
+            [b["y"] for b in dark],
+            s=40,
+            marker="x",
+            color="#c0392b",
+            zorder=4,
+            label="dark bus",
+        )
+    ax.plot([], [], color="#c0392b", ls="--", label="branch out")
+    ax.set_aspect("equal")
+    ax.set_xlabel("x, km")
+    ax.set_ylabel("y, km")
+    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    ax.grid(alpha=0.2)
+    return _png(fig)
+
+
 def impact_html(result: Mapping[str, Any], *, title: str) -> str:
     """Render an impact result (the ``warmgrid impact --json`` dict) as one HTML page."""
     tl = result.get("timeline", [])
@@ -108,6 +171,11 @@ def impact_html(result: Mapping[str, Any], *, title: str) -> str:
         parts.append("<h2>Indoor temperature: the coldest district of each building type</h2>")
         parts.append(
             f'<img alt="indoor temperatures" src="{_temp_plot(curves["hours"], curves["series"], curves["t_out_c"], curves["thresholds_c"])}">'
+        )
+    if result.get("map"):
+        parts.append("<h2>The city after the damage</h2>")
+        parts.append(
+            f'<img alt="map of the network and districts" src="{_map_plot(result["map"])}">'
         )
     areas = result.get("areas", [])
     if areas:

@@ -187,4 +187,53 @@ def impact_result(sim: Simulator, tl: Timeline, *, name: str, damage: list[str])
             "thresholds_c": tl.thresholds_c.tolist(),
         },
         "source": str(Path(sim.grid.source)) if sim.grid.source else sim.grid.name,
+        "map": _map(sim, tl, damage),
+    }
+
+
+def _map(sim: Simulator, tl: Timeline, damage: list[str]) -> dict[str, Any] | None:
+    """Coordinates and state at hour 0 for a map: buses (dark or not), branches (out or
+    not), areas (people, lowest indoor temperature); None when the grid has no
+    coordinates."""
+    from warmgrid.power.damage import apply_damage
+
+    net = sim.net
+    xy = net.bus_xy
+    if xy is None or not np.isfinite(xy).all(axis=1).any() or not tl.power:
+        return None
+    dark = np.asarray(tl.power[0].detail.dark_bus, dtype=bool)
+    on = apply_damage(net, list(damage)).effective(net).branch_on
+    ok = np.isfinite(xy).all(axis=1)
+    a = sim.services.areas
+    return {
+        "buses": [
+            {
+                "id": str(net.bus_ids[i]),
+                "x": float(xy[i, 0]),
+                "y": float(xy[i, 1]),
+                "dark": bool(dark[i]),
+            }
+            for i in np.flatnonzero(ok)
+        ],
+        "branches": [
+            {
+                "id": str(net.branch_ids[k]),
+                "from": [float(xy[f, 0]), float(xy[f, 1])],
+                "to": [float(xy[t, 0]), float(xy[t, 1])],
+                "out": bool(not on[k]),
+            }
+            for k, (f, t) in enumerate(zip(net.f, net.t, strict=True))
+            if ok[f] and ok[t]
+        ],
+        "areas": [
+            {
+                "id": r.id,
+                "x": float(r.x),
+                "y": float(r.y),
+                "population": float(r.population),
+                "min_temp_c": float(tl.temp_c[:, i].min()),
+            }
+            for i, r in enumerate(a.itertuples(index=False))
+            if np.isfinite(r.x) and np.isfinite(r.y)
+        ],
     }
