@@ -120,3 +120,35 @@ def test_power_results_are_cached_per_state():
     assert len(sim._cache) == 2
     assert tl.power[0] is tl.power[4]
     assert tl.power[5] is tl.power[23]
+
+
+def test_mobile_boiler_house_gives_its_share_of_the_heat_demand():
+    """Boiler cut off at constant -20 C; a mobile boiler house of half the area's heat
+    demand from hour 0 gives heat fraction 0.5 exactly, the temperature follows the 1R1C
+    closed form at f = 0.5, and the circulation it keeps going prevents draining."""
+    grid, svc = small_city()
+    n = 24
+    sim = Simulator(grid, svc, np.full(n, -20.0), freeze=FreezeOptions(drain_after_h=6.0))
+    arch = ARCHETYPES["panel9"]
+    floor_m2 = 10_000.0 * arch.floor_m2_per_person
+    demand_w_m2 = arch.h_w_per_k_m2 * (arch.setpoint_c + 20.0) - arch.internal_gain_w_m2
+    demand_mw = demand_w_m2 * floor_m2 / 1e6
+    assert sim.heat_demand_mw()[0, 0] == pytest.approx(demand_mw, rel=1e-12)
+    tl = sim.run(["line:ac"], [Event(0.0, "area:one", kind="mobile_heat", value=demand_mw / 2)])
+    assert tl.heat[:, 0] == pytest.approx(np.full(n, 0.5), abs=1e-12)
+    assert not tl.drained.any()
+    # closed form with half the weather-compensated heat: T_eq = T_out + (0.5 demand + gain) / H
+    h, c = arch.h_w_per_k_m2, arch.c_kj_per_k_m2 * 1000.0 / 3600.0
+    t_eq = -20.0 + (0.5 * demand_w_m2 + arch.internal_gain_w_m2) / h
+    expect = t_eq + (arch.setpoint_c - t_eq) * np.exp(-np.arange(n + 1) * h / c)
+    assert tl.temp_c[:, 0] == pytest.approx(expect, abs=1e-9)
+    # a unit as large as the demand restores full heat; more is capped at 1
+    full = sim.run(["line:ac"], [Event(0.0, "area:one", kind="mobile_heat", value=3 * demand_mw)])
+    assert full.heat[:, 0] == pytest.approx(np.ones(n))
+
+
+def test_mobile_heat_needs_a_district_heated_area():
+    grid, svc = small_city()
+    sim = Simulator(grid, svc, np.full(4, -20.0))
+    with pytest.raises(InputError, match="area:one"):
+        sim.run([], [Event(0.0, "area:onee", kind="mobile_heat", value=1.0)])

@@ -28,8 +28,13 @@ Besides repairs, events deploy emergency resources (:mod:`warmgrid.restore.emerg
   approximation: a sheltered person is warm while the shelter is open and their home is
   cold, and the shelter does not change the homes' temperatures.
 
-A mobile boiler house (heat on a truck) is not modelled: it would need a floor on an
-area's district heat inside :func:`~warmgrid.services.propagate.propagate`.
+* ``Event(h, "area:<name>", kind="mobile_heat", value=MW)``: a mobile boiler house
+  (0.6–1.8 MW of heat on a truck with its own generator; Kyiv had a fleet of 69,
+  REFERENCES.md) connected to the area's heating circuit. From its hour on, the area's
+  district-heat fraction is at least ``min(1, MW / demand)``, with the demand the thermal
+  model's full weather-compensated heat (:meth:`Simulator.heat_demand_mw`). It keeps the
+  circulation going, so it prevents draining; an area drained before still waits for its
+  refill.
 """
 
 from __future__ import annotations
@@ -60,7 +65,7 @@ DEFAULT_THRESHOLDS_C = (18.0, 12.0, 5.0)
 
 
 #: Event kinds :meth:`Simulator.run` handles.
-EVENT_KINDS = ("repair", "mobile_gen", "shelter")
+EVENT_KINDS = ("repair", "mobile_gen", "shelter", "mobile_heat")
 
 
 @dataclass(frozen=True, order=True)
@@ -367,6 +372,33 @@ class Simulator:
                     row=e.element,
                     field="events",
                 )
+            if (
+                e.kind == "mobile_heat"
+                and not self.links.area_sources[self.area_pos[e.element]].any()
+            ):
+                raise InputError(
+                    f"mobile_heat site {e.element!r} has no district heating to feed",
+                    row=e.element,
+                    field="events",
+                )
+
+    def heat_demand_mw(self) -> np.ndarray:
+        """(n_steps, n_areas) full weather-compensated heat demand of each area, MW.
+
+        The thermal model's ``Φ_heat`` at full heat, ``max(0, H (T_set − T_out) − Φ_int)``
+        per m², times the area's floor (people × m² per person of its archetype).
+        """
+        from warmgrid.services.thermal import ARCHETYPES
+
+        m2 = self.population * np.array(
+            [ARCHETYPES[a].floor_m2_per_person for a in self.services.areas["archetype"]]
+        )
+        p = self.params
+        w_m2 = np.maximum(
+            0.0,
+            p["h_w_per_k_m2"] * (p["setpoint_c"] - self.t_out_c[:, None]) - p["gain_w_m2"],
+        )
+        return w_m2 * m2 / 1e6
 
     @property
     def n_steps(self) -> int:
@@ -444,8 +476,30 @@ class Simulator:
                 extra = float((lf - po.load_frac) @ np.maximum(load_mw, 0.0))
                 load_frac[k] = lf
                 served[k], shed[k] = served[k] + extra, max(shed[k] - extra, 0.0)
+        heat_mw = np.zeros(len(self.population))
+        dh_floor = None
+        for e in evs:
+            if e.kind == "mobile_heat":
+                heat_mw[self.area_pos[e.element]] += e.value
+        if heat_mw.any():
+            dh_floor = np.zeros((n, len(heat_mw)))
+            for e in evs:
+                if e.kind == "mobile_heat":
+                    a = self.area_pos[e.element]
+                    k0 = int(np.ceil(e.hour / self.dt_h - 1e-9))
+                    dh_floor[k0:, a] += e.value
+            demand = self.heat_demand_mw()
+            dh_floor = np.minimum(
+                np.divide(dh_floor, demand, out=np.ones_like(dh_floor), where=demand > 0), 1.0
+            )
         svc = propagate(
-            self.links, load_frac, gen_online, self.t_out_c, options=self.freeze, dt_h=self.dt_h
+            self.links,
+            load_frac,
+            gen_online,
+            self.t_out_c,
+            options=self.freeze,
+            dt_h=self.dt_h,
+            dh_floor=dh_floor,
         )
         temps = thermal.simulate_indoor(
             self.t0_c, self.t_out_c, svc.heat, svc.light, dt_h=self.dt_h, **self.params

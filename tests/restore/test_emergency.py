@@ -105,7 +105,7 @@ def test_bad_events_are_input_errors(small):
     with pytest.raises(InputError, match="not an area"):
         small.run([], [Event(0.0, "heat:boiler", "shelter", 10.0)])
     with pytest.raises(InputError, match="kind"):
-        small.run([], [Event(0.0, "line:ab", "mobile_heat", 1.0)])
+        small.run([], [Event(0.0, "line:ab", "teleport", 1.0)])
     with pytest.raises(InputError, match=">= 0"):
         small.run([], [Event(0.0, "load:homes", "mobile_gen", -1.0)])
     with pytest.raises(InputError):

@@ -109,6 +109,7 @@ def propagate(
     *,
     options: FreezeOptions | None = None,
     dt_h: float = 1.0,
+    dh_floor: np.ndarray | None = None,
 ) -> ServiceSeries:
     """Turn hourly power results into hourly service fractions, carrying the buffers.
 
@@ -120,6 +121,10 @@ def propagate(
     t_out_c : (n_steps,) outdoor temperature, °C.
     options : freeze and buffer options.
     dt_h : step length, hours.
+    dh_floor : (n_steps, n_areas) optional lower bound on each area's district-heat
+        fraction from mobile boiler houses (they bring their own generator, keep the
+        circulation going and so prevent draining; an area drained before still waits for
+        its refill).
     """
     o = options or FreezeOptions()
     n_steps = load_frac.shape[0]
@@ -170,6 +175,8 @@ def propagate(
         light[k] = lt
         dh = np.divide(links.area_sources @ avail, n_src, out=np.zeros(n_area), where=has_dh)
         dh = np.where(links.area_local_power, dh * lt, dh)
+        if dh_floor is not None:
+            dh = np.maximum(dh, dh_floor[k])
         stopped = has_dh & (dh < o.circulation_min)
         frost = t_out_c[k] <= o.drain_below_c
         no_circ_h = np.where(stopped & frost, no_circ_h + dt_h, np.where(stopped, no_circ_h, 0.0))
