@@ -26,20 +26,25 @@ td:first-child,th:first-child{text-align:left}img{max-width:100%}
 """
 
 
-def _png(fig: Any) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def _people_plot(timeline: Sequence[Mapping[str, Any]]) -> str:
+def _pyplot() -> Any:
+    """matplotlib.pyplot on the headless Agg backend (imported only when a plot is drawn)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _png(fig: Any) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    _pyplot().close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _people_plot(timeline: Sequence[Mapping[str, Any]]) -> str:
+    plt = _pyplot()
 
     h = [r["hour"] for r in timeline]
     fig, ax = plt.subplots(figsize=(9, 3.6))
@@ -62,10 +67,7 @@ def _temp_plot(
     t_out: Sequence[float],
     thresholds: Sequence[float],
 ) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     fig, ax = plt.subplots(figsize=(9, 4))
     for name, series in temps.items():
@@ -84,10 +86,7 @@ def _temp_plot(
 def _map_plot(m: Mapping[str, Any]) -> str:
     """The network at hour 0 (branches out dashed red, dark buses black) with the areas
     as discs sized by people and coloured by their lowest indoor temperature."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     fig, ax = plt.subplots(figsize=(7.5, 7))
     for b in m["branches"]:

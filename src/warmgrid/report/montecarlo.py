@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from warmgrid.report.html import _CSS, _png
+from warmgrid.report.html import _CSS, _png, _pyplot
 
 __all__ = ["montecarlo_html"]
 
@@ -26,10 +26,7 @@ _LABELS = {
 
 
 def _hist_plot(samples: Any, columns: list[str]) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     fig, axes = plt.subplots(1, len(columns), figsize=(3.1 * len(columns), 2.8))
     for ax, c in zip(np.atleast_1d(axes), columns, strict=True):
@@ -46,10 +43,7 @@ def _hist_plot(samples: Any, columns: list[str]) -> str:
 
 
 def _exceedance_plot(samples: Any, columns: list[str]) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     fig, ax = plt.subplots(figsize=(8, 3.4))
     for c in columns:
@@ -66,10 +60,7 @@ def _exceedance_plot(samples: Any, columns: list[str]) -> str:
 
 
 def _criticality_plot(rows: list[Mapping[str, Any]], metric: str) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     names = [r["element"] for r in rows][::-1]
     vals = [(r["effect"] if r.get("effect") is not None else r["difference"]) or 0.0 for r in rows][
