@@ -15,10 +15,33 @@ __all__ = [
     "ConvergenceError",
     "InfeasibleError",
     "InputError",
+    "Interrupted",
     "Problem",
     "WarmgridError",
     "closest",
+    "quoted",
+    "shorten",
 ]
+
+#: Longest user-given text (an id, a name) echoed whole in a message.
+MAX_ECHO = 80
+
+
+def shorten(text: object, limit: int = MAX_ECHO) -> str:
+    """``text`` as a string, cut to ``limit`` characters with its length said.
+
+    >>> shorten("line:3")
+    'line:3'
+    >>> shorten("x" * 100, limit=10)
+    'xxxxxxxxx… (100 characters)'
+    """
+    s = str(text)
+    return s if len(s) <= limit else f"{s[: limit - 1]}… ({len(s):,} characters)"
+
+
+def quoted(text: object) -> str:
+    """``repr`` of a user-given string, shortened (:func:`shorten`) when long."""
+    return repr(shorten(text))
 
 
 class WarmgridError(Exception):
@@ -47,7 +70,7 @@ class Problem:
         if self.file:
             where.append(str(self.file))
         if self.row is not None:
-            where.append(f"row {self.row}")
+            where.append(f"row {shorten(self.row)}")
         if self.field:
             where.append(f"field {self.field!r}")
         prefix = ", ".join(where)
@@ -98,6 +121,18 @@ class InputError(WarmgridError, ValueError):
         )
 
 
+class Interrupted(WarmgridError):
+    """A long run stopped before its end (a signal, or a lost set of workers).
+
+    The message says what was kept and how to go on; ``exit_code`` is what the CLI
+    returns: 130 for SIGINT (Ctrl-C), 143 for SIGTERM, 1 for lost workers.
+    """
+
+    def __init__(self, message: str, *, exit_code: int = 130) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
 class InfeasibleError(WarmgridError):
     """An optimisation has no feasible solution."""
 
@@ -112,6 +147,8 @@ def closest(name: str, known: Iterable[str], n: int = 3) -> str:
     >>> closest("line:41", ["line:40", "line:14", "bus:41"])
     '; closest: line:40, line:14, bus:41'
     """
+    if len(name) > 4 * MAX_ECHO:  # nothing is close to a pasted blob, and difflib is O(n·m)
+        return ""
     known = list(known)
     matches = difflib.get_close_matches(name, known, n=n, cutoff=0.5)
     if not matches and ":" in name:

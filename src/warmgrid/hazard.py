@@ -48,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from warmgrid.errors import InputError, closest
+from warmgrid.errors import InputError, closest, quoted
 
 __all__ = [
     "KINDS",
@@ -173,7 +173,7 @@ def _check_kinds(by_kind: Mapping[str, float], name: str) -> None:
     for k, v in by_kind.items():
         if k not in KINDS:
             raise InputError(
-                f"unknown element kind {k!r}{closest(k, KINDS)} (kinds: {', '.join(KINDS)})",
+                f"unknown element kind {quoted(k)}{closest(k, KINDS)} (kinds: {', '.join(KINDS)})",
                 field=name,
             )
         if not (isinstance(v, (int, float)) and math.isfinite(v)):

@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from warmgrid.errors import InputError
+from warmgrid.errors import InputError, quoted
 from warmgrid.metrics import (
     energy_not_served_mwh,
     first_time_h,
@@ -352,7 +352,7 @@ class Simulator:
         for e in events:
             if e.kind not in EVENT_KINDS:
                 raise InputError(
-                    f"unknown event kind {e.kind!r}{closest(e.kind, list(EVENT_KINDS))}",
+                    f"unknown event kind {quoted(e.kind)}{closest(e.kind, list(EVENT_KINDS))}",
                     row=e.element,
                     field="events",
                 )

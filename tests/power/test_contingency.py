@@ -14,16 +14,24 @@ from warmgrid.power.network import compile_network
 from warmgrid.power.topology import bridges
 
 
-def _direct(net, ids, thr=100.0):
-    """Max loading, overload count, dark buses and lost load of one outage, re-solved."""
+def _direct(net, ids, thr=100.0, worsening=1.0):
+    """Max loading, violation count, dark buses and lost load of one outage, re-solved.
+
+    A violation: above ``thr`` after the outage, and within it before, or above it before
+    and worse by more than ``worsening`` points (None: every loading above ``thr``).
+    """
     base = dc_flow(net)
     r = dc_flow(net, net.state(list(ids)))
     ld = np.nan_to_num(r.loading_percent)
+    base_ld = np.nan_to_num(base.loading_percent)
+    limit = np.full(net.n_branch, thr)
+    if worsening is not None:
+        limit = np.where(base_ld > thr, base_ld + worsening, thr)
     newly = r.dark_bus & ~base.dark_bus
     load = np.zeros(net.n_bus)
     np.add.at(load, net.load_bus, net.load_p_mw)
     np.add.at(load, net.shunt_bus, net.shunt_g_mw)
-    return ld.max(), int((ld > thr).sum()), int(newly.sum()), load[newly].sum(), r
+    return ld.max(), int((ld > limit).sum()), int(newly.sum()), load[newly].sum(), r
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +71,7 @@ def test_n1_matches_direct_resolves(net1354, n1_1354):
 
 def test_worst_per_branch_and_violations_brute_force(net118):
     thr = 40.0
-    r = n_minus_1(net118, threshold_percent=thr)
+    r = n_minus_1(net118, threshold_percent=thr, worsening_pp=None)
     worst = np.zeros(net118.n_branch)
     rows = []
     for i, o in enumerate(r.outages):
@@ -83,6 +91,52 @@ def test_worst_per_branch_and_violations_brute_force(net118):
         c = r.branch_worst_contingency[b]
         d = np.nan_to_num(dc_flow(net118, net118.state(list(r.outages[c]))).loading_percent)
         assert d[b] == pytest.approx(worst[b], abs=1e-8)
+
+
+@pytest.mark.parametrize("worsening", [0.5, 1.0, 5.0])
+def test_violations_against_the_base_case_brute_force(net118, worsening):
+    """A base-case overload counts only when an outage makes it worse by more than the
+    margin; a branch within its rating before counts as soon as it crosses the threshold."""
+    thr = 1.0  # case118's ratings are generous: at 1 % about 10 % of branches are "overloaded"
+    r = n_minus_1(net118, threshold_percent=thr, worsening_pp=worsening)
+    base = np.nan_to_num(dc_flow(net118).loading_percent)
+    assert {b["branch"] for b in r.base_overloads()} == set(net118.branch_ids[base > thr].tolist())
+    assert (base > thr).sum() > 5  # the case has base overloads at this threshold
+    rows = set()
+    for i, o in enumerate(r.outages):
+        d = np.nan_to_num(dc_flow(net118, net118.state(list(o))).loading_percent)
+        hit = np.flatnonzero((d > thr) & ((base <= thr) | (d > base + worsening)))
+        assert r.n_overloaded[i] == len(hit)
+        rows |= {(i, net118.branch_ids[b]) for b in hit}
+    v = r.violations
+    assert set(zip(v["contingency"], v["branch"].astype(str), strict=True)) == rows
+    np.testing.assert_allclose(
+        v["base_loading_percent"].to_numpy(),
+        base[[list(net118.branch_ids).index(b) for b in v["branch"].astype(str)]],
+        atol=1e-9,
+    )
+    everything = n_minus_1(net118, threshold_percent=thr, worsening_pp=None)
+    assert r.n_violations < everything.n_violations
+
+
+def test_violations_stream_to_a_file_and_match_memory(net118, tmp_path):
+    import pandas as pd
+
+    kept = n_minus_1(net118, threshold_percent=1.0)
+    assert kept.n_violations > 100
+    for name in ("v.parquet", "v.csv"):
+        out = tmp_path / name
+        r = n_minus_1(net118, threshold_percent=1.0, keep_violations=False, violations_out=out)
+        assert r.n_violations == kept.n_violations == len(kept.violations)
+        with pytest.raises(ValueError, match="not kept"):
+            _ = r.violations
+        df = pd.read_parquet(out) if name.endswith("parquet") else pd.read_csv(out)
+        a = df.sort_values(["contingency", "branch"]).reset_index(drop=True)
+        b = kept.violations.astype({"outage": str, "branch": str})
+        b = b.sort_values(["contingency", "branch"]).reset_index(drop=True)
+        assert list(a["outage"]) == list(b["outage"])
+        assert list(a["branch"]) == list(b["branch"])
+        np.testing.assert_allclose(a["loading_percent"], b["loading_percent"], atol=1e-9)
 
 
 def test_numpy_and_numba_paths_agree(net1354, n1_1354, monkeypatch):

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from warmgrid.errors import InputError
-from warmgrid.study.montecarlo import criticality, distributions, run_montecarlo
+from warmgrid.study.montecarlo import RunStopped, criticality, distributions, run_montecarlo
 from warmgrid.study.store import METRIC_COLUMNS, Store
 
 N, SEED = 20, 7
@@ -90,12 +90,14 @@ def test_resume_after_an_interruption_equals_an_uninterrupted_run(
         if done >= 12:
             raise KeyboardInterrupt
 
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(RunStopped) as stopped:
         run_montecarlo(
             scenario, N, seed=SEED, scheduler="synchronous", store=p, batch=6, progress=stop
         )
     (run,) = Store(p).runs()
     assert (run["samples_done"], run["complete"]) == (12, False)
+    e = stopped.value
+    assert (e.run, e.done, e.total, e.signalled, e.exit_code) == (run["run"], 12, N, True, 130)
     capsys.readouterr()
     args = ["montecarlo", str(scenario_file), "--samples", str(N), "--store", str(p)]
     args += ["--resume", run["run"], "--scheduler", "synchronous", "--json"]

@@ -2,19 +2,36 @@
 
 Each command lives in its own module and only parses, calls the public API, and prints
 or writes. Heavy libraries are imported inside the commands, so ``warmgrid --help``
-answers fast. Every :class:`~warmgrid.errors.InputError` becomes one line on stderr and
-exit code 2; no traceback reaches the user.
+answers fast.
+
+Exit codes, as careful command-line tools use them (git, ripgrep):
+
+* 0: done.
+* 1: a run failed for a reason that is not the input's (a lost set of Dask workers, an
+  internal error). One line on stderr.
+* 2: bad input or a usage error (an unknown option, a missing argument, a value of the
+  wrong type or out of range, a malformed file, an unknown id). One line on stderr that
+  names the option, or the file, the row and the field.
+* 130 / 143: interrupted by Ctrl-C (SIGINT) / SIGTERM. One line on stderr saying what
+  was kept and how to resume.
+
+No traceback ever reaches the user; ``WARMGRID_TRACEBACK=1`` shows the traceback of an
+internal error for a bug report.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
-import click
 import typer
 
 from warmgrid import __version__
-from warmgrid.errors import InputError, WarmgridError
+from warmgrid.errors import InputError, Interrupted, WarmgridError, shorten
 
 app = typer.Typer(
     name="warmgrid",
@@ -44,30 +61,170 @@ def _root(
 # Command modules register themselves on `app` when imported.
 from warmgrid.cli import demo, flow, grids, impact, report, restore, study  # noqa: E402,F401
 
+# typer vendors click (typer 0.29: ``typer._click``); take its exception classes from
+# typer's public ones rather than from a module path that moves between releases.
+_CLICK_BASES = {c.__name__: c for c in typer.BadParameter.__mro__}
+_ClickException: type[Exception] = _CLICK_BASES["ClickException"]
+_UsageError: type[Exception] = _CLICK_BASES["UsageError"]
+
+#: Longest error line printed (a pasted blob in an argument must not flood the terminal).
+_MAX_LINE = 600
+
+#: The signal that stopped the run (set by the handler, read by :func:`main`).
+_SIGNALLED: list[int] = []
+
+
+def _say(text: str) -> None:
+    """One line on stderr: newlines folded, cut to a readable length."""
+    line = " ".join(str(text).split())
+    typer.echo(shorten(line, _MAX_LINE), err=True)
+
+
+#: typer's messages for a value of the wrong type, in plainer words.
+_TYPE_WORDS = {
+    "Input should be a valid integer": "expected a whole number",
+    "Input should be a valid number": "expected a number",
+    "Input should be a valid boolean": "expected true or false",
+}
+
+#: typer's words for a value out of range, as comparisons.
+_RANGE_WORDS = {
+    "Input should be greater than or equal to": "must be >=",
+    "Input should be less than or equal to": "must be <=",
+    "Input should be greater than": "must be >",
+    "Input should be less than": "must be <",
+}
+
+
+def _given(argv: list[str], opts: list[str]) -> str | None:
+    """The value given to an option in ``argv`` (``--crews two`` or ``--crews=two``)."""
+    for i, tok in enumerate(argv):
+        for o in opts:
+            if tok == o and i + 1 < len(argv):
+                return argv[i + 1]
+            if tok.startswith(o + "="):
+                return tok[len(o) + 1 :]
+    return None
+
+
+def _usage_line(e: Any, argv: list[str]) -> str:
+    """``warmgrid CMD: error: MESSAGE (see 'warmgrid CMD --help')`` for a click usage error."""
+    ctx = getattr(e, "ctx", None)
+    path = ctx.command_path if ctx is not None else "warmgrid"
+    msg = e.format_message().replace("Value error, ", "")
+    if type(e).__name__ == "BadParameter":
+        param = getattr(e, "param", None)
+        value = _given(argv, list(getattr(param, "opts", []) or []))
+        for typer_words, plain in _TYPE_WORDS.items():
+            if typer_words in msg:
+                msg = msg.split(": ", 1)[0] + f": {plain}"
+        for typer_words, plain in _RANGE_WORDS.items():
+            msg = msg.replace(typer_words, plain)
+        if value is not None and repr(value) not in msg:
+            msg = msg.rstrip(".") + f", got {shorten(value)!r}"
+    if type(e).__name__ == "UsageError" and msg.startswith("No such command"):
+        from warmgrid.errors import closest
+
+        cmds = sorted(app_commands())
+        bad = msg.split("'")[1] if "'" in msg else ""
+        msg = f"no such command {bad!r}{closest(bad, cmds)}; commands: {', '.join(cmds)}"
+    msg = msg[:1].lower() + msg[1:]
+    return f"{path}: error: {msg.rstrip('.')} (see '{path} --help')"
+
+
+def app_commands() -> list[str]:
+    """The names of the registered commands."""
+    return [c.name or c.callback.__name__ for c in app.registered_commands if c.callback]
+
+
+def _on_signal(signum: int, frame: Any) -> None:
+    _SIGNALLED.append(signum)
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def _signals() -> Iterator[None]:
+    """SIGTERM behaves as Ctrl-C (KeyboardInterrupt), and both are recorded."""
+    _SIGNALLED.clear()
+    old = {}
+    try:
+        for s in (signal.SIGINT, signal.SIGTERM):
+            old[s] = signal.signal(s, _on_signal)
+    except ValueError:  # not the main thread (a test harness): leave the handlers alone
+        pass
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def interrupted_code() -> int:
+    """128 + the signal that stopped the run (130 for Ctrl-C, 143 for SIGTERM)."""
+    return 128 + (_SIGNALLED[-1] if _SIGNALLED else signal.SIGINT)
+
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; return the exit code (0 ok, 1 failure, 2 bad input)."""
+    """Run the CLI; return the exit code (0 ok, 1 failure, 2 bad input or usage, 130/143
+    interrupted)."""
+    with _signals():
+        try:
+            rv = app(args=argv, standalone_mode=False, prog_name="warmgrid")
+        except typer.Exit as e:  # --help, --version, or a command's explicit exit
+            return int(e.exit_code or 0)
+        except _UsageError as e:
+            if type(e).__name__ == "NoArgsIsHelpError":  # a bare `warmgrid` or group
+                ctx = getattr(e, "ctx", None)
+                typer.echo(ctx.get_help() if ctx is not None else "usage: warmgrid", err=True)
+                return 2
+            _say(_usage_line(e, list(sys.argv[1:] if argv is None else argv)))
+            return 2
+        except _ClickException as e:  # click's other errors (a file option that cannot open)
+            _say(f"warmgrid: error: {e.format_message()}")  # type: ignore[attr-defined]
+            return 2
+        except InputError as e:
+            _say(f"warmgrid: error: {e}")
+            return 2
+        except Interrupted as e:
+            _say(f"warmgrid: {e}")
+            return e.exit_code
+        except WarmgridError as e:
+            _say(f"warmgrid: error: {e}")
+            return 1
+        except KeyboardInterrupt:
+            _say("warmgrid: interrupted; nothing was written")
+            return interrupted_code()
+        except BrokenPipeError:  # `warmgrid ... | head`: the reader left, not an error
+            _quiet_stdout()
+            return 0
+        except SystemExit as e:  # typer exits 1 itself on a broken pipe
+            _quiet_stdout()
+            return e.code if isinstance(e.code, int) else 1
+        except MemoryError:
+            _say(
+                "warmgrid: error: out of memory; try a smaller problem (fewer samples, "
+                "candidates or a shorter horizon)"
+            )
+            return 1
+        except Exception as e:  # a bug: one line, the traceback on request
+            if os.environ.get("WARMGRID_TRACEBACK"):
+                raise
+            _say(
+                f"warmgrid: internal error: {type(e).__name__}: {e} "
+                "(please report it; WARMGRID_TRACEBACK=1 shows the traceback)"
+            )
+            return 1
+    if rv == 130 and _SIGNALLED:  # typer turned a KeyboardInterrupt into Exit(130)
+        _say("warmgrid: interrupted; nothing was written")
+        return interrupted_code()
+    return int(rv) if isinstance(rv, int) and not isinstance(rv, bool) else 0
+
+
+def _quiet_stdout() -> None:
+    """After a broken pipe, point stdout at /dev/null so the interpreter's final flush
+    does not fail again."""
     try:
-        app(args=argv, standalone_mode=False, prog_name="warmgrid")
-    except click.exceptions.Exit as e:
-        return e.exit_code
-    except click.exceptions.Abort:
-        typer.echo("warmgrid: aborted", err=True)
-        return 130
-    except click.ClickException as e:
-        e.show()
-        return 2
-    except InputError as e:
-        typer.echo(f"warmgrid: error: {e}", err=True)
-        return 2
-    except WarmgridError as e:
-        typer.echo(f"warmgrid: error: {e}", err=True)
-        return 1
-    except KeyboardInterrupt:
-        typer.echo("warmgrid: interrupted", err=True)
-        return 130
-    return 0
-
-
-def _entry() -> None:  # pragma: no cover - console script
-    sys.exit(main())
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except OSError:  # pragma: no cover
+        pass

@@ -10,7 +10,7 @@ from typing import Any
 import typer
 
 from warmgrid.cli import app
-from warmgrid.cli._common import _clean, console, print_json
+from warmgrid.cli._common import _clean, bold, console, print_json, styled
 
 _STORY_HOURS = (0, 6, 24, 72)
 
@@ -28,7 +28,7 @@ def scenarios(json_out: bool = typer.Option(False, "--json", help="Print a JSON 
     for n in names:
         first = (Path(BUNDLED_SCENARIOS_DIR) / f"{n}.toml").read_text(encoding="utf-8").splitlines()
         desc = next((ln.lstrip("# ").strip() for ln in first if ln.startswith("#")), "")
-        con.print(f"[bold]{n}[/bold]  {desc}")
+        con.print(styled(bold(n), f"  {desc}"))
 
 
 def _fmt_people(x: float) -> str:
@@ -42,10 +42,16 @@ def tell_story(result: dict[str, Any], *, seconds: float) -> None:
     con = console()
     tl = result["timeline"]
     n = len(tl)
+    con.print()
     con.print(
-        f"\n[bold]{result['scenario']}[/bold] on [bold]{result['grid']}[/bold] "
-        f"({result['population']:,.0f} people), mode {result['mode']}, "
-        f"{len(result['damage'])} elements damaged, {n} h horizon, computed in {seconds:.1f} s\n"
+        styled(
+            bold(result["scenario"]),
+            " on ",
+            bold(result["grid"]),
+            f" ({result['population']:,.0f} people), mode {result['mode']}, "
+            f"{len(result['damage'])} elements damaged, {n} h horizon, "
+            f"computed in {seconds:.1f} s\n",
+        )
     )
     con.print(
         f"Right after the damage: {result['served_mw']:,.0f} MW served, {result['shed_mw']:,.0f} MW shed, "
@@ -141,7 +147,7 @@ def demo(
     ),
 ) -> None:
     """Run the frost-strike scenario on winter-city, tell the story, write JSON and HTML."""
-    from warmgrid.io.atomic import write_text_atomic
+    from warmgrid.io.atomic import write_texts_atomic
     from warmgrid.model.scenario import load_scenario
     from warmgrid.report.html import impact_html
     from warmgrid.study.run import impact
@@ -153,8 +159,7 @@ def demo(
     res = run.result
     text = json.dumps(_clean(res), indent=1, allow_nan=False)
     page = impact_html(res, title=f"warmgrid: {res['scenario']} on {res['grid']}")
-    write_text_atomic(out / "impact.json", text)
-    write_text_atomic(out / "report.html", page)
+    write_texts_atomic([(out / "impact.json", text), (out / "report.html", page)])
     if json_out:
         print_json(res)
         return

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import typer
 
 from warmgrid.cli import app
-from warmgrid.cli._common import console, print_json
+from warmgrid.cli._common import bold, console, number, print_json, styled
 
 
 def _split_ids(values: list[str] | None) -> list[str]:
@@ -34,7 +35,9 @@ def flow(
         "--json",
         help="Print JSON: branches (id, p_mw, loading_percent), islands, dark_buses.",
     ),
-    top: int = typer.Option(15, "--top", help="Rows in the table of most loaded branches."),
+    top: int = typer.Option(
+        15, "--top", min=0, max=1_000_000, help="Rows in the table of most loaded branches."
+    ),
 ) -> None:
     """DC power flow (pandapower rundcpp conventions: the ext_grid is the slack)."""
     import numpy as np
@@ -78,8 +81,10 @@ def flow(
 
     con = console()
     con.print(
-        f"[bold]{net.name}[/bold]: DC flow, {len(ids)} outage(s), {n_isl} island(s), "
-        f"{len(dark)} dark bus(es)"
+        styled(
+            bold(net.name),
+            f": DC flow, {len(ids)} outage(s), {n_isl} island(s), {len(dark)} dark bus(es)",
+        )
     )
     ld = np.nan_to_num(loading[shown], nan=-1.0)
     order = shown[np.argsort(-ld, kind="stable")[:top]]
@@ -126,31 +131,26 @@ def _check_out(out: Path) -> None:
         )
 
 
-def _write_violations(res: Any, out: Path) -> None:
-    """Write the violations table atomically (a temporary file renamed into place)."""
-    from warmgrid.io.atomic import atomic_file
-
-    df = res.violations
-    with atomic_file(out) as tmp:
-        if out.suffix.lower() == ".parquet":
-            df.to_parquet(tmp, index=False)
-        else:
-            df.to_csv(tmp, index=False)
-
-
 @app.command("contingency")
 def contingency(
     case: str = typer.Argument(..., help="Bundled case name or path."),
     k: int = typer.Option(
-        1, "--k", help="1: every single branch outage; 2: every pair from the candidates."
+        1,
+        "--k",
+        min=1,
+        max=2,
+        help="1: every single branch outage; 2: every pair from the candidates.",
     ),
     candidates: int = typer.Option(
-        200, "--candidates", help="With --k 2: the N most loaded branches."
+        200, "--candidates", min=2, max=1_000_000, help="With --k 2: the N most loaded branches."
     ),
     threshold: float = typer.Option(
-        100.0, "--threshold", help="Overload threshold, % of the rating."
+        100.0,
+        "--threshold",
+        callback=number(0.0, 1e6, above=True),
+        help="Overload threshold, % of the rating.",
     ),
-    generators: str = typer.Option(
+    generators: Literal["none", "slack", "pro_rata"] = typer.Option(
         "none",
         "--generators",
         help="With --k 1, also take out each unit: "
@@ -162,27 +162,42 @@ def contingency(
         help="Text file of outage sets, one per line "
         "(ids split by commas or spaces); overrides --k.",
     ),
-    out: Path = typer.Option(None, "--out", help="Write the violations (.parquet or .csv)."),
-    top: int = typer.Option(10, "--top", help="Worst contingencies to list."),
+    worsening: float = typer.Option(
+        1.0,
+        "--worsening",
+        callback=number(0.0, 1e6),
+        help="A branch overloaded before any outage counts only if an outage raises its "
+        "loading by more than this many percentage points.",
+    ),
+    all_violations: bool = typer.Option(
+        False,
+        "--all-violations",
+        help="Count every loading above the threshold, base-case overloads included.",
+    ),
+    out: Path = typer.Option(
+        None, "--out", help="Stream the violations to a file (.parquet or .csv), atomically."
+    ),
+    top: int = typer.Option(10, "--top", min=0, max=1_000_000, help="Worst contingencies to list."),
     json_out: bool = typer.Option(
         False,
         "--json",
-        help="Print JSON: contingencies, islanding, with_overloads, seconds, worst.",
+        help="Print JSON: contingencies, islanding, with_overloads, violations, "
+        "base_overloads, seconds, worst.",
     ),
 ) -> None:
-    """Contingency screening: N-1 over all branches (LODF, bridges exact) or N-2 pairs."""
+    """Contingency screening: N-1 over all branches (LODF, bridges exact) or N-2 pairs.
+
+    Overloads are counted against the base case: a contingency overloads a branch when
+    the branch is within its rating before the outage and above the threshold after, or
+    was already overloaded and gets worse by more than --worsening points. The base
+    case's own overloads are listed apart. --all-violations counts every loading above
+    the threshold. The memory a run needs is checked before it starts.
+    """
     from warmgrid.errors import InputError
     from warmgrid.io import load_grid
     from warmgrid.power.contingency import n_minus_1, n_minus_k, n_minus_k_pairs
     from warmgrid.power.network import compile_network
 
-    if k not in (1, 2) and sets is None:
-        raise InputError(f"--k must be 1 or 2, got {k}", field="--k")
-    if generators not in ("none", "slack", "pro_rata"):
-        raise InputError(
-            f"--generators must be none, slack or pro_rata, got {generators!r}",
-            field="--generators",
-        )
     if out is not None and out.suffix.lower() not in (".parquet", ".csv"):
         raise InputError(f"--out must end in .parquet or .csv, got {out.name!r}", field="--out")
     net = compile_network(load_grid(case))
@@ -191,21 +206,36 @@ def contingency(
     if out is not None:
         _check_out(out)
 
-    def run(progress: Any) -> Any:
+    opts: dict[str, Any] = dict(
+        threshold_percent=threshold,
+        worsening_pp=None if all_violations else worsening,
+        keep_violations=False,
+    )
+
+    def run(progress: Any, sink: Path | None) -> Any:
         if explicit is not None:
-            return n_minus_k(net, explicit, threshold_percent=threshold, progress=progress)
+            return n_minus_k(net, explicit, progress=progress, violations_out=sink, **opts)
         if k == 2:
-            return n_minus_k_pairs(net, candidates, threshold_percent=threshold, progress=progress)
+            return n_minus_k_pairs(net, candidates, progress=progress, violations_out=sink, **opts)
         gen = False if generators == "none" else generators
         return n_minus_1(
             net,
-            generators=gen,
-            threshold_percent=threshold,  # type: ignore[arg-type]
+            generators=gen,  # type: ignore[arg-type]
             progress=progress,
+            violations_out=sink,
+            **opts,
         )
 
-    if json_out:
-        res = run(None)
+    def screen(progress: Any) -> Any:
+        if out is None:
+            return run(progress, None)
+        from warmgrid.io.atomic import atomic_file
+
+        with atomic_file(out) as tmp:  # complete or untouched
+            return run(progress, tmp)
+
+    if json_out or not sys.stderr.isatty():
+        res = screen(None)
     else:
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -223,9 +253,7 @@ def contingency(
             def progress(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
-            res = run(progress)
-    if out is not None:
-        _write_violations(res, out)
+            res = screen(progress)
     summary = res.summary()
     summary["worst"] = res.worst(top)
     summary["name"] = net.name
@@ -235,11 +263,32 @@ def contingency(
     from rich.table import Table
 
     con = console()
-    con.print(
-        f"[bold]{net.name}[/bold]: {summary['contingencies']:,} contingencies in "
-        f"{summary['seconds']:.3f} s; {summary['islanding']:,} island part of the grid; "
-        f"{summary['with_overloads']:,} overload a branch above {threshold:g}%"
+    how = (
+        f"overload a branch above {threshold:g}%"
+        if all_violations
+        else f"overload a branch above {threshold:g}% or worsen a base overload by "
+        f"more than {worsening:g} points"
     )
+    con.print(
+        styled(
+            bold(net.name),
+            f": {summary['contingencies']:,} contingencies in "
+            f"{summary['seconds']:.3f} s; {summary['islanding']:,} island part of the grid; "
+            f"{summary['with_overloads']:,} {how}",
+        )
+    )
+    nb = summary["n_base_overloads"]
+    if nb:
+        worst = summary["base_overloads"][0]
+        con.print(
+            f"before any outage, {nb:,} branch(es) are already above {threshold:g}% "
+            f"(worst {worst['branch']} at {worst['loading_percent']:,.0f}%); "
+            + (
+                "they count in every contingency (--all-violations)"
+                if all_violations
+                else "they count only when an outage makes them worse"
+            )
+        )
     t = Table(title=f"{len(summary['worst'])} worst contingencies")
     for col, just in (
         ("outage", "left"),
@@ -261,4 +310,4 @@ def contingency(
         )
     con.print(t)
     if out is not None:
-        con.print(f"{len(res.violations):,} violations written to {out}")
+        con.print(f"{res.n_violations:,} violations written to {out}")

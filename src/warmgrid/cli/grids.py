@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import typer
 
 from warmgrid.cli import app
-from warmgrid.cli._common import console, print_json
+from warmgrid.cli._common import bold, console, print_json, styled
 
 
 @app.command("cases")
@@ -21,7 +22,7 @@ def cases(json_out: bool = typer.Option(False, "--json", help="Print a JSON list
         return
     con = console()
     con.print(
-        f"[bold]{len(names)} bundled cases[/bold] (use a name wherever a command takes CASE):"
+        styled(bold(f"{len(names)} bundled cases"), " (use a name wherever a command takes CASE):")
     )
     con.print("  " + ", ".join(names))
 
@@ -81,7 +82,7 @@ def info(
 def export(
     case: str = typer.Argument(..., help="Bundled case name or path."),
     out: Path = typer.Argument(..., help="Folder to write (must not exist unless --overwrite)."),
-    fmt: str = typer.Option("csv", "--format", help="csv or parquet."),
+    fmt: Literal["csv", "parquet"] = typer.Option("csv", "--format", help="Table format."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing folder."),
     json_out: bool = typer.Option(False, "--json", help="Print what was written as JSON."),
 ) -> None:
@@ -91,17 +92,23 @@ def export(
     then uses them with case = "OUT/grid" and services = "OUT/services".
     """
     from warmgrid.io import load_grid
+    from warmgrid.io.atomic import atomic_folder
     from warmgrid.io.tables import write_tables
 
     grid = load_grid(case)
-    written = {"grid": str(write_tables(grid, out / "grid", fmt=fmt, overwrite=overwrite))}
+    services = None
     if case == "winter-city":
         from warmgrid.examples.winter_city import winter_city
-        from warmgrid.io.services_tables import write_services
 
-        written["services"] = str(
-            write_services(winter_city()[1], out / "services", overwrite=overwrite)
-        )
+        services = winter_city()[1]
+    written = {"grid": str(out / "grid")}
+    with atomic_folder(out, overwrite=overwrite) as tmp:  # all of it, or nothing
+        write_tables(grid, tmp / "grid", fmt=fmt)
+        if services is not None:
+            from warmgrid.io.services_tables import write_services
+
+            write_services(services, tmp / "services")
+            written["services"] = str(out / "services")
     if json_out:
         print_json(written)
         return

@@ -7,12 +7,12 @@ timeline over the horizon (:func:`warmgrid.study.run.impact`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import typer
 
 from warmgrid.cli import app
-from warmgrid.cli._common import console, print_json
+from warmgrid.cli._common import bold, console, print_json, styled
 
 
 def power_summary(detail: Any, mode: str, *, trip_factor: float = 1.0) -> dict[str, Any]:
@@ -81,7 +81,7 @@ def impact_json(scenario: Any, *, mode: str | None = None) -> dict[str, Any]:
 @app.command("impact")
 def impact(
     scenario: str = typer.Argument(..., help="Scenario TOML file or bundled scenario name."),
-    mode: str = typer.Option(
+    mode: Literal["mld", "cascade"] = typer.Option(
         None,
         "--mode",
         help="mld (best operator response) or cascade "
@@ -98,11 +98,8 @@ def impact(
 
     Power: maximum load delivery (best operator response) or an uncontrolled cascade.
     """
-    from warmgrid.errors import InputError
     from warmgrid.model.scenario import load_scenario
 
-    if mode is not None and mode not in ("mld", "cascade"):
-        raise InputError(f"--mode must be 'mld' or 'cascade', got {mode!r}", field="--mode")
     sc = load_scenario(scenario)
     res = impact_json(sc, mode=mode)
     if json_out:
@@ -111,8 +108,10 @@ def impact(
     con = console()
     share = 100.0 * res["served_mw"] / res["demand_mw"] if res["demand_mw"] else 100.0
     con.print(
-        f"[bold]{res['scenario']}[/bold] on {res['grid']} ({res['mode']}): "
-        f"{len(res['damage'])} element(s) damaged"
+        styled(
+            bold(res["scenario"]),
+            f" on {res['grid']} ({res['mode']}): {len(res['damage'])} element(s) damaged",
+        )
     )
     con.print(
         f"  served {res['served_mw']:,.1f} MW of {res['demand_mw']:,.1f} MW ({share:.1f}%), "

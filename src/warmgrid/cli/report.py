@@ -20,7 +20,9 @@ def report(
     store: Path = typer.Option(
         Path("warmgrid-out/results.duckdb"), "--store", help="Results store for run ids."
     ),
-    top: int = typer.Option(15, "--top", help="Critical elements shown for a Monte Carlo run."),
+    top: int = typer.Option(
+        15, "--top", min=0, max=100_000, help="Critical elements shown for a Monte Carlo run."
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print what was written as JSON."),
 ) -> None:
     """Write the HTML report of an impact (JSON file) or of a Monte Carlo run (id in the store)."""
@@ -41,9 +43,19 @@ def report(
             raise InputError("not an impact result (needs 'people' and 'timeline')", file=source)
         from warmgrid.report.html import impact_html
 
-        page = impact_html(
-            data, title=f"warmgrid: {data.get('scenario', '')} on {data.get('grid', '')}"
-        )
+        try:
+            page = impact_html(
+                data, title=f"warmgrid: {data.get('scenario', '')} on {data.get('grid', '')}"
+            )
+        except KeyError as exc:
+            raise InputError(
+                f"not a complete impact result: missing key {exc.args[0]!r}", file=source
+            ) from None
+        except (TypeError, ValueError, IndexError, AttributeError) as exc:
+            raise InputError(
+                f"not a complete impact result: a value of the wrong type or shape ({exc})",
+                file=source,
+            ) from None
         kind = "impact"
     else:
         if not store.exists():

@@ -19,12 +19,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Literal
 
 import typer
 
 from warmgrid.cli import app
-from warmgrid.cli._common import console, print_json
+from warmgrid.cli._common import bold, console, number, print_json, styled
 
 #: Hours at which the JSON reports the people without each service (those in the horizon).
 REPORT_HOURS = (0, 6, 12, 24, 48, 72, 96, 120, 168)
@@ -149,9 +149,12 @@ def _print_human(res: dict[str, Any], plan: list[Any]) -> None:
     con = console()
     opt = " (optimal over list schedules)" if res["optimal"] else ""
     con.print(
-        f"[bold]{res['scenario']}[/bold] on {res['grid']}: {len(res['damage'])} damaged, "
-        f"{res['crews']} crew(s), horizon {res['horizon_h']:g} h, method {res['method']}{opt}, "
-        f"{res['evaluations']} replays in {res['seconds']:.2f} s"
+        styled(
+            bold(res["scenario"]),
+            f" on {res['grid']}: {len(res['damage'])} damaged, "
+            f"{res['crews']} crew(s), horizon {res['horizon_h']:g} h, method {res['method']}{opt}, "
+            f"{res['evaluations']} replays in {res['seconds']:.2f} s",
+        )
     )
     t = Table(title="Repair plan", caption="* ends at or after the horizon: no effect on it")
     for col in ("", "element", "kind", "crew", "start h", "end h", "hours"):
@@ -236,42 +239,67 @@ def _fleet(sc: Any, **given: Any) -> Any:
 @app.command("restore")
 def restore(
     scenario: str = typer.Argument(..., help="Scenario TOML file or bundled scenario name."),
-    crews: int = typer.Option(None, "--crews", help="Repair crews; default: [repair] crews."),
+    crews: int = typer.Option(
+        None, "--crews", min=1, max=10_000, help="Repair crews; default: [repair] crews."
+    ),
     order: str = typer.Option(
         None,
         "--order",
         help="Score this order (comma-separated ids, every damaged element once) instead of "
         "optimising: list scheduling, each repair to the first free crew.",
     ),
-    method: str = typer.Option(
+    method: Literal["auto", "brute", "local", "greedy", "rule"] = typer.Option(
         None,
         "--method",
         help="auto (brute force up to 7 damaged elements, else local search), brute, local, "
         "greedy or rule; default: [repair] method.",
     ),
     budget_s: float = typer.Option(
-        None, "--budget-s", help="Time budget of the local search, s; default: [repair] budget_s."
+        None,
+        "--budget-s",
+        callback=number(0, 7 * 86400, above=True),
+        help="Time budget of the local search, s; default: [repair] budget_s.",
     ),
-    seed: int = typer.Option(0, "--seed", help="Seed of the local search."),
+    seed: int = typer.Option(0, "--seed", min=0, max=2**63 - 1, help="Seed of the local search."),
     generators: int = typer.Option(
-        None, "--generators", help="Mobile generators to site; default: [emergency] or 0."
+        None,
+        "--generators",
+        min=0,
+        max=10_000,
+        help="Mobile generators to site; default: [emergency] or 0.",
     ),
     generator_mw: float = typer.Option(
-        None, "--generator-mw", help="MW of each mobile generator (default 1)."
+        None,
+        "--generator-mw",
+        callback=number(0, 10_000, above=True),
+        help="MW of each mobile generator (default 1).",
     ),
     shelters: int = typer.Option(
-        None, "--shelters", help="Warming shelters to site; default: [emergency] or 0."
+        None,
+        "--shelters",
+        min=0,
+        max=100_000,
+        help="Warming shelters to site; default: [emergency] or 0.",
     ),
     shelter_capacity: float = typer.Option(
-        None, "--shelter-capacity", help="Persons each shelter holds (default 1000)."
+        None,
+        "--shelter-capacity",
+        callback=number(0, 1e7, above=True),
+        help="Persons each shelter holds (default 1000).",
     ),
     radius_km: float = typer.Option(
-        None, "--radius-km", help="People walk to a shelter within this distance (default 2)."
+        None,
+        "--radius-km",
+        callback=number(0, 1000),
+        help="People walk to a shelter within this distance (default 2).",
     ),
     deploy_h: float = typer.Option(
-        None, "--deploy-h", help="Hour the units arrive (trucks take hours; default 0)."
+        None,
+        "--deploy-h",
+        callback=number(0, 24 * 366),
+        help="Hour the units arrive (trucks take hours; default 0).",
     ),
-    siting: str = typer.Option(
+    siting: Literal["auto", "brute", "greedy", "milp"] = typer.Option(
         None,
         "--siting",
         help="auto (brute force up to 200 placements, else the better of greedy and milp), "

@@ -19,7 +19,7 @@ from typing import Any
 import typer
 
 from warmgrid.cli import app
-from warmgrid.cli._common import console, print_json
+from warmgrid.cli._common import bold, console, print_json, styled
 
 _DEFAULT_STORE = str(Path("warmgrid-out") / "results.duckdb")
 
@@ -34,9 +34,20 @@ _LABELS = {
 @app.command("montecarlo")
 def montecarlo(
     scenario: str = typer.Argument(..., help="Scenario TOML file or bundled scenario name."),
-    samples: int = typer.Option(..., "--samples", "-n", help="Number of damage samples."),
+    samples: int = typer.Option(
+        None,
+        "--samples",
+        "-n",
+        min=1,
+        max=100_000_000,
+        help="Number of damage samples (with --resume: default the run's own).",
+    ),
     seed: int = typer.Option(
-        None, "--seed", help="Seed (0..2**63-1); default: drawn and recorded in the store."
+        None,
+        "--seed",
+        min=0,
+        max=2**63 - 1,
+        help="Seed (0..2**63-1); default: drawn and recorded in the store.",
     ),
     scheduler: str = typer.Option(
         "local",
@@ -47,9 +58,13 @@ def montecarlo(
     store: str = typer.Option(_DEFAULT_STORE, "--store", help="DuckDB results file."),
     resume: str = typer.Option(None, "--resume", help="Run id to continue (see warmgrid runs)."),
     batch: int = typer.Option(
-        None, "--batch", help="Samples per task and per store write (default: adaptive, <= 50)."
+        None,
+        "--batch",
+        min=1,
+        max=100_000,
+        help="Samples per task and per store write (default: adaptive, <= 50).",
     ),
-    top: int = typer.Option(10, "--top", help="Critical elements to show."),
+    top: int = typer.Option(10, "--top", min=0, max=100_000, help="Critical elements to show."),
     metric: str = typer.Option(
         "person_hours_below_12c",
         "--metric",
@@ -57,7 +72,11 @@ def montecarlo(
         "person_hours_without_heat, people_without_heat_peak, energy_not_served_mwh).",
     ),
     min_samples: int = typer.Option(
-        5, "--min-samples", help="Rank only elements drawn in at least this many samples."
+        5,
+        "--min-samples",
+        min=1,
+        max=100_000_000,
+        help="Rank only elements drawn in at least this many samples.",
     ),
     json_out: bool = typer.Option(
         False,
@@ -71,29 +90,45 @@ def montecarlo(
     Each sample is the scenario's [damage] plus one draw of its [hazard] (explicit,
     random_k or fragility), replayed over the horizon. Results are reproducible for a
     seed whatever the number of workers; --resume RUN finishes an interrupted run.
+
+    The local cluster runs on 127.0.0.1 with TLS and temporary credentials, and serves no
+    HTTP. For a remote cluster (--scheduler tcp://host:8786, or tls://), the workers must
+    see the same scenario files, and anyone who can reach that scheduler can run code on
+    its workers: keep it on a private network or use TLS (see the README).
     """
-    from warmgrid.errors import InputError, closest
-    from warmgrid.study.montecarlo import run_montecarlo, summary
+    import sys
+
+    from warmgrid.cli import interrupted_code
+    from warmgrid.errors import InputError, Interrupted, closest, quoted
+    from warmgrid.study.montecarlo import RunStopped, run_montecarlo, summary
     from warmgrid.study.store import METRIC_COLUMNS, Store
 
-    if samples is None or samples <= 0:
-        raise InputError(f"--samples must be >= 1, got {samples}", field="--samples")
-    if top < 0:
-        raise InputError(f"--top must be >= 0, got {top}", field="--top")
     if metric not in METRIC_COLUMNS:
         raise InputError(
-            f"unknown metric {metric!r}{closest(metric, METRIC_COLUMNS)}", field="--metric"
+            f"unknown metric {quoted(metric)}{closest(metric, METRIC_COLUMNS)}", field="--metric"
         )
-    res = run_montecarlo(
-        scenario,
-        samples,
-        seed=seed,
-        scheduler=scheduler,
-        store=store,
-        resume=resume,
-        batch=batch,
-        progress=True,
-    )
+    try:
+        res = run_montecarlo(
+            scenario,
+            samples,
+            seed=seed,
+            scheduler=scheduler,
+            store=store,
+            resume=resume,
+            batch=batch,
+            progress=not json_out and sys.stderr.isatty(),
+        )
+    except RunStopped as e:
+        again = ["warmgrid montecarlo", _arg(scenario), f"--samples {e.total}"]
+        if store != _DEFAULT_STORE:
+            again.append(f"--store {_arg(store)}")
+        if scheduler != "local":
+            again.append(f"--scheduler {_arg(scheduler)}")
+        again.append(f"--resume {e.run}")
+        raise Interrupted(
+            f"{e.reason} after {e.done} of {e.total} samples; resume with: {' '.join(again)}",
+            exit_code=interrupted_code() if e.signalled else 1,
+        ) from None
     out = summary(Store(res.store), res.run, top=top, metric=metric, min_samples=min_samples)
     out["seconds"] = res.seconds
     out["new_samples"] = res.new_samples
@@ -101,6 +136,13 @@ def montecarlo(
         print_json(out)
         return
     _print_summary(out)
+
+
+def _arg(text: str) -> str:
+    """``text`` quoted for a POSIX shell when it needs it."""
+    import shlex
+
+    return shlex.quote(str(text))
 
 
 def _fmt(x: float | None) -> str:
@@ -120,10 +162,16 @@ def _print_summary(out: dict[str, Any]) -> None:
 
     con = console()
     state = "complete" if out["complete"] else "incomplete"
+    con.print()
     con.print(
-        f"\n[bold]{out['scenario']}[/bold]: run [bold]{out['run']}[/bold], "
-        f"{out['samples_done']}/{out['samples_requested']} samples ({state}), seed {out['seed']}, "
-        f"{out['new_samples']} computed in {out['seconds']:.1f} s; store {out['store']}"
+        styled(
+            bold(out["scenario"]),
+            ": run ",
+            bold(out["run"]),
+            f", {out['samples_done']}/{out['samples_requested']} samples ({state}), "
+            f"seed {out['seed']}, {out['new_samples']} computed in {out['seconds']:.1f} s; "
+            f"store {out['store']}",
+        )
     )
     con.print(f"hazard: {out['hazard']}\n")
     t = Table(title="Outcome distributions over the samples")
@@ -156,9 +204,7 @@ def _print_summary(out: dict[str, Any]) -> None:
             )
         con.print(c)
     else:
-        con.print(
-            "No element varies across the samples (add a \\[hazard] section to the scenario)."
-        )
+        con.print("No element varies across the samples (add a [hazard] section to the scenario).")
 
 
 @app.command("runs")

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from warmgrid.errors import InputError, closest
+from warmgrid.errors import InputError, closest, quoted
 from warmgrid.model.grid import Grid
 
 __all__ = [
@@ -94,7 +94,7 @@ def load_pandapower_case(name: str) -> Grid:
     names = bundled_case_names()
     if name not in names:
         raise InputError(
-            f"unknown case name {name!r}{closest(name, names)} (warmgrid cases lists them)",
+            f"unknown case name {quoted(name)}{closest(name, names)} (warmgrid cases lists them)",
             file=name,
             field="case",
         )

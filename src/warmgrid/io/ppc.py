@@ -125,6 +125,16 @@ def grid_from_ppc(ppc: dict[str, Any], *, name: str, source: str) -> Grid:
             row=r + 1,
             field="bus BUS_I",
         )
+    uniq, _first, counts = np.unique(bus_num, return_index=True, return_counts=True)
+    if (counts > 1).any():
+        b = uniq[counts > 1][0]
+        rows = np.flatnonzero(bus_num == b)
+        raise InputError(
+            f"duplicate bus number {int(b)} (rows {', '.join(str(r + 1) for r in rows[:5])})",
+            file=source,
+            row=int(rows[1]) + 1,
+            field="bus BUS_I",
+        )
     bus_id = np.array([f"bus:{int(b)}" for b in bus_num], dtype=object)
     known = dict(zip(bus_num.astype(np.int64).tolist(), bus_id, strict=True))
 

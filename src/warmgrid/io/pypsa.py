@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from warmgrid.errors import InputError
+from warmgrid.errors import InputError, quoted
 from warmgrid.model.grid import Grid
 
 __all__ = ["from_pypsa_network", "load_pypsa"]
@@ -143,7 +143,7 @@ def _check_bus_refs(n: Any, source: str, csv_folder: bool) -> None:
                 row = tab.index[bad.to_numpy()][0]
                 file = str(Path(source) / f"{table}.csv") if csv_folder else source
                 raise InputError(
-                    f"refers to unknown bus {tab.at[row, col]!r}",
+                    f"refers to unknown bus {quoted(tab.at[row, col])}",
                     file=file,
                     row=str(row),
                     field=f"{table}.{col}",

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from warmgrid.errors import InputError
+from warmgrid.errors import InputError, quoted
 from warmgrid.io.atomic import atomic_folder
 from warmgrid.io.text import read_text_bytes
 from warmgrid.model.grid import Grid
@@ -31,6 +31,10 @@ from warmgrid.model.schema import TABLES
 __all__ = ["is_tables_folder", "read_tables", "write_tables"]
 
 _REQUIRED = ("bus", "branch", "gen", "load")
+
+#: Tables that need at least one row: a grid without buses, supply or demand is a mistake
+#: (a header-only file left from a template), never a grid to study.
+_NONEMPTY = ("bus", "gen", "load")
 
 
 def is_tables_folder(path: Path) -> bool:
@@ -130,11 +134,21 @@ def read_tables(folder: str | Path) -> Grid:
         unknown = set(meta) - {"name", "base_mva", "allow_negative_x", "source"}
         if unknown:
             raise InputError(
-                f"unknown key {sorted(unknown)[0]!r}; known: name, base_mva, allow_negative_x",
+                f"unknown key {quoted(sorted(unknown)[0])}; known: name, base_mva, allow_negative_x",
                 file=str(toml),
                 field=sorted(unknown)[0],
             )
     tables = {t: _read_one(folder, t) for t in TABLES}
+    for t in _NONEMPTY:
+        df = tables[t]
+        if df is not None and len(df) == 0:
+            name = next(f"{t}{e}" for e in (".csv", ".parquet") if (folder / f"{t}{e}").exists())
+            raise InputError(
+                f"has a header but no rows; a grid needs at least one {t}",
+                file=str(folder / name),
+                row=2,
+                field=t,
+            )
     files = {
         t: next(
             (

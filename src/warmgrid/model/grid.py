@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from warmgrid.errors import InputError, Problem
+from warmgrid.errors import InputError, Problem, quoted
 from warmgrid.model.schema import TABLES, Column
 
 __all__ = ["Grid", "validate_tables"]
@@ -278,7 +278,7 @@ def validate_tables(
             for i in np.flatnonzero(missing.to_numpy())[:5]:
                 problems.append(
                     Problem(
-                        f"refers to unknown bus {v.iloc[i]!r}",
+                        f"refers to unknown bus {quoted(v.iloc[i])}",
                         source,
                         _row_labels(out[tname]).iloc[i],
                         f"{tname}.{col.name}",

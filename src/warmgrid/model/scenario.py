@@ -33,11 +33,11 @@ from __future__ import annotations
 import tomllib
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from warmgrid.errors import InputError, Problem, closest
+from warmgrid.errors import InputError, Problem, closest, quoted
 
 __all__ = [
     "BUNDLED_SCENARIOS_DIR",
@@ -62,8 +62,21 @@ __all__ = [
 BUNDLED_SCENARIOS_DIR = Path(__file__).resolve().parent.parent / "examples" / "scenarios"
 
 
+#: Sane upper bounds of scenario numbers: far beyond any real city, small enough that a
+#: typo (``crews = 1000000000000``) is an error rather than an out-of-memory crash.
+MAX_HOURS = 24.0 * 366 * 2  # repair or buffer hours: two years
+MAX_COUNT = 100_000  # crews, generators, shelters, random elements per sample
+MAX_WEIGHT = 1e9
+
+#: An indoor or outdoor temperature, °C.
+Celsius = Annotated[float, Field(ge=-90.0, le=60.0)]
+#: Hours, >= 0.
+Hours = Annotated[float, Field(ge=0.0, le=MAX_HOURS)]
+
+
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: every float of every section rejects NaN and infinity
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class GridSection(_Section):
@@ -121,42 +134,48 @@ class RepairSection(_Section):
     ``method`` and ``budget_s`` choose the optimiser and its time budget.
     """
 
-    crews: int = Field(1, ge=1)
+    crews: int = Field(1, ge=1, le=MAX_COUNT)
     hours: dict[str, float] = Field(default_factory=dict)
     default_hours: dict[str, float] = Field(default_factory=dict)
     weights: dict[str, float] = Field(default_factory=dict)
     method: Literal["auto", "brute", "local", "greedy", "rule"] = "auto"
-    budget_s: float = Field(30.0, gt=0)
+    budget_s: float = Field(30.0, gt=0, le=7 * 86400.0)
 
     @field_validator("hours", "default_hours")
     @classmethod
     def _positive(cls, v: dict[str, float]) -> dict[str, float]:
         for k, h in v.items():
-            if not h > 0:
-                raise ValueError(f"repair hours of {k!r} must be > 0, got {h}")
+            if not 0 < h <= MAX_HOURS:
+                raise ValueError(
+                    f"repair hours of {quoted(k)} must be > 0 and <= {MAX_HOURS:g}, got {h}"
+                )
         return v
 
     @field_validator("weights")
     @classmethod
     def _non_negative(cls, v: dict[str, float]) -> dict[str, float]:
         for k, w in v.items():
-            if not w >= 0:
-                raise ValueError(f"weight of {k!r} must be >= 0, got {w}")
+            if not 0 <= w <= MAX_WEIGHT:
+                raise ValueError(
+                    f"weight of {quoted(k)} must be >= 0 and <= {MAX_WEIGHT:g}, got {w}"
+                )
         return v
 
 
 class ThresholdsSection(_Section):
     """``[thresholds]``: indoor temperatures whose crossings are counted, °C."""
 
-    indoor_c: list[float] = Field(default_factory=lambda: [18.0, 12.0, 5.0], min_length=1)
+    indoor_c: list[Celsius] = Field(
+        default_factory=lambda: [18.0, 12.0, 5.0], min_length=1, max_length=20
+    )
 
 
 class FreezeSection(_Section):
     """``[freeze]``: freeze protection of stopped district heating (REFERENCES.md)."""
 
-    drain_after_h: float = Field(6.0, ge=0)
-    drain_below_c: float = -10.0
-    refill_h: float = Field(24.0, ge=0)
+    drain_after_h: Hours = 6.0
+    drain_below_c: Celsius = -10.0
+    refill_h: Hours = 24.0
 
 
 class EmergencySection(_Section):
@@ -169,12 +188,12 @@ class EmergencySection(_Section):
     within ``radius_km`` of their area; trucks arrive ``deploy_h`` hours after hour 0.
     """
 
-    generators: int = Field(0, ge=0)
-    generator_mw: float = Field(1.0, gt=0)
-    shelters: int = Field(0, ge=0)
-    shelter_capacity: float = Field(1000.0, gt=0)
-    radius_km: float = Field(2.0, ge=0)
-    deploy_h: float = Field(0.0, ge=0)
+    generators: int = Field(0, ge=0, le=MAX_COUNT)
+    generator_mw: float = Field(1.0, gt=0, le=10_000.0)
+    shelters: int = Field(0, ge=0, le=MAX_COUNT)
+    shelter_capacity: float = Field(1000.0, gt=0, le=1e7)
+    radius_km: float = Field(2.0, ge=0, le=1000.0)
+    deploy_h: Hours = 0.0
     method: Literal["auto", "brute", "greedy", "milp"] = "auto"
 
 
@@ -182,7 +201,7 @@ class FootprintSection(_Section):
     """``[hazard] footprint``: a disc on the map (see :class:`warmgrid.hazard.Footprint`)."""
 
     center_xy: tuple[float, float]
-    radius_km: float = Field(gt=0)
+    radius_km: float = Field(gt=0, le=20_000.0)
     outside_factor: float = Field(0.0, ge=0, le=1)
     lonlat: bool = False
 
@@ -195,9 +214,9 @@ class HazardSection(_Section):
 
     model: Literal["explicit", "random_k", "fragility"]
     elements: list[str] = Field(default_factory=list)
-    k: int | None = Field(None, ge=1)
-    weights_by_kind: dict[str, float] | None = None
-    prob_by_kind: dict[str, float] | None = None
+    k: int | None = Field(None, ge=1, le=MAX_COUNT)
+    weights_by_kind: dict[str, Annotated[float, Field(ge=0, le=MAX_WEIGHT)]] | None = None
+    prob_by_kind: dict[str, Annotated[float, Field(ge=0, le=1)]] | None = None
     footprint: FootprintSection | None = None
 
     @model_validator(mode="after")
@@ -297,7 +316,7 @@ def _problems(err: ValidationError, file: str) -> list[Problem]:
             model = _model_at(loc)
             known = list(model.model_fields) if model is not None else []
             known = [k for k in known if k != "source"]
-            msg = f"unknown key {key!r}{closest(str(loc[-1]), known)}"
+            msg = f"unknown key {quoted(key)}{closest(str(loc[-1]), known)}"
             if not closest(str(loc[-1]), known) and known:
                 msg += f"; known keys: {', '.join(known)}"
         elif e["type"] == "missing":

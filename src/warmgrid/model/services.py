@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from warmgrid.errors import InputError, Problem, closest
+from warmgrid.errors import InputError, Problem, closest, quoted
 from warmgrid.model.grid import Grid
 
 __all__ = ["PRIORITY_WEIGHTS", "Services", "auto_services", "split_ids"]
@@ -171,7 +171,7 @@ class Services:
                     if ld and ld not in loads:
                         probs.append(
                             Problem(
-                                f"unknown load {ld!r}{closest(str(ld), loads)}",
+                                f"unknown load {quoted(ld)}{closest(str(ld), loads)}",
                                 src,
                                 rid,
                                 f"{tname}.load",
@@ -199,7 +199,7 @@ class Services:
             if arch not in ARCHETYPES:
                 probs.append(
                     Problem(
-                        f"unknown archetype {arch!r}{closest(str(arch), ARCHETYPES)}",
+                        f"unknown archetype {quoted(arch)}{closest(str(arch), ARCHETYPES)}",
                         src,
                         rid,
                         "areas.archetype",
@@ -210,7 +210,7 @@ class Services:
                 if h not in heat_ids:
                     probs.append(
                         Problem(
-                            f"unknown heat source {h!r}{closest(h, heat_ids)}",
+                            f"unknown heat source {quoted(h)}{closest(h, heat_ids)}",
                             src,
                             rid,
                             "areas.heat_sources",
@@ -220,21 +220,31 @@ class Services:
             for g in split_ids(gs):
                 if g not in gens:
                     probs.append(
-                        Problem(f"unknown generator {g!r}{closest(g, gens)}", src, rid, "heat.gens")
+                        Problem(
+                            f"unknown generator {quoted(g)}{closest(g, gens)}",
+                            src,
+                            rid,
+                            "heat.gens",
+                        )
                     )
         for rid, ars in zip(self.water["id"], self.water["areas"], strict=True):
             for a in split_ids(ars):
                 if a not in area_ids:
                     probs.append(
                         Problem(
-                            f"unknown area {a!r}{closest(a, area_ids)}", src, rid, "water.areas"
+                            f"unknown area {quoted(a)}{closest(a, area_ids)}",
+                            src,
+                            rid,
+                            "water.areas",
                         )
                     )
         for sname, members in self.substations.items():
             for b in members:
                 if b not in buses:
                     probs.append(
-                        Problem(f"unknown bus {b!r}{closest(b, buses)}", src, sname, "substations")
+                        Problem(
+                            f"unknown bus {quoted(b)}{closest(b, buses)}", src, sname, "substations"
+                        )
                     )
         seen: set[str] = set(grid.ids())
         for i in all_ids:

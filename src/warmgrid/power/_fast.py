@@ -285,10 +285,11 @@ def _screen(
                     rowmax[row] = loc
                     rowarg[row] = cidx[c]
                     break
-        if loc > thr:
+        t = thr[row]
+        if loc > t:
             for c in range(m):
                 v = ld[c]
-                if v > thr:
+                if v > t:
                     colcnt[c] += 1
                     if nv < cap:
                         vc[nv] = cidx[c]
@@ -311,7 +312,7 @@ def screen_block(
     lo: np.ndarray,
     hi: np.ndarray,
     tinf: np.ndarray,
-    thr: float,
+    thr: np.ndarray,
     cidx: np.ndarray,
     rowmax: np.ndarray,
     rowarg: np.ndarray,
@@ -332,7 +333,8 @@ def screen_block(
     b : (n_branch,) susceptance (0 off), p.u.; f0 : base flows MW; w : 100 / rate (0 off).
     coef : (m,) MW scale per column; excl : (m,) excluded branch or −1.
     lo, hi, tinf : dark-side ranges and branch from-bus preorder positions.
-    thr : overload threshold, %. cidx : (m,) contingency indices.
+    thr : (n_branch,) loading above which each branch counts as a violation, %.
+    cidx : (m,) contingency indices.
     rowmax, rowarg : (n_branch,) per-branch worst loading and contingency, updated in place.
 
     Returns
@@ -409,7 +411,7 @@ def _screen_numpy(
     lo: np.ndarray,
     hi: np.ndarray,
     tinf: np.ndarray,
-    thr: float,
+    thr: np.ndarray,
     cidx: np.ndarray,
     rowmax: np.ndarray,
     rowarg: np.ndarray,
@@ -433,7 +435,7 @@ def _screen_numpy(
     colarg = ld.argmax(axis=0)
     colmax = ld[colarg, cols]
     colarg[colmax <= 0.0] = -1
-    over = ld > thr
+    over = ld > thr[:, None]
     colcnt = over.sum(axis=0)
     bm = ld.argmax(axis=1)
     bv = ld[np.arange(ld.shape[0]), bm]

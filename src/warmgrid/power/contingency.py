@@ -17,7 +17,23 @@ Everything runs on one factorisation of the pre-outage topology (:mod:`warmgrid.
   branches cut the grid falls back to refactorising.
 
 Results stream into per-contingency and per-branch summaries and a violation table; no
-flow matrix is kept.
+flow matrix is kept. The violation table is kept in memory, streamed to a Parquet or CSV
+file as it grows (``violations_out``), or only counted.
+
+**Against the base case.** Many published cases overload branches before any outage
+(case9241pegase has thousands of such rows per contingency). Counting those again for
+every outage says nothing about the outage. By default (``worsening_pp=1.0``), a
+post-contingency loading is a violation only if the branch is within its rating before
+the outage and above ``threshold_percent`` after, or was already above it and rises by
+more than ``worsening_pp`` percentage points: the "increased violation" rule of security
+analysis tools (pypowsybl's ``increased_violations_threshold``, PowSyBl's limit
+reductions). ``worsening_pp=None`` counts every loading above the threshold, as before.
+The base case's own overloads are reported apart (:meth:`ContingencyResult.base_overloads`).
+
+**Memory.** Before screening, the memory the run needs is estimated and checked against
+what the machine has available (:func:`check_memory`); a run that would not fit is an
+:class:`~warmgrid.errors.InputError` naming the option to change, never a process the
+kernel kills.
 """
 
 from __future__ import annotations
@@ -26,6 +42,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -37,7 +54,15 @@ from warmgrid.power.dc import DCFactor, DCResult, dc_flow, factorize
 from warmgrid.power.network import Network, State
 from warmgrid.power.topology import BridgeTree, bridge_tree
 
-__all__ = ["ContingencyResult", "n_minus_1", "n_minus_k", "n_minus_k_pairs", "post_outage_flows"]
+__all__ = [
+    "ContingencyResult",
+    "available_memory",
+    "check_memory",
+    "n_minus_1",
+    "n_minus_k",
+    "n_minus_k_pairs",
+    "post_outage_flows",
+]
 
 Progress = Callable[[int, int], None]
 
@@ -62,6 +87,11 @@ class ContingencyResult:
         post-contingency loading above the threshold.
     base : the pre-contingency DC flow.
     threshold_percent : the overload threshold.
+    worsening_pp : a base-case overload counts again only above its base loading plus this
+        many percentage points; None: every loading above the threshold counts.
+    base_loading_percent : (n_branch,) pre-contingency loading (0 unrated or out), %.
+    branch_threshold_percent : (n_branch,) loading above which each branch is a violation.
+    n_violations : violations found (also when they were streamed or only counted).
     seconds : screening wall time (after loading and compiling), s.
     branch_ids : (n_branch,) ids, for reporting.
     """
@@ -80,16 +110,43 @@ class ContingencyResult:
     threshold_percent: float
     seconds: float
     branch_ids: np.ndarray = field(repr=False)
+    worsening_pp: float | None = None
+    base_loading_percent: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
+    branch_threshold_percent: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
+    n_violations: int = 0
+    violations_kept: bool = True
     _viol: tuple[list[np.ndarray], ...] = field(repr=False, default=([], [], [], []))
+
+    def base_overloads(self) -> list[dict[str, Any]]:
+        """Branches above the threshold before any outage, worst first:
+        ``[{"branch", "p_mw", "loading_percent"}]``."""
+        ld = self.base_loading_percent
+        idx = np.flatnonzero(ld > self.threshold_percent)
+        idx = idx[np.argsort(-ld[idx], kind="stable")]
+        return [
+            {
+                "branch": str(self.branch_ids[k]),
+                "p_mw": float(self.base.flow_mw[k]),
+                "loading_percent": float(ld[k]),
+            }
+            for k in idx
+        ]
 
     @cached_property
     def violations(self) -> pd.DataFrame:
-        """Every post-contingency loading above the threshold, one row each.
+        """Every violation, one row each (see the module docstring for what counts).
 
         Columns ``contingency`` (index), ``outage`` (ids joined by commas), ``branch``,
-        ``p_mw`` (post-contingency flow at the from end) and ``loading_percent``; the id
-        columns are categorical. Built on first access from the streamed arrays.
+        ``p_mw`` (post-contingency flow at the from end), ``loading_percent`` and
+        ``base_loading_percent``; the id columns are categorical. Built on first access
+        from the streamed arrays.
+
+        Raises
+        ------
+        ValueError : the run did not keep them (``keep_violations=False``).
         """
+        if not self.violations_kept:
+            raise ValueError("the violations were not kept (keep_violations=False)")
         vc = _cat(self._viol[0], np.int64)
         vb = _cat(self._viol[1], np.int64)
         names = [",".join(o) for o in self.outages]
@@ -105,6 +162,9 @@ class ContingencyResult:
                 "branch": pd.Categorical.from_codes(vb, categories=list(self.branch_ids)),
                 "p_mw": _cat(self._viol[2], float),
                 "loading_percent": _cat(self._viol[3], float),
+                "base_loading_percent": self.base_loading_percent[vb]
+                if len(self.base_loading_percent)
+                else np.zeros(len(vb)),
             }
         )
 
@@ -147,23 +207,118 @@ class ContingencyResult:
         )
 
     def summary(self) -> dict[str, Any]:
-        """The JSON contract of ``warmgrid contingency``."""
+        """The JSON contract of ``warmgrid contingency``.
+
+        ``with_overloads`` counts the contingencies with at least one violation (a new
+        overload, or a base-case one worsened by more than ``worsening_pp``);
+        ``base_overloads`` lists the branches overloaded before any outage.
+        """
+        base = self.base_overloads()
         return {
             "contingencies": self.count,
             "islanding": int(self.islanding.sum()),
             "with_overloads": int((self.n_overloaded > 0).sum()),
+            "violations": self.n_violations,
             "seconds": self.seconds,
             "threshold_percent": self.threshold_percent,
+            "worsening_pp": self.worsening_pp,
+            "counting": "all" if self.worsening_pp is None else "new_or_worsened",
+            "base_overloads": base,
+            "n_base_overloads": len(base),
             "worst": self.worst(10),
         }
 
 
 # ---------------------------------------------------------------------- streaming summary
-class _Accumulator:
-    """Per-contingency and per-branch maxima and the violation list, fed block by block."""
+class _ViolationFile:
+    """Violations streamed to a Parquet or CSV file in row groups (bounded memory).
 
-    def __init__(self, n_c: int, n_branch: int, threshold: float) -> None:
+    The file is written where it is told (the caller renames it into place when the run
+    succeeds, :func:`warmgrid.io.atomic.atomic_file`).
+    """
+
+    ROWS = 500_000  # rows buffered before a write
+
+    def __init__(
+        self,
+        path: str | Path,
+        outages: Sequence[tuple[str, ...]],
+        branch_ids: np.ndarray,
+        base_loading: np.ndarray,
+    ) -> None:
+        import pyarrow as pa
+
+        self.path = Path(path)
+        self.outages, self.branch_ids, self.base = outages, branch_ids, base_loading
+        self.parts: list[tuple[np.ndarray, ...]] = []
+        self.n = 0
+        self.schema = pa.schema(
+            [
+                ("contingency", pa.int64()),
+                ("outage", pa.string()),
+                ("branch", pa.string()),
+                ("p_mw", pa.float64()),
+                ("loading_percent", pa.float64()),
+                ("base_loading_percent", pa.float64()),
+            ]
+        )
+        if self.path.suffix.lower() == ".parquet":
+            import pyarrow.parquet as pq
+
+            self.writer: Any = pq.ParquetWriter(str(self.path), self.schema)
+        else:
+            import pyarrow.csv as pcsv
+
+            self.writer = pcsv.CSVWriter(str(self.path), self.schema)
+
+    def add(self, c: np.ndarray, b: np.ndarray, p: np.ndarray, ld: np.ndarray) -> None:
+        self.parts.append((c, b, p, ld))
+        self.n += len(c)
+        if self.n >= self.ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        import pyarrow as pa
+
+        if not self.parts:
+            return
+        c, b, p, ld = (np.concatenate(x) for x in zip(*self.parts, strict=True))
+        self.parts.clear()
+        self.n = 0
+        order = np.lexsort((b, c))
+        c, b, p, ld = c[order], b[order], p[order], ld[order]
+        names = np.array([",".join(self.outages[i]) for i in np.unique(c)], dtype=object)
+        outage = names[np.searchsorted(np.unique(c), c)]
+        table = pa.table(
+            [c, outage, self.branch_ids[b].astype(str), p, ld, self.base[b]], schema=self.schema
+        )
+        self.writer.write_table(table)
+
+    def close(self) -> None:
+        self.flush()
+        self.writer.close()
+
+
+class _Accumulator:
+    """Per-contingency and per-branch maxima and the violations, fed block by block.
+
+    ``branch_thr`` is each branch's violation threshold (see the module docstring); the
+    violations are kept (``keep``), written to ``sink``, or only counted.
+    """
+
+    def __init__(
+        self,
+        n_c: int,
+        n_branch: int,
+        threshold: float,
+        branch_thr: np.ndarray | None = None,
+        *,
+        keep: bool = True,
+        sink: _ViolationFile | None = None,
+    ) -> None:
         self.thr = threshold
+        self.branch_thr = np.full(n_branch, float(threshold)) if branch_thr is None else branch_thr
+        self.keep, self.sink, self.n_viol = keep, sink, 0
         self.max_loading = np.full(n_c, np.nan)
         self.max_branch = np.full(n_c, -1, dtype=np.int64)
         self.n_over = np.zeros(n_c, dtype=np.int64)
@@ -173,6 +328,18 @@ class _Accumulator:
         self.v_b: list[np.ndarray] = []
         self.v_p: list[np.ndarray] = []
         self.v_l: list[np.ndarray] = []
+
+    def _violations(self, c: np.ndarray, b: np.ndarray, p: np.ndarray, ld: np.ndarray) -> None:
+        self.n_viol += len(c)
+        if not len(c):
+            return
+        if self.keep:
+            self.v_c.append(c)
+            self.v_b.append(b)
+            self.v_p.append(p)
+            self.v_l.append(ld)
+        if self.sink is not None:
+            self.sink.add(c, b, p, ld)
 
     def add(self, cidx: np.ndarray, post: np.ndarray, loading: np.ndarray) -> None:
         """Record a block.
@@ -190,7 +357,7 @@ class _Accumulator:
         mx = loading[am, cols]
         self.max_loading[cidx] = mx
         self.max_branch[cidx] = np.where(mx > 0.0, am, -1)
-        over = loading > self.thr
+        over = loading > self.branch_thr[:, None]
         self.n_over[cidx] = over.sum(axis=0)
         bm = loading.argmax(axis=1)
         bv = loading[np.arange(loading.shape[0]), bm]
@@ -198,11 +365,7 @@ class _Accumulator:
         self.branch_worst[better] = bv[better]
         self.branch_worst_c[better] = cidx[bm[better]]
         r, c = np.nonzero(over)
-        if len(r):
-            self.v_c.append(cidx[c])
-            self.v_b.append(r)
-            self.v_p.append(post[r, c])
-            self.v_l.append(loading[r, c])
+        self._violations(cidx[c], r, post[r, c], loading[r, c])
 
     def add_stats(
         self,
@@ -216,15 +379,78 @@ class _Accumulator:
         self.max_loading[cidx] = colmax
         self.max_branch[cidx] = colarg
         self.n_over[cidx] = colcnt
-        if len(viol[0]):
-            self.v_c.append(viol[0])
-            self.v_b.append(viol[1])
-            self.v_p.append(viol[2])
-            self.v_l.append(viol[3])
+        self._violations(*viol)
 
 
 def _cat(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+
+def _accumulator(
+    net: Network,
+    ctx: _Context,
+    outages: Sequence[tuple[str, ...]],
+    threshold_percent: float,
+    worsening_pp: float | None,
+    keep: bool,
+    violations_out: str | Path | None,
+) -> _Accumulator:
+    """The accumulator of a run, with each branch's violation threshold and the sink."""
+    if not (np.isfinite(threshold_percent) and threshold_percent > 0):
+        raise InputError(
+            f"threshold must be a number > 0, got {threshold_percent!r}", field="--threshold"
+        )
+    if worsening_pp is not None and not (np.isfinite(worsening_pp) and worsening_pp >= 0):
+        raise InputError(
+            f"worsening must be a number >= 0, got {worsening_pp!r}", field="--worsening"
+        )
+    base = ctx.base_loading
+    thr = np.full(net.n_branch, float(threshold_percent))
+    if worsening_pp is not None:
+        over = base > threshold_percent
+        # at least 1e-6 points: a smaller change is floating-point noise, not an outage's
+        thr[over] = base[over] + max(worsening_pp, 1e-6)
+    sink = (
+        _ViolationFile(violations_out, outages, net.branch_ids, base)
+        if violations_out is not None
+        else None
+    )
+    return _Accumulator(len(outages), net.n_branch, threshold_percent, thr, keep=keep, sink=sink)
+
+
+# ---------------------------------------------------------------------- memory
+def available_memory() -> int:
+    """Bytes of memory the machine can give this process now (``MemAvailable``)."""
+    import psutil
+
+    return int(psutil.virtual_memory().available)
+
+
+def check_memory(need: float, *, what: str, field: str, hint: str) -> None:
+    """Raise :class:`InputError` when ``need`` bytes exceed 80 % of the available memory.
+
+    Parameters
+    ----------
+    need : the estimate, bytes.
+    what : the run, for the message ("N-2 over 1,200 candidates").
+    field : the option to change.
+    hint : what to change.
+    """
+    avail = available_memory()
+    if need > 0.8 * avail:
+        raise InputError(
+            f"{what} needs about {need / 1e9:,.1f} GB of memory and "
+            f"{avail / 1e9:,.1f} GB is available; {hint}",
+            field=field,
+        )
+
+
+def _per_contingency_bytes(keep_violations: bool, k: int) -> float:
+    """Memory per contingency: its id tuple and strings (~70 B + 60 B per element), the
+    summary arrays (~60 B), and, when violations are kept in memory, a reserve of 40
+    violation rows (32 B each): base-case overloads no longer repeat per contingency, so
+    real runs stay well under it."""
+    return 70 + 60 * k + 60 + (40 * 32 if keep_violations else 0)
 
 
 # ---------------------------------------------------------------------- shared set-up
@@ -240,6 +466,8 @@ class _Context:
         self.f0 = np.nan_to_num(self.base.flow_mw)
         with np.errstate(divide="ignore"):
             self.w = np.where(fac.branch_on, 100.0 / net.rate_mw, 0.0)
+        #: (n_branch,) pre-outage loading, % (0 for unrated, out or dark branches)
+        self.base_loading = np.abs(self.f0) * self.w
         self.tree: BridgeTree = bridge_tree(net, self.state, roots=fac.ref_bus)
         nu = len(fac.unknown)
         self.pf = np.where(fac.pos[net.f] >= 0, fac.pos[net.f], nu)
@@ -352,6 +580,9 @@ def n_minus_1(
     branches: Sequence[str] | None = None,
     generators: Literal[False, "slack", "pro_rata"] = False,
     threshold_percent: float = 100.0,
+    worsening_pp: float | None = 1.0,
+    keep_violations: bool = True,
+    violations_out: str | Path | None = None,
     block_mb: float = 64.0,
     progress: Progress | None = None,
 ) -> ContingencyResult:
@@ -367,12 +598,22 @@ def n_minus_1(
         the slack (``"slack"``) or by the island's other non-slack units pro rata to their
         finite ``p_max`` (``"pro_rata"``; the slack takes it if there are none).
     threshold_percent : loading above which a branch counts as overloaded.
+    worsening_pp : a branch overloaded before the outage counts only when the outage
+        raises its loading by more than this, percentage points; None counts every
+        loading above the threshold (module docstring).
+    keep_violations : keep the violation table in memory (:attr:`ContingencyResult.violations`).
+    violations_out : also stream the violations to this ``.parquet`` or ``.csv`` file.
     block_mb : memory for one block of post-contingency flows; peak memory is a few times this.
     progress : called with (done, total) after each block.
 
     Returns
     -------
     ContingencyResult
+
+    Raises
+    ------
+    InputError : an unknown or non-branch id, a bad threshold, or a run that would not fit
+        in the available memory.
     """
     t0 = time.perf_counter()
     ctx = _Context(net, state)
@@ -392,7 +633,15 @@ def n_minus_1(
     )
     n_c = len(outages)
     nb = net.n_branch
-    acc = _Accumulator(n_c, nb, threshold_percent)
+    check_memory(
+        n_c * _per_contingency_bytes(keep_violations, 1) + 3 * 8 * nb * 4096,
+        what=f"N-1 over {n_c:,} contingencies",
+        field="--out",
+        hint="write the violations to a file (--out) instead of keeping them in memory",
+    )
+    acc = _accumulator(
+        net, ctx, outages, threshold_percent, worsening_pp, keep_violations, violations_out
+    )
     islanding = np.zeros(n_c, dtype=bool)
     lost_load = np.zeros(n_c)
     lost_gen = np.zeros(n_c)
@@ -427,7 +676,7 @@ def n_minus_1(
             lo,
             hi,
             tinf,
-            threshold_percent,
+            acc.branch_thr,
             cidx,
             acc.branch_worst,
             acc.branch_worst_c,
@@ -499,7 +748,7 @@ def n_minus_1(
                 done += len(j)
                 if progress:
                     progress(done, n_c)
-    return _finish(net, ctx, acc, outages, islanding, lost_load, lost_gen, dark, t0)
+    return _finish(net, ctx, acc, outages, islanding, lost_load, lost_gen, dark, t0, worsening_pp)
 
 
 def _pro_rata(net: Network, ctx: _Context, gens: np.ndarray, pg: np.ndarray) -> np.ndarray:
@@ -568,7 +817,10 @@ def _finish(
     lost_gen: np.ndarray,
     dark: np.ndarray,
     t0: float,
+    worsening_pp: float | None,
 ) -> ContingencyResult:
+    if acc.sink is not None:
+        acc.sink.close()
     return ContingencyResult(
         outages=outages,
         islanding=islanding,
@@ -584,6 +836,11 @@ def _finish(
         threshold_percent=acc.thr,
         seconds=time.perf_counter() - t0,
         branch_ids=net.branch_ids,
+        worsening_pp=worsening_pp,
+        base_loading_percent=ctx.base_loading,
+        branch_threshold_percent=acc.branch_thr,
+        n_violations=acc.n_viol,
+        violations_kept=acc.keep,
         _viol=(acc.v_c, acc.v_b, acc.v_p, acc.v_l),
     )
 
@@ -679,6 +936,9 @@ def n_minus_k(
     state: State | None = None,
     *,
     threshold_percent: float = 100.0,
+    worsening_pp: float | None = 1.0,
+    keep_violations: bool = True,
+    violations_out: str | Path | None = None,
     block: int = 64,
     progress: Progress | None = None,
     _ctx: _Context | None = None,
@@ -699,6 +959,7 @@ def n_minus_k(
     sets : element ids per contingency.
     state : pre-outage masks; the base state when omitted.
     threshold_percent : overload threshold, %.
+    worsening_pp, keep_violations, violations_out : as in :func:`n_minus_1`.
     block : contingencies per streamed block.
     progress : called with (done, total).
     """
@@ -710,7 +971,17 @@ def n_minus_k(
             if e not in net.groups:
                 net.index_of(e)
     n_c = len(outages)
-    acc = _acc or _Accumulator(n_c, net.n_branch, threshold_percent)
+    if _acc is None:
+        k = max((len(s) for s in outages), default=1)
+        check_memory(
+            n_c * _per_contingency_bytes(keep_violations, k) + 2 * 8 * net.n_branch * block,
+            what=f"N-k over {n_c:,} outage sets",
+            field="--out",
+            hint="write the violations to a file (--out) or screen fewer sets",
+        )
+    acc = _acc or _accumulator(
+        net, ctx, outages, threshold_percent, worsening_pp, keep_violations, violations_out
+    )
     islanding = np.zeros(n_c, dtype=bool)
     lost_load = np.zeros(n_c)
     lost_gen = np.zeros(n_c)
@@ -745,7 +1016,7 @@ def n_minus_k(
     flush()
     if progress:
         progress(n_c, n_c)
-    return _finish(net, ctx, acc, outages, islanding, lost_load, lost_gen, dark, t0)
+    return _finish(net, ctx, acc, outages, islanding, lost_load, lost_gen, dark, t0, worsening_pp)
 
 
 def n_minus_k_pairs(
@@ -754,6 +1025,9 @@ def n_minus_k_pairs(
     state: State | None = None,
     *,
     threshold_percent: float = 100.0,
+    worsening_pp: float | None = 1.0,
+    keep_violations: bool = True,
+    violations_out: str | Path | None = None,
     progress: Progress | None = None,
 ) -> ContingencyResult:
     """Screen every pair of branch outages drawn from a candidate list.
@@ -762,6 +1036,14 @@ def n_minus_k_pairs(
     ----------
     candidates : branch ids, or a count: that many branches with the highest
         pre-outage loading (energised, in service, rated).
+    threshold_percent, worsening_pp, keep_violations, violations_out : as in
+        :func:`n_minus_1`.
+
+    Raises
+    ------
+    InputError : an unknown candidate, or more pairs than fit in the available memory
+        (the estimate: the candidates' transfer columns, 3 × 8 B × branches × candidates,
+        plus about 0.5 kB per pair, plus the kept violations).
     """
     ctx = _Context(net, state)
     if isinstance(candidates, int):
@@ -773,14 +1055,24 @@ def n_minus_k_pairs(
         cids = list(candidates)
     r = _branch_index(net, cids, ctx.fac.branch_on)
     c = len(cids)
+    n_pairs = c * (c - 1) // 2
+    check_memory(
+        3 * 8 * net.n_branch * c + n_pairs * (500 + _per_contingency_bytes(keep_violations, 2)),
+        what=f"N-2 over {c:,} candidates ({n_pairs:,} pairs)",
+        field="--candidates",
+        hint="use fewer --candidates" + ("" if not keep_violations else " or --out"),
+    )
     ii, jj = np.triu_indices(c, k=1)
     sets = [(cids[i], cids[j]) for i, j in zip(ii.tolist(), jj.tolist(), strict=True)]
-    acc = _Accumulator(len(sets), net.n_branch, threshold_percent)
+    acc = _accumulator(
+        net, ctx, sets, threshold_percent, worsening_pp, keep_violations, violations_out
+    )
     done = _pairs_vectorised(ctx, r, ii, jj, acc, progress)
     return n_minus_k(
         net,
         sets,
         threshold_percent=threshold_percent,
+        worsening_pp=worsening_pp,
         progress=progress,
         _ctx=ctx,
         _done=done,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from warmgrid.errors import InputError, closest
+from warmgrid.errors import InputError, closest, quoted
 from warmgrid.power.network import Network, State
 
 __all__ = ["apply_damage", "check_damage"]
@@ -50,7 +50,7 @@ def check_damage(
                     *net.shunt_ids.tolist(),
                     *net.groups,
                 ]
-            problems.append((f"unknown element id {e!r}{closest(e, known)}", e))
+            problems.append((f"unknown element id {quoted(e)}{closest(e, known)}", e))
     if problems:
         from warmgrid.errors import Problem
 

@@ -16,7 +16,7 @@ from functools import cached_property
 import numpy as np
 import scipy.sparse as sp
 
-from warmgrid.errors import InputError, closest
+from warmgrid.errors import InputError, closest, quoted
 from warmgrid.model.grid import Grid
 
 __all__ = ["Network", "State", "compile_network"]
@@ -182,7 +182,7 @@ class Network:
         if hit is None:
             known = list(self._index) + list(self.groups)
             raise InputError(
-                f"unknown element id {element_id!r}{closest(element_id, known)}",
+                f"unknown element id {quoted(element_id)}{closest(element_id, known)}",
                 row=element_id,
                 field="id",
             )
@@ -237,7 +237,7 @@ def compile_network(grid: Grid, *, groups: dict[str, Sequence[str]] | None = Non
         missing = [m for m in members if m not in pos]
         if missing:
             raise InputError(
-                f"group {gname!r} names unknown bus {missing[0]!r}{closest(missing[0], pos)}",
+                f"group {quoted(gname)} names unknown bus {quoted(missing[0])}{closest(missing[0], pos)}",
                 row=gname,
                 field="buses",
             )

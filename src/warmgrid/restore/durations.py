@@ -45,7 +45,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from warmgrid.errors import InputError, Problem, closest
+from warmgrid.errors import InputError, Problem, closest, quoted
 from warmgrid.power.network import Network
 
 __all__ = [
@@ -160,7 +160,7 @@ def repair_hours(
             known = known or set(known_ids(net))
             problems.append(
                 Problem(
-                    f"unknown element id {key!r}{closest(key, sorted(known))}",
+                    f"unknown element id {quoted(key)}{closest(key, sorted(known))}",
                     file,
                     key,
                     "repair.hours",
@@ -173,7 +173,7 @@ def repair_hours(
         if key not in DEFAULT_HOURS:
             hint = closest(key, kinds) or f"; known kinds: {', '.join(kinds)}"
             problems.append(
-                Problem(f"unknown kind {key!r}{hint}", file, key, "repair.default_hours")
+                Problem(f"unknown kind {quoted(key)}{hint}", file, key, "repair.default_hours")
             )
         elif not (isinstance(h, (int, float)) and h > 0 and np.isfinite(h)):
             problems.append(

@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from warmgrid.errors import InputError, closest
+from warmgrid.errors import InputError, closest, quoted
 from warmgrid.model.services import split_ids
 from warmgrid.restore.schedule import objective, resolve_weights
 from warmgrid.timeline import Event, Simulator, Timeline, step_hours_below
@@ -227,7 +227,7 @@ class EmergencyProblem:
         for e in ids:
             if e not in known:
                 raise InputError(
-                    f"unknown {what} {e!r}{closest(e, list(known))}", file=self.file, row=e
+                    f"unknown {what} {quoted(e)}{closest(e, list(known))}", file=self.file, row=e
                 )
 
     def _run(self, extra: Sequence[Event]) -> Timeline:

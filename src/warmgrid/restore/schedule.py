@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from warmgrid.errors import InputError, Problem, closest
+from warmgrid.errors import InputError, Problem, closest, quoted
 from warmgrid.timeline import Event, Simulator, Timeline
 
 __all__ = [
@@ -154,7 +154,10 @@ def resolve_weights(
         if k not in terms:
             problems.append(
                 Problem(
-                    f"unknown objective term {k!r}{closest(k, terms)}", file, k, "repair.weights"
+                    f"unknown objective term {quoted(k)}{closest(k, terms)}",
+                    file,
+                    k,
+                    "repair.weights",
                 )
             )
         elif not (isinstance(w, (int, float)) and w >= 0 and math.isfinite(w)):
@@ -272,12 +275,12 @@ class RestorationProblem:
             if e not in self.damage:
                 if not is_known(self.sim.net, e):
                     hint = closest(e, [*self.damage, *known_ids(self.sim.net)])
-                    msg = f"unknown element id {e!r}{hint}"
+                    msg = f"unknown element id {quoted(e)}{hint}"
                 else:
-                    msg = f"{e!r} is not damaged{closest(e, self.damage)}"
+                    msg = f"{quoted(e)} is not damaged{closest(e, self.damage)}"
                 problems.append(Problem(msg, self.file, e, field))
             elif e in seen:
-                problems.append(Problem(f"{e!r} is repeated", self.file, e, field))
+                problems.append(Problem(f"{quoted(e)} is repeated", self.file, e, field))
             seen.add(e)
         omitted = [e for e in self.damage if e not in seen]
         if omitted:

@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from warmgrid.errors import InputError
+from warmgrid.errors import InputError, quoted
 from warmgrid.restore.schedule import Evaluation, Plan, Repair, RestorationProblem
 
 __all__ = [
@@ -168,7 +168,7 @@ def priority_rule(
     totals = {}
     for rule in rules:
         if rule not in ("mw", "people", "objective"):
-            raise InputError(f"unknown priority rule {rule!r}", field="rules")
+            raise InputError(f"unknown priority rule {quoted(rule)}", field="rules")
         order = sorted(
             problem.damage,
             key=lambda e, r=rule: (-g[e][r] / d[e], -g[e]["objective"] / d[e], d[e], e),
@@ -356,7 +356,7 @@ def optimise(
         from warmgrid.errors import closest
 
         raise InputError(
-            f"unknown method {method!r}{closest(method, METHODS)} (one of {', '.join(METHODS)})",
+            f"unknown method {quoted(method)}{closest(method, METHODS)} (one of {', '.join(METHODS)})",
             field="--method",
         )
     if method == "auto":

@@ -24,19 +24,21 @@ import hashlib
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from warmgrid.errors import InputError
+from warmgrid.errors import InputError, Interrupted, quoted
 from warmgrid.study.store import DEFAULT_STORE, METRIC_COLUMNS, Store
 
 __all__ = [
     "SUMMARY_METRICS",
     "MonteCarloRun",
+    "RunStopped",
     "criticality",
     "distributions",
     "run_montecarlo",
@@ -88,6 +90,33 @@ class MonteCarloRun:
         return self.samples_done >= self.samples_requested
 
 
+class RunStopped(Interrupted):
+    """A run stopped before all its samples were done.
+
+    Every finished batch is in the store (whole batches only), and resuming the run
+    (``run_montecarlo(..., resume=run)``, ``warmgrid montecarlo ... --resume RUN``)
+    computes the rest; the result equals an uninterrupted run.
+
+    Attributes
+    ----------
+    run, store : the run id and its results file.
+    done, total : samples stored and requested.
+    reason : ``"interrupted"`` (a signal: Ctrl-C or SIGTERM) or what was lost.
+    signalled : True when a signal stopped it (the CLI exits 128 + signal), False when the
+        workers were lost (the CLI exits 1).
+    """
+
+    def __init__(
+        self, *, run: str, store: Path, done: int, total: int, reason: str, signalled: bool
+    ) -> None:
+        super().__init__(
+            f"{reason} after {done} of {total} samples; the stored samples are kept",
+            exit_code=130 if signalled else 1,
+        )
+        self.run, self.store, self.done, self.total = run, store, done, total
+        self.reason, self.signalled = reason, signalled
+
+
 # ---------------------------------------------------------------------------- scenario
 
 
@@ -131,8 +160,8 @@ def _worker_state(scenario: Any) -> tuple[Any, Any, list[str]]:
         src = str(scenario.source) if scenario.source else None
         base = list(dict.fromkeys(scenario.damage.elements))
         check_damage(sim.net, base, file=src)
-        hazard = hazard_from_scenario(scenario)
         try:
+            hazard = hazard_from_scenario(scenario)
             hazard.check(sim)
         except InputError as e:
             raise e.with_file(src) if src else e from None
@@ -256,28 +285,101 @@ class _Dask:
                 self.cluster.close()
 
 
-def _scheduler(scheduler: Any, workers: int) -> Any:
-    if scheduler == "synchronous":
-        return _Synchronous()
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError as e:  # pragma: no cover - a dependency
-        raise InputError(f"dask.distributed is not installed: {e}", field="--scheduler") from None
-    if isinstance(scheduler, Client):
-        return _Dask(scheduler, own=False)
-    if scheduler in (None, "local"):
-        import logging
+@contextmanager
+def _ignoring(*signums: int) -> Iterator[None]:
+    """Ignore signals while child processes start, so they inherit ``SIG_IGN``.
 
+    A Ctrl-C in a terminal reaches the whole process group. Worker processes that ignore
+    it keep quiet (no ``KeyboardInterrupt`` traceback from each), and the driver, which
+    handles it, stops them in order. Outside the main thread this does nothing.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = {s: signal.signal(s, signal.SIG_IGN) for s in signums}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def _local_cluster(workers: int) -> _Dask:
+    """A LocalCluster on 127.0.0.1 that other local users cannot use.
+
+    Its scheduler and workers talk TLS with temporary credentials
+    (``distributed.security.Security.temporary()``: a self-signed certificate made for
+    this run, kept in memory and handed to the workers), so only this process's client
+    can submit work; a plain TCP scheduler would run code from anyone who can reach its
+    port. The HTTP servers that the scheduler and each worker start even with the
+    dashboard off (``/health``, ``/metrics``) are stopped as soon as the cluster is up,
+    so the cluster serves no HTTP.
+    """
+    import logging
+    import signal
+
+    from distributed import Client, LocalCluster
+    from distributed.security import Security
+
+    security = Security.temporary()
+    with _ignoring(signal.SIGINT):
         cluster = LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
             memory_limit="2GiB",
+            host="127.0.0.1",
+            protocol="tls://",
+            security=security,
             dashboard_address=None,
             worker_dashboard_address=None,
-            silence_logs=logging.ERROR,
+            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+            silence_logs=logging.CRITICAL,  # what goes wrong reaches the user as one line
         )
-        return _Dask(Client(cluster), cluster, own=True)
+    client = Client(cluster, security=security)
+    try:
+        client.run(_stop_http)
+        client.run_on_scheduler(_stop_http)
+    except BaseException:
+        client.close()
+        cluster.close()
+        raise
+    return _Dask(client, cluster, own=True)
+
+
+def _stop_http(dask_worker: Any = None, dask_scheduler: Any = None) -> bool:
+    """Stop a Dask server's HTTP listener (run on its event loop by ``Client.run``)."""
+    server = dask_worker if dask_worker is not None else dask_scheduler
+    http = getattr(server, "http_server", None)
+    if http is not None:
+        http.stop()
+    return http is not None
+
+
+def _lost_workers(e: BaseException) -> bool:
+    """Whether ``e`` says the Dask workers or the scheduler went away mid-run."""
+    try:
+        from distributed.comm.core import CommClosedError
+        from distributed.scheduler import KilledWorker
+    except ImportError:  # pragma: no cover - a dependency
+        return False
+    return isinstance(e, (KilledWorker, CommClosedError))
+
+
+def _scheduler(scheduler: Any, workers: int) -> Any:
+    if scheduler == "synchronous":
+        return _Synchronous()
+    try:
+        from distributed import Client
+    except ImportError as e:  # pragma: no cover - a dependency
+        raise InputError(f"dask.distributed is not installed: {e}", field="--scheduler") from None
+    if isinstance(scheduler, Client):
+        return _Dask(scheduler, own=False)
+    if scheduler in (None, "local"):
+        return _local_cluster(workers)
     if isinstance(scheduler, str) and "://" in scheduler:
         try:
             client = Client(scheduler, timeout="10s")
@@ -304,7 +406,7 @@ def _check_samples(samples: object) -> int:
 
 def run_montecarlo(
     scenario: Any,
-    samples: int,
+    samples: int | None,
     *,
     seed: int | None = None,
     scheduler: Any = None,
@@ -320,7 +422,8 @@ def run_montecarlo(
     ----------
     scenario : a :class:`~warmgrid.model.scenario.Scenario`, a path or a bundled name.
     samples : samples requested, >= 1. On resume it may grow the run (sample ``i``'s
-        stream does not depend on the total) but not shrink it.
+        stream does not depend on the total) but not shrink it; None on resume keeps the
+        run's own count.
     seed : the run's seed, 0 <= seed <= 2**63 - 1; None draws one from OS entropy (it is
         recorded in the store). On resume it must be None or the run's seed.
     scheduler : ``"synchronous"``, None / ``"local"`` (a LocalCluster of ``workers``
@@ -334,6 +437,8 @@ def run_montecarlo(
 
     Raises
     ------
+    RunStopped : a signal (Ctrl-C, SIGTERM) or the loss of the Dask workers stopped the
+        run; what was stored is kept and ``resume`` finishes it.
     InputError : bad samples, seed, batch or scheduler; an unknown resume id (with the
         closest ids); a resume with another scenario or seed; a store path that is a
         directory or not a DuckDB file; a bad scenario or hazard. The store is not
@@ -343,7 +448,9 @@ def run_montecarlo(
     from warmgrid.rng import check_seed, new_seed
 
     t0 = time.perf_counter()
-    n = _check_samples(samples)
+    if samples is None and resume is None:
+        raise InputError("give --samples N (or --resume RUN to finish a run)", field="--samples")
+    n = _check_samples(samples) if samples is not None else 0
     if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int) or batch < 1):
         raise InputError(f"batch must be an integer >= 1, got {batch!r}", field="batch")
     if seed is not None:
@@ -367,6 +474,8 @@ def run_montecarlo(
                 f"run {resume!r} has seed {row['seed']}, not {seed}; omit --seed to resume",
                 field="--seed",
             )
+        if samples is None:
+            n = int(row["samples_requested"])
         if n < row["samples_requested"]:
             raise InputError(
                 f"run {resume!r} asked for {row['samples_requested']} samples; "
@@ -378,7 +487,9 @@ def run_montecarlo(
     else:
         seed = new_seed() if seed is None else seed
         run_id = uuid.uuid4().hex[:12]
+    st.check_writable()
     sched = _scheduler(scheduler, workers)
+    started = False
     try:
         sched.run(_validate, scenario)  # a bad scenario or hazard fails here, store untouched
         if resume is None:
@@ -399,12 +510,35 @@ def run_montecarlo(
             if n > row["samples_requested"]:
                 st.set_samples_requested(run_id, n)
             done = st.done(run_id)
+        started = True
         todo = [i for i in range(n) if i not in done]
         size = batch or min(50, max(1, -(-len(todo) // (4 * sched.n_workers))))
         chunks = [todo[j : j + size] for j in range(0, len(todo), size)]
         new = _drive(sched, scenario, seed, chunks, st, run_id, len(done), n, progress)
+    except KeyboardInterrupt:
+        if not started:
+            raise
+        stop = ("interrupted", True)
+    except Exception as e:
+        if not (started and _lost_workers(e)):
+            raise
+        stop = (f"lost the Dask workers ({type(e).__name__})", False)
+    else:
+        stop = None
     finally:
-        sched.close()
+        import signal
+
+        with _ignoring(signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not cut the close
+            sched.close()
+    if stop is not None:
+        raise RunStopped(
+            run=run_id,
+            store=st.path,
+            done=len(st.done(run_id)),
+            total=n,
+            reason=stop[0],
+            signalled=stop[1],
+        ) from None
     return MonteCarloRun(
         run=run_id,
         store=st.path,
@@ -431,26 +565,30 @@ def _drive(
     """Run the chunks, writing each finished one to the store; return the new rows."""
     bar = None
     callback = progress if callable(progress) else None
+    t_start, done_start = time.perf_counter(), done
     if progress is True:
         from rich.console import Console
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
             Progress,
+            TextColumn,
             TimeElapsedColumn,
             TimeRemainingColumn,
         )
 
         bar = Progress(
-            "[progress.description]{task.description}",
+            TextColumn("{task.description}", markup=False),
             BarColumn(),
             MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}", markup=False),
             TimeElapsedColumn(),
+            TextColumn("ETA"),
             TimeRemainingColumn(),
-            console=Console(stderr=True),
+            console=Console(stderr=True, markup=False, emoji=False, highlight=False),
             transient=False,
         )
-        task = bar.add_task(f"{scenario.name} {run_id}", total=total, completed=done)
+        task = bar.add_task(f"{scenario.name} {run_id}", total=total, completed=done, rate="")
         bar.start()
     new = 0
     try:
@@ -458,7 +596,8 @@ def _drive(
             new += st.write_samples(run_id, rows)
             done += len(rows)
             if bar is not None:
-                bar.update(task, completed=done)
+                rate = (done - done_start) / max(time.perf_counter() - t_start, 1e-9)
+                bar.update(task, completed=done, rate=f"{rate:,.0f} samples/s")
             if callback is not None:
                 callback(done, total)
     finally:
@@ -483,7 +622,7 @@ def distributions(
     out: dict[str, dict[str, float | None]] = {}
     for m in metrics:
         if m not in METRIC_COLUMNS:
-            raise InputError(f"unknown metric {m!r}", field="metric")
+            raise InputError(f"unknown metric {quoted(m)}", field="metric")
         row = st.query(
             f"SELECT count({m}), avg({m}), quantile_cont({m}, 0.5), quantile_cont({m}, 0.9), "
             f"quantile_cont({m}, 0.99), min({m}), max({m}) FROM samples WHERE run = ?",
@@ -534,7 +673,9 @@ def criticality(
     import pandas as pd
 
     if metric not in METRIC_COLUMNS:
-        raise InputError(f"unknown metric {metric!r}{_closest_metric(metric)}", field="metric")
+        raise InputError(
+            f"unknown metric {quoted(metric)}{_closest_metric(metric)}", field="metric"
+        )
     st = store if isinstance(store, Store) else Store(store)
     st.run(run)
     df = st.samples(run)

@@ -14,6 +14,13 @@ resumed run that recomputes a sample, neither duplicates nor changes a row; an
 interruption leaves whole batches only. Samples are deterministic functions of
 ``(scenario, seed, sample)``, so skipping a stored key loses nothing.
 
+A store is checked before anything is written to it: a file that is not a DuckDB
+database, a damaged one, or a DuckDB database with other tables (or a ``runs`` or
+``samples`` table of another shape) is refused with one :class:`InputError`, and the file
+stays byte-for-byte as it was. DuckDB never reaches for the network: extension
+auto-install and auto-load are off (a SQLite file would otherwise make it download its
+``sqlite`` extension).
+
 Only the driver process writes (DuckDB allows one writing process per file). It opens
 the file for each batch and closes it at once, so ``warmgrid runs`` (read-only) can look
 at a run in progress between batches.
@@ -29,7 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from warmgrid.errors import InputError, WarmgridError, closest
+from warmgrid.errors import InputError, WarmgridError, closest, quoted
 
 __all__ = ["DEFAULT_STORE", "METRIC_COLUMNS", "Store"]
 
@@ -75,6 +82,23 @@ _SCHEMA = [
 
 _SAMPLE_COLUMNS = ("run", "sample", "damage", "n_damaged", *METRIC_COLUMNS, "metrics", "seconds")
 
+_RUN_COLUMNS = (
+    "run",
+    "scenario",
+    "scenario_toml",
+    "scenario_hash",
+    "hazard",
+    "samples_requested",
+    "seed",
+    "created",
+    "updated",
+    "complete",
+    "warmgrid_version",
+)
+
+#: DuckDB settings for every connection: no extension is ever installed or loaded.
+_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
@@ -90,7 +114,7 @@ class Store:
     Raises
     ------
     InputError : the path is a directory, or an existing file is not a readable DuckDB
-        database.
+        database, is damaged, or holds tables of another shape (:meth:`check`).
     """
 
     def __init__(self, path: str | Path = DEFAULT_STORE) -> None:
@@ -99,8 +123,79 @@ class Store:
         if self.path.is_dir():
             raise InputError("is a directory, expected a results .duckdb file", file=str(self.path))
         if self.path.exists():
-            with self._connect(read_only=True):  # fails early on a file DuckDB cannot read
-                pass
+            self.check()
+
+    def _bad(self, why: str) -> InputError:
+        return InputError(why, file=str(self.path))
+
+    def check(self) -> None:
+        """Refuse a file that is not a warmgrid results store, reading it only.
+
+        Accepted: an empty DuckDB database, or one whose ``runs`` and ``samples`` tables
+        have exactly this version's columns (other tables beside them are refused too:
+        the file belongs to something else). Every row is read once, so a damaged block
+        fails here rather than half-way through a run.
+        """
+        with self.path.open("rb") as f:
+            head = f.read(16)
+        if head.startswith(b"SQLite format 3"):
+            raise self._bad("a SQLite database, not a DuckDB results store; pass another --store")
+        with self._connect(read_only=True) as con:
+            tables = {
+                r[0]: r[1]
+                for r in con.execute(
+                    "SELECT table_name, table_type FROM information_schema.tables"
+                ).fetchall()
+            }
+            if not tables:
+                return
+            ours = {"runs", "samples"}
+            if set(tables) != ours:
+                other = sorted(set(tables) - ours) or sorted(ours - set(tables))
+                raise self._bad(
+                    "not a warmgrid results store (a DuckDB database with tables "
+                    f"{', '.join(sorted(tables))}; expected runs and samples); "
+                    f"pass another --store (differs in: {', '.join(other)})"
+                )
+            for table, want in (("runs", _RUN_COLUMNS), ("samples", _SAMPLE_COLUMNS)):
+                have = tuple(
+                    r[0]
+                    for r in con.execute(
+                        "SELECT column_name FROM information_schema.columns "
+                        "WHERE table_name = ? ORDER BY ordinal_position",
+                        [table],
+                    ).fetchall()
+                )
+                if have != want:
+                    missing = [c for c in want if c not in have]
+                    extra = [c for c in have if c not in want]
+                    raise self._bad(
+                        f"table {table!r} is not a warmgrid results table"
+                        + (f" (missing {', '.join(missing[:5])})" if missing else "")
+                        + (f" (unexpected {', '.join(extra[:5])})" if extra else "")
+                    )
+            # touch every block once: a damaged file fails now, not mid-run
+            con.execute("SELECT count(*), max(length(scenario_toml)) FROM runs").fetchall()
+            con.execute(
+                "SELECT count(*), max(length(damage)), max(length(metrics)), "
+                + ", ".join(f"sum({c})" for c in METRIC_COLUMNS)
+                + " FROM samples"
+            ).fetchall()
+
+    def check_writable(self) -> None:
+        """Refuse a store that cannot be created or written, before a run starts."""
+        import os
+
+        folder = self.path.parent
+        probe = folder
+        while not probe.exists():
+            probe = probe.parent
+        if not probe.is_dir():
+            raise self._bad(f"cannot create the store: {probe} is not a folder")
+        if not os.access(probe, os.W_OK | os.X_OK):
+            raise self._bad(f"cannot write the results store: no write permission in {probe}")
+        if self.path.exists() and not os.access(self.path, os.W_OK):
+            raise self._bad("cannot write the results store: the file is read-only")
 
     # ------------------------------------------------------------------ connections
     @contextmanager
@@ -110,7 +205,7 @@ class Store:
         last: Exception | None = None
         for attempt in range(40):  # another process may hold the write lock briefly
             try:
-                con = duckdb.connect(str(self.path), read_only=read_only)
+                con = duckdb.connect(str(self.path), read_only=read_only, config=dict(_CONFIG))
                 break
             except duckdb.IOException as e:
                 last = e
@@ -129,6 +224,12 @@ class Store:
             raise WarmgridError(f"{self.path}: the results store stays locked: {last}")
         try:
             yield con
+        except duckdb.Error as e:
+            what = "read" if read_only else "write"
+            raise InputError(
+                f"cannot {what} the results store (damaged?): {str(e).splitlines()[0]}",
+                file=str(self.path),
+            ) from None
         finally:
             con.close()
 
@@ -271,7 +372,7 @@ class Store:
                         return dict(zip(names, row, strict=True))
                     known = [r[0] for r in con.execute("SELECT run FROM runs").fetchall()]
         raise InputError(
-            f"unknown run {run!r}{closest(run, known)}"
+            f"unknown run {quoted(run)}{closest(run, known)}"
             + ("" if known else " (the store has no runs)"),
             file=str(self.path),
             field="--resume",
