@@ -8,7 +8,7 @@ horizon. Rows:
 * ``synchronous``: ``run_montecarlo(scheduler="synchronous")`` with DuckDB writes.
 * ``LocalCluster(2), warm``: a running 2-process cluster passed in as a Client.
 * ``LocalCluster(2), cold``: ``scheduler="local"``, cluster start-up and shutdown included.
-* ``naive``: what a script without a compiled simulator does, ``prepare()`` per sample
+* ``naive``: what a script without a compiled simulator does, ``prepare().simulator`` per sample
   (timed on a few samples).
 
 Peak memory: the driver's peak RSS, and each Dask worker's peak RSS (``ru_maxrss``).
@@ -89,7 +89,7 @@ def main() -> int:
         )
 
     # floor: the replays alone
-    sim = prepare(sc)
+    sim = prepare(sc).simulator
     hz = hazard_from_scenario(sc)
     damages = [sample_damage(hz, sim, sc.damage.elements, 1, i) for i in range(n)]
     sim.run(damages[0])
@@ -163,10 +163,15 @@ def main() -> int:
     k = 5
     t0 = time.perf_counter()
     for d in damages[:k]:
-        prepare(sc).run(d)
+        prepare(sc).simulator.run(d)
     per = (time.perf_counter() - t0) / k
     rows.append(
-        Row("naive", per * n, f"prepare() per sample, extrapolated from {k}", {"ms": 1e3 * per})
+        Row(
+            "naive",
+            per * n,
+            f"prepare().simulator per sample, extrapolated from {k}",
+            {"ms": 1e3 * per},
+        )
     )
 
     print(f"\nMonte Carlo on frost-strike (winter-city, 72 h, RandomK k=3), {n} samples")

@@ -33,21 +33,22 @@ def variant(crews: int, hours: int, extra: list[str]):
 
 
 def run_case(title: str, sc, methods: list[str], budget_s: float) -> None:
-    from warmgrid.restore.schedule import problem_from_scenario
     from warmgrid.restore.search import optimise
+    from warmgrid.study.restore import problem_from_study
     from warmgrid.study.run import prepare
 
     rows = []
     for m in methods:
-        sim = prepare(sc)  # fresh power cache per method
+        study = prepare(sc)  # fresh power cache per method
+        sim = study.simulator
         t0 = time.perf_counter()
-        p = problem_from_scenario(sc, sim=sim)
+        p = problem_from_study(study)
         setup = time.perf_counter() - t0
         r = optimise(p, method=m, budget_s=budget_s)
         rows.append((m, r, setup, len(sim._cache)))
 
     best = min(r.total for _, r, _, _ in rows)
-    none_total = problem_from_scenario(sc).no_repair().total
+    none_total = problem_from_study(prepare(sc)).no_repair().total
     print(
         f"\n{title}: {len(sc.damage.elements)} damaged, {sc.repair.crews} crew(s), "
         f"{sc.horizon.hours} h; no-repair objective {none_total:,.0f}"
@@ -82,7 +83,7 @@ def main() -> None:
     from warmgrid.study.run import prepare
 
     t0 = time.perf_counter()
-    sim = prepare(load_scenario("frost-strike"))
+    sim = prepare(load_scenario("frost-strike")).simulator
     dmg = load_scenario("frost-strike").damage.elements
     sim.run(dmg)
     t_first = time.perf_counter() - t0

@@ -13,7 +13,20 @@ __all__ = [
     "first_time_h",
     "people_without",
     "person_hours_without",
+    "threshold_key",
 ]
+
+
+def threshold_key(t_c: float) -> str:
+    """The key of an indoor threshold in metric names: ``12.0 -> "12c"``, ``-2.5 -> "-2.5c"``.
+
+    Metrics such as ``person_hours_below_<key>`` and ``first_area_below_<key>_h`` are named
+    with it; code that needs a threshold takes it from the data, never from the name.
+
+    >>> threshold_key(12.0), threshold_key(-2.5)
+    ('12c', '-2.5c')
+    """
+    return f"{t_c:g}c"
 
 
 def people_without(population: np.ndarray, served: np.ndarray) -> np.ndarray:

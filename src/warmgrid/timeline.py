@@ -52,6 +52,7 @@ from warmgrid.metrics import (
     first_time_h,
     people_without,
     person_hours_without,
+    threshold_key,
 )
 from warmgrid.model.grid import Grid
 from warmgrid.model.services import Services, split_ids
@@ -204,6 +205,53 @@ class Timeline:
     sheltered: np.ndarray | None = None  # (n_steps, n_areas) persons; None: no shelters
     step_hours_below: np.ndarray | None = None  # (n_steps, n_areas, n_thr), with shelters
 
+    baseline: Timeline | None = None  # set on a timeline made by relative_to
+
+    def relative_to(self, base: Timeline) -> Timeline:
+        """The harm this replay adds to ``base`` (the same scenario without damage).
+
+        Each figure counts only what is worse than in ``base``, area by area and hour by
+        hour: a served fraction becomes ``1 − max(0, base − this)``, so people without a
+        service are those who had it before the damage and lost it; shed MW, hours below a
+        threshold and lost backup count only above ``base``; a threshold crossing counts
+        only when it comes earlier than in ``base`` (or ``base`` never crosses); an area
+        drained counts only if ``base`` did not drain it. Where the damage serves an area
+        better than ``base`` (Braess's paradox can do that), the gain is not netted
+        against losses elsewhere. Temperatures, served MW and islands stay absolute (they
+        are states, not harms). With ``base`` identical to this replay every harm is 0.
+
+        Shelters: ``step_hours_below`` stays absolute, so the sheltered person-hours are
+        subtracted from the harm below a threshold as if all their cold were harm (a
+        small undercount only where homes were cold before any damage).
+        """
+
+        def lost(now: np.ndarray, before: np.ndarray) -> np.ndarray:
+            return 1.0 - np.clip(before - now, 0.0, 1.0)
+
+        earlier = np.isnan(base.crossing_h) | (self.crossing_h < base.crossing_h - 1e-9)
+        return Timeline(
+            hours=self.hours,
+            t_out_c=self.t_out_c,
+            served_mw=self.served_mw,
+            shed_mw=np.maximum(self.shed_mw - base.shed_mw, 0.0),
+            islands=self.islands,
+            light=lost(self.light, base.light),
+            heat=lost(self.heat, base.heat),
+            water=lost(self.water, base.water),
+            drained=self.drained & ~base.drained,
+            temp_c=self.temp_c,
+            facility_ok=self.facility_ok | ~base.facility_ok,
+            thresholds_c=self.thresholds_c,
+            crossing_h=np.where(earlier, self.crossing_h, np.nan),
+            hours_below=np.maximum(self.hours_below - base.hours_below, 0.0),
+            population=self.population,
+            power=self.power,
+            dt_h=self.dt_h,
+            sheltered=self.sheltered,
+            step_hours_below=self.step_hours_below,
+            baseline=base,
+        )
+
     @property
     def people_sheltered(self) -> np.ndarray:
         """(n_steps,) persons in warming shelters."""
@@ -241,7 +289,7 @@ class Timeline:
             "facilities_past_backup": int((~self.facility_ok).any(axis=0).sum()),
         }
         for thr, ph, ft in zip(self.thresholds_c, ph_below, first, strict=True):
-            key = f"{thr:g}c"
+            key = threshold_key(thr)
             out[f"person_hours_below_{key}"] = float(ph)
             out[f"first_area_below_{key}_h"] = None if np.isnan(ft) else float(ft)
         unsheltered = ph_below
@@ -249,7 +297,7 @@ class Timeline:
             warm = np.einsum("ka,kat->t", self.sheltered, self.step_hours_below)
             unsheltered = np.maximum(ph_below - warm, 0.0)
         for thr, ph in zip(self.thresholds_c, unsheltered, strict=True):
-            out[f"person_hours_below_{thr:g}c_unsheltered"] = float(ph)
+            out[f"person_hours_below_{threshold_key(thr)}_unsheltered"] = float(ph)
         return out
 
 
@@ -279,6 +327,10 @@ class Simulator:
     shelter_radius_km : warming shelters take people from areas within this distance, km
         (0: their own area only); :meth:`run` can override it.
     shelter_below_c : a home is cold (its people seek shelter) below this temperature, °C.
+    relative : :meth:`run` returns the harm the damage adds to :meth:`baseline` (the same
+        horizon with no damage and no events; :meth:`Timeline.relative_to`) instead of
+        absolute figures. Studies use it, so conditions that exist before the damage
+        (load the grid cannot serve within its ratings) never count as the damage's harm.
     """
 
     def __init__(
@@ -296,6 +348,7 @@ class Simulator:
         max_cached_states: int = 512,
         shelter_radius_km: float = 0.0,
         shelter_below_c: float = 18.0,
+        relative: bool = False,
     ) -> None:
         if mode not in ("mld", "cascade"):
             raise InputError(f"mode must be 'mld' or 'cascade', got {mode!r}", field="impact.mode")
@@ -328,6 +381,32 @@ class Simulator:
         self.site_load = self._site_loads()
         self.area_pos = {a: i for i, a in enumerate(services.areas["id"].tolist())}
         self.area_xy_km = services.areas[["x", "y"]].to_numpy(dtype=float)
+        self.relative = relative
+        self._baseline: Timeline | None = None
+
+    def baseline(self) -> Timeline:
+        """The absolute replay with no damage and no events (computed once): the state
+        before the damage that :meth:`run` measures harm against when ``relative``."""
+        if self._baseline is None:
+            self._baseline = self._replay((), ())
+        return self._baseline
+
+    def with_weather(self, t_out_c: np.ndarray) -> Simulator:
+        """The same compiled scenario over another outdoor temperature series (and so
+        another horizon); it shares the compiled network and the power cache, which do
+        not depend on the weather."""
+        import copy
+
+        t_out = np.asarray(t_out_c, dtype=float)
+        if t_out.ndim != 1 or len(t_out) == 0 or not np.all(np.isfinite(t_out)):
+            raise InputError(
+                "the outdoor temperature series must be a non-empty list of numbers",
+                field="weather",
+            )
+        other = copy.copy(self)
+        other.t_out_c = t_out
+        other._baseline = None
+        return other
 
     def _site_loads(self) -> dict[str, int]:
         """Load index of every grid load id and of every service id that names a load."""
@@ -443,7 +522,20 @@ class Simulator:
         shelter_radius_km: float | None = None,
     ) -> Timeline:
         """Replay the horizon after ``damage`` with ``events`` (repairs, mobile generators,
-        shelters) applied; ``shelter_radius_km`` overrides the simulator's."""
+        shelters) applied; ``shelter_radius_km`` overrides the simulator's.
+
+        With ``relative``, the result is the harm over :meth:`baseline`."""
+        tl = self._replay(damage, events, shelter_radius_km=shelter_radius_km)
+        return tl.relative_to(self.baseline()) if self.relative else tl
+
+    def _replay(
+        self,
+        damage: Sequence[str],
+        events: Sequence[Event] = (),
+        *,
+        shelter_radius_km: float | None = None,
+    ) -> Timeline:
+        """The absolute replay (see :meth:`run`)."""
         self.check_ids(damage, field="damage.elements")
         self.check_events(events)
         load_mw = self.net.load_p_mw

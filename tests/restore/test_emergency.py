@@ -141,7 +141,7 @@ def city():
             "horizon": {"hours": 48},
         }
     )
-    return prepare(sc)
+    return prepare(sc).simulator
 
 
 def problem(city, n_gen: int, n_sh: int, **kw) -> EmergencyProblem:

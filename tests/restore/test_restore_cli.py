@@ -65,7 +65,10 @@ def test_order_scores_the_hand_schedule(scen, capsys):
     got = [(r["element"], r["crew"], r["start_h"], r["end_h"]) for r in res["plan"]]
     assert got == hand
     assert res["method"] == "order"
-    sim = prepare(load_scenario(scen))
+    # the plan is scored over the horizon restore chose (every plan fits in it)
+    assert res["horizon_h"] >= 30
+    assert res["horizon_h"] >= res["horizon"]["repairs_h"]
+    sim = prepare(load_scenario(scen), hours=int(res["horizon_h"])).simulator
     m = sim.run(DAMAGE, [Event(end, e) for e, _, _, end in hand]).metrics()
     total = sum(w * m[k] for k, w in DEFAULT_WEIGHTS.items())
     assert res["objective"]["total"] == pytest.approx(total, rel=1e-12)

@@ -19,9 +19,9 @@ from warmgrid.restore.schedule import (
     DEFAULT_WEIGHTS,
     RestorationProblem,
     list_schedule,
-    problem_from_scenario,
 )
 from warmgrid.restore.search import brute_force, greedy, local_search, optimise, priority_rule
+from warmgrid.study.restore import problem_from_study
 from warmgrid.study.run import prepare
 from warmgrid.timeline import Event
 
@@ -64,7 +64,7 @@ def scenario(damage: list[str], **repair: object):
 
 @pytest.fixture(scope="module")
 def sim():
-    return prepare(scenario([]))
+    return prepare(scenario([])).simulator
 
 
 def random_problem(sim, seed: int, n: int, crews: int) -> RestorationProblem:
@@ -146,12 +146,10 @@ def test_repair_key_errors(sim):
 
 def test_scenario_repair_keys_validated(sim):
     with pytest.raises(InputError, match=r"repair.hours.*line:obrii-lisova"):
-        problem_from_scenario(
-            scenario(["gen:chp-south-1"], hours={"line:obrii-lisov": 2.0}), sim=sim
-        )
+        problem_from_study(prepare(scenario(["gen:chp-south-1"], hours={"line:obrii-lisov": 2.0})))
     with pytest.raises(InputError, match=r"closest: person_hours_without_heat"):
-        problem_from_scenario(
-            scenario(["gen:chp-south-1"], weights={"person_hours_without_heet": 1.0}), sim=sim
+        problem_from_study(
+            prepare(scenario(["gen:chp-south-1"], weights={"person_hours_without_heet": 1.0}))
         )
     with pytest.raises(InputError, match=r"unknown key 'repair.crew'"):
         scenario(["gen:chp-south-1"], crew=2)

@@ -37,7 +37,7 @@ def test_samples_are_the_simulator_replaying_the_sampled_damage(scenario, refere
     from warmgrid.study.run import prepare
 
     df = Store(reference[0]).samples(reference[1])
-    sim = prepare(scenario)
+    sim = prepare(scenario).simulator
     hz = RandomK(k=3, weights_by_kind={"gen": 4.0, "substation": 4.0, "branch": 1.0})
     pop = sim.population.sum()
     for i in (0, 7, 19):

@@ -17,6 +17,8 @@ def reference_mld(grid, damage: list[str], weights: dict[str, float] | None = No
     """max Σ w P x with explicit flow variables f, angles θ, outputs p and fractions x.
 
     Rows: f_k − base·b_k·(θ_f − θ_t) = −base·b_k·shift_k;  Σp − ΣPx − Σ_out f + Σ_in f = G.
+    A load with P <= 0 (a negative load) is a fixed injection: it moves into G with its
+    sign and gets no variable.
     """
     bus, br, gen, load, sh = (
         grid.bus.copy(),
@@ -44,7 +46,9 @@ def reference_mld(grid, damage: list[str], weights: dict[str, float] | None = No
     kon &= live[f]
     gon &= live[gb]
     lb = load["bus"].map(pos).to_numpy()
-    lon = load["in_service"].to_numpy() & live[lb]
+    p_all = load["p_mw"].to_numpy(dtype=float)
+    fon = load["in_service"].to_numpy() & live[lb] & (p_all <= 0)
+    lon = load["in_service"].to_numpy() & live[lb] & (p_all > 0)
     sb = sh["bus"].map(pos).to_numpy()
     son = sh["in_service"].to_numpy() & live[sb]
 
@@ -84,6 +88,7 @@ def reference_mld(grid, damage: list[str], weights: dict[str, float] | None = No
     )
     gsh = np.zeros(nb)
     np.add.at(gsh, sb[son], sh["g_mw"].to_numpy(dtype=float)[son])
+    np.add.at(gsh, lb[fon], p_all[fon])
     keep = np.flatnonzero(live)
     a_eq = sp.vstack([ohm, kcl.tocsr()[keep]]).tocsc()
     b_eq = np.concatenate([-base * b * shift, gsh[keep]])
@@ -139,3 +144,37 @@ def test_weighted_objective_matches_independent_lp(load, case):
     r = max_load_delivery(net, net.state(dmg), weights=w)
     assert r.weighted_served_mw == pytest.approx(ref, rel=1e-6)
     assert r.weighted_served_mw == pytest.approx(float((w * r.load_served_mw).sum()), rel=1e-9)
+
+
+def _with_negative_loads(grid, seed: int, share: float):
+    """The grid with a random share of its loads turned into negative loads (injections
+    of 5-30 % of their former demand), as the PEGASE and RTE cases have."""
+    rng = np.random.default_rng(seed)
+    load = grid.load.copy()
+    k = max(1, int(share * len(load)))
+    idx = rng.choice(len(load), k, replace=False)
+    col = load.columns.get_loc("p_mw")
+    load.iloc[idx, col] = -rng.uniform(0.05, 0.3, k) * load["p_mw"].to_numpy()[idx].clip(1.0)
+    return grid.replace(load=load)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize(("case", "k"), [("case118", 8), ("case1354pegase", 20)])
+def test_negative_loads_are_fixed_injections(load, case, k, seed):
+    """Against the reference LP with negative loads as fixed injections: same optimum;
+    served never above the (positive) demand, shed never negative, negative loads never
+    served, shed or weighed."""
+    grid = _with_negative_loads(load(case), seed, 0.2)
+    net = compile_network(grid)
+    dmg = _damage(grid, seed, k, 2, 1)
+    ref = reference_mld(grid, dmg)
+    r = max_load_delivery(net, net.state(dmg))
+    assert r.served_mw == pytest.approx(ref, rel=1e-6)
+    neg = net.load_p_mw <= 0
+    demand = net.load_p_mw[~neg].sum()
+    assert r.demand_mw == pytest.approx(demand, rel=1e-12)
+    assert 0.0 <= r.served_mw <= r.demand_mw + 1e-9
+    assert r.shed_mw >= 0.0
+    assert np.all(r.load_served_mw[neg] == 0.0)
+    assert r.injection_mw > 0.0
+    assert r.served_mw == pytest.approx(r.load_served_mw.sum(), rel=1e-12)

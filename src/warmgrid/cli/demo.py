@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -35,28 +34,53 @@ def _fmt_people(x: float) -> str:
     return f"{x:,.0f}"
 
 
-def tell_story(result: dict[str, Any], *, seconds: float) -> None:
-    """Print the impact story in a few rich tables."""
+def tell_warnings(con: Any, result: dict[str, Any]) -> None:
+    """The warnings and the assumptions, one line each, before any figure."""
+    for w in result.get("warnings", []):
+        con.print(styled(("warning: ", "bold yellow"), w))
+    for a in result.get("assumptions", []):
+        con.print(styled(("assumed: ", "bold"), a))
+
+
+def tell_impact(result: dict[str, Any]) -> None:
+    """Print an impact result: the power at hour 0, the warnings, then the story."""
+    con = console()
+    n = len(result["timeline"])
+    con.print(
+        styled(
+            bold(result["scenario"]),
+            " on ",
+            bold(result["grid"]),
+            f" ({result['population']:,} people), mode {result['mode']}, "
+            f"{len(result['damage'])} element(s) damaged, {n} h horizon, "
+            f"computed in {result['seconds']:.1f} s",
+        )
+    )
+    tell_warnings(con, result)
+    share = 100.0 * result["served_mw"] / result["demand_mw"] if result["demand_mw"] else 100.0
+    harm = "" if result["counting"] == "absolute" else " more than before the damage"
+    con.print(
+        f"Right after the damage: {result['served_mw']:,.0f} of {result['demand_mw']:,.0f} MW "
+        f"served ({share:.1f}%), {result['shed_mw']:,.0f} MW shed{harm}; "
+        f"{result['islands']} island(s), {result['dark_buses']} dark bus(es)."
+    )
+    for s in result.get("stages", []):
+        con.print(
+            f"  cascade stage {s['stage']}: {len(s['tripped'])} tripped, {s['islands']} islands, "
+            f"served {s['served_mw']:,.1f} MW"
+        )
+    if result["population"] > 0:
+        tell_story(result)
+
+
+def tell_story(result: dict[str, Any]) -> None:
+    """The people side of an impact in a few rich tables."""
     from rich.table import Table
 
     con = console()
     tl = result["timeline"]
     n = len(tl)
     con.print()
-    con.print(
-        styled(
-            bold(result["scenario"]),
-            " on ",
-            bold(result["grid"]),
-            f" ({result['population']:,.0f} people), mode {result['mode']}, "
-            f"{len(result['damage'])} elements damaged, {n} h horizon, "
-            f"computed in {seconds:.1f} s\n",
-        )
-    )
-    con.print(
-        f"Right after the damage: {result['served_mw']:,.0f} MW served, {result['shed_mw']:,.0f} MW shed, "
-        f"{result['islands']} island(s), {result['dark_buses']} dark bus(es).\n"
-    )
     t = Table(title="People without light, heat and water")
     t.add_column("hour", justify="right")
     t.add_column("outdoor °C", justify="right")
@@ -85,50 +109,49 @@ def tell_story(result: dict[str, Any], *, seconds: float) -> None:
     con.print(t)
 
     m = result["metrics"]
-    first = [(k, v) for k, v in m.items() if k.startswith("first_area_below_")]
-    lines = []
-    for k, v in first:
-        thr = k.removeprefix("first_area_below_").removesuffix("_h").replace("c", " °C")
-        lines.append(
-            f"  first homes below {thr}: "
-            + ("not within the horizon" if v is None else f"after {v:.1f} h")
+    con.print(
+        "\n".join(
+            f"  first homes below {t['indoor_c']:g} °C: "
+            + (
+                "not within the horizon"
+                if t["first_area_below_h"] is None
+                else f"after {t['first_area_below_h']:.1f} h"
+            )
+            for t in result["thresholds"]
         )
-    con.print("\n".join(lines))
-
+    )
     areas = sorted(result["areas"], key=lambda a: a["min_temp_c"])[:8]
+    shown = next((t for t in result["thresholds"] if t["indoor_c"] == 12.0), None)
+    shown = shown or (
+        result["thresholds"][len(result["thresholds"]) // 2] if result["thresholds"] else None
+    )
     if areas:
         w = Table(title="Worst districts")
-        for c in (
-            "district",
-            "people",
-            "building type",
-            "h to 12 °C",
-            "lowest °C",
-            "h without heat",
-            "drained",
-        ):
+        cols = ["district", "people", "building type"]
+        if shown is not None:
+            cols.append(f"h to {shown['indoor_c']:g} °C")
+        cols += ["lowest °C", "h without heat", "drained"]
+        for c in cols:
             w.add_column(c, justify="left" if c in ("district", "building type") else "right")
         for a in areas:
-            h12 = a.get("hours_to_12c")
-            w.add_row(
-                a["name"],
-                _fmt_people(a["population"]),
-                a["archetype"],
-                "—" if h12 is None else f"{h12:.1f}",
+            cells = [a["name"], _fmt_people(a["population"]), a["archetype"]]
+            if shown is not None:
+                h = a[f"hours_to_{shown['key']}"]
+                cells.append("—" if h is None else f"{h:.1f}")
+            cells += [
                 f"{a['min_temp_c']:.1f}",
                 f"{a['hours_without_heat']:.0f}",
                 "yes" if a["drained"] else "no",
-            )
+            ]
+            w.add_row(*cells)
         con.print(w)
     ph = Table(title="Person-hours over the horizon")
     ph.add_column("what")
     ph.add_column("person-hours", justify="right")
-    for k, v in m.items():
-        if k.startswith("person_hours"):
-            label = k.removeprefix("person_hours_").replace("_", " ")
-            if label.startswith("below ") and label.endswith("c"):
-                label = f"indoors below {label[6:-1]} °C"
-            ph.add_row(label, f"{v:,.0f}")
+    for s in ("power", "heat", "water"):
+        ph.add_row(f"without {s}", f"{m[f'person_hours_without_{s}']:,.0f}")
+    for t in result["thresholds"]:
+        ph.add_row(f"indoors below {t['indoor_c']:g} °C", f"{t['person_hours_below']:,.0f}")
     ph.add_row("energy not served (MWh)", f"{m['energy_not_served_mwh']:,.0f}")
     ph.add_row("hospitals past their backup", str(m["facilities_past_backup"]))
     con.print(ph)
@@ -152,16 +175,12 @@ def demo(
     from warmgrid.report.html import impact_html
     from warmgrid.study.run import impact
 
-    t0 = time.perf_counter()
-    sc = load_scenario(scenario)
-    run = impact(sc)
-    seconds = time.perf_counter() - t0
-    res = run.result
+    res = impact(load_scenario(scenario)).to_json()
     text = json.dumps(_clean(res), indent=1, allow_nan=False)
     page = impact_html(res, title=f"warmgrid: {res['scenario']} on {res['grid']}")
     write_texts_atomic([(out / "impact.json", text), (out / "report.html", page)])
     if json_out:
         print_json(res)
         return
-    tell_story(res, seconds=seconds)
+    tell_impact(res)
     console().print(f"\nWrote {out / 'impact.json'} and {out / 'report.html'}")

@@ -64,7 +64,7 @@ def flow(
                     {
                         "id": str(net.branch_ids[k]),
                         "p_mw": float(r.flow_mw[k]),
-                        "loading_percent": float(loading[k]),
+                        "loading_percent": None if np.isnan(loading[k]) else float(loading[k]),
                     }
                     for k in shown
                 ],

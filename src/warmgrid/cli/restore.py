@@ -26,71 +26,6 @@ import typer
 from warmgrid.cli import app
 from warmgrid.cli._common import bold, console, number, print_json, styled
 
-#: Hours at which the JSON reports the people without each service (those in the horizon).
-REPORT_HOURS = (0, 6, 12, 24, 48, 72, 96, 120, 168)
-
-
-def people_at(tl: Any, hours: list[int]) -> dict[str, list[float]]:
-    """People without power, heat and water at the given hours of a timeline."""
-    idx = [round(h / tl.dt_h) for h in hours]
-    return {
-        "without_power": [float(tl.people_without_power[k]) for k in idx],
-        "without_heat": [float(tl.people_without_heat[k]) for k in idx],
-        "without_water": [float(tl.people_without_water[k]) for k in idx],
-    }
-
-
-def restore_json(
-    problem: Any, res: Any, *, scenario: Any, method: str, budget_s: float
-) -> dict[str, Any]:
-    """The ``warmgrid restore --json`` dict for a search result on a problem."""
-    from warmgrid.restore.durations import element_kind
-
-    sim = problem.sim
-    base = problem.no_repair().objective
-    tl = problem.replay(res.plan)
-    tl0 = problem.baseline_timeline()
-    horizon = sim.n_steps * sim.dt_h
-    hours = sorted({h for h in REPORT_HOURS if h < horizon} | {int(horizon - sim.dt_h)})
-    return {
-        "scenario": scenario.name,
-        "grid": sim.grid.name,
-        "mode": sim.mode,
-        "damage": list(problem.damage),
-        "crews": problem.crews,
-        "horizon_h": horizon,
-        "method": res.method,
-        "requested_method": method,
-        "optimal": res.optimal,
-        "evaluations": res.evaluations,
-        "calls": res.calls,
-        "seconds": res.seconds,
-        "budget_s": budget_s,
-        "order": list(res.order),
-        "plan": [
-            {
-                **r.to_dict(),
-                "kind": element_kind(sim.net, r.element),
-                "in_horizon": r.end_h < horizon,
-            }
-            for r in res.plan
-        ],
-        "makespan_h": max((r.end_h for r in res.plan), default=0.0),
-        "objective": res.objective,
-        "no_repair": base,
-        "reduction_percent": (
-            100.0 * (base["total"] - res.total) / base["total"] if base["total"] else 0.0
-        ),
-        "weights": problem.weights,
-        "durations_h": problem.durations,
-        "people": {
-            "hours": hours,
-            "plan": people_at(tl, hours),
-            "no_repair": people_at(tl0, hours),
-        },
-        "detail": res.detail,
-    }
-
 
 @contextmanager
 def _progress(enabled: bool, label: str) -> Iterator[Any]:
@@ -146,6 +81,8 @@ def _letter(k: int) -> str:
 def _print_human(res: dict[str, Any], plan: list[Any]) -> None:
     from rich.table import Table
 
+    from warmgrid.cli.demo import tell_warnings
+
     con = console()
     opt = " (optimal over list schedules)" if res["optimal"] else ""
     con.print(
@@ -156,6 +93,7 @@ def _print_human(res: dict[str, Any], plan: list[Any]) -> None:
             f"{res['evaluations']} replays in {res['seconds']:.2f} s",
         )
     )
+    tell_warnings(con, res)
     t = Table(title="Repair plan", caption="* ends at or after the horizon: no effect on it")
     for col in ("", "element", "kind", "crew", "start h", "end h", "hours"):
         right = col.endswith(("h", "hours", "crew"))
@@ -224,16 +162,6 @@ def _print_emergency(em: dict[str, Any]) -> None:
         ch = f"{100.0 * (v - b) / b:+.1f}%" if b else "-"
         o.add_row(key, f"{b:,.0f}", f"{v:,.0f}", ch)
     con.print(o)
-
-
-def _fleet(sc: Any, **given: Any) -> Any:
-    """The fleet from the options, falling back on the scenario's ``[emergency]``."""
-    from warmgrid.restore.emergency import Fleet
-
-    em = sc.emergency
-    keys = ("generators", "generator_mw", "shelters", "shelter_capacity", "radius_km", "deploy_h")
-    kw = {k: given[k] if given[k] is not None else (getattr(em, k) if em else None) for k in keys}
-    return Fleet(**{k: v for k, v in kw.items() if v is not None})
 
 
 @app.command("restore")
@@ -305,84 +233,70 @@ def restore(
         help="auto (brute force up to 200 placements, else the better of greedy and milp), "
         "brute, greedy or milp; default: [emergency] method.",
     ),
+    hours: int = typer.Option(
+        None,
+        "--hours",
+        min=1,
+        max=24 * 366 * 2,
+        help="Horizon, h (default: the scenario's, extended until every plan's repairs, "
+        "refills and warm-back fit; never shorter than the longest plan).",
+    ),
+    absolute: bool = typer.Option(
+        False,
+        "--absolute",
+        help="Count every figure from zero, including what the grid cannot serve before "
+        "any damage (default: only the harm the damage adds).",
+    ),
     json_out: bool = typer.Option(
         False,
         "--json",
         help="Print JSON: plan [{element, crew, start_h, end_h}], objective {total, terms}, "
-        "no_repair, people at a few hours, method, evaluations, seconds.",
+        "no_repair, people at a few hours, horizon_h, baseline, warnings, assumptions.",
     ),
 ) -> None:
-    """Which repair order brings the most people back to light, heat and water soonest."""
+    """Which repair order brings the most people back to light, heat and water soonest.
+
+    The horizon is long enough for every plan's repairs to end, drained homes to be
+    refilled and the coldest to warm back above 18 °C (it says so when it extends the
+    scenario's); --hours sets it. Figures count the harm the damage adds to the grid
+    without damage; --absolute counts from zero.
+    """
     from warmgrid.errors import InputError
     from warmgrid.model.scenario import load_scenario
-    from warmgrid.restore.schedule import problem_from_scenario
-    from warmgrid.restore.search import METHODS, SearchResult, optimise
+    from warmgrid.study.restore import restore as run_restore
 
     sc = load_scenario(scenario)
-    if crews is not None and crews < 1:
-        raise InputError(f"--crews must be >= 1, got {crews}", field="--crews")
-    method = method or sc.repair.method
-    if method not in METHODS:
-        raise InputError(
-            f"--method must be one of {', '.join(METHODS)}, got {method!r}", field="--method"
-        )
-    budget = sc.repair.budget_s if budget_s is None else budget_s
-    if not budget > 0:
-        raise InputError(f"--budget-s must be > 0, got {budget}", field="--budget-s")
-    problem = problem_from_scenario(sc, crews=crews)
+    ids = None
     if order is not None:
-        import time
-
-        ids = [s.strip() for s in order.split(",")]
-        if any(not s for s in ids):
+        ids = [x.strip() for x in order.split(",")]
+        if any(not x for x in ids):
             raise InputError("--order has an empty id (a stray comma?)", field="--order")
-        t0 = time.perf_counter()
-        e0 = problem.evaluations
-        ev = problem.evaluate(problem.check_order(ids, field="--order"))
-        res = SearchResult(
-            "order",
-            ev.order,
-            ev.plan,
-            dict(ev.objective),
-            problem.evaluations - e0,
-            1,
-            time.perf_counter() - t0,
+    label = f"restore ({method or sc.repair.method})"
+    with _progress(sys.stderr.isatty() and not json_out and ids is None, label) as update:
+        result = run_restore(
+            sc,
+            crews=crews,
+            order=ids,
+            method=method,
+            budget_s=budget_s,
+            seed=seed,
+            fleet={
+                "generators": generators,
+                "generator_mw": generator_mw,
+                "shelters": shelters,
+                "shelter_capacity": shelter_capacity,
+                "radius_km": radius_km,
+                "deploy_h": deploy_h,
+            },
+            siting=siting,
+            hours=hours,
+            absolute=absolute,
+            progress=update,
         )
-        method = "order"
-    else:
-        label = f"restore ({method}, {problem.n} damaged, {problem.crews} crews)"
-        with _progress(sys.stderr.isatty(), label) as update:
-            res = optimise(problem, method=method, budget_s=budget, seed=seed, progress=update)
-    out = restore_json(problem, res, scenario=sc, method=method, budget_s=budget)
-    for name, v in (("--generators", generators), ("--shelters", shelters)):
-        if v is not None and v < 0:
-            raise InputError(f"{name} must be >= 0, got {v}", field=name)
-    fleet = _fleet(
-        sc,
-        generators=generators,
-        generator_mw=generator_mw,
-        shelters=shelters,
-        shelter_capacity=shelter_capacity,
-        radius_km=radius_km,
-        deploy_h=deploy_h,
-    )
-    if fleet.generators or fleet.shelters:
-        from warmgrid.restore.emergency import EmergencyProblem, site, siting_json
-        from warmgrid.restore.schedule import plan_events
-
-        ep = EmergencyProblem(
-            problem.sim,
-            problem.damage,
-            fleet,
-            events=plan_events(res.plan),
-            weights=sc.repair.weights,
-            file=problem.file,
-        )
-        how = siting or (sc.emergency.method if sc.emergency else "auto")
-        out["emergency"] = siting_json(ep, site(ep, method=how))
+    out = result.to_json()
     if json_out:
         print_json(out)
         return
-    _print_human(out, res.plan)
+    _print_human(out, result.search.plan)
     if "emergency" in out:
         _print_emergency(out["emergency"])

@@ -78,11 +78,18 @@ def montecarlo(
         max=100_000_000,
         help="Rank only elements drawn in at least this many samples.",
     ),
+    absolute: bool = typer.Option(
+        False,
+        "--absolute",
+        help="Count every figure from zero, including what the grid cannot serve before "
+        "any damage (default: only the harm each sample's damage adds).",
+    ),
     json_out: bool = typer.Option(
         False,
         "--json",
         help="Print JSON: run, scenario, store, seed, samples_requested, samples_done, "
-        "complete, hazard, distributions, criticality.",
+        "complete, hazard, distributions, criticality, seconds, samples_per_s, baseline, "
+        "warnings, assumptions.",
     ),
 ) -> None:
     """Sample random damage from the scenario's [hazard] and store every outcome.
@@ -117,6 +124,7 @@ def montecarlo(
             resume=resume,
             batch=batch,
             progress=not json_out and sys.stderr.isatty(),
+            absolute=absolute,
         )
     except RunStopped as e:
         again = ["warmgrid montecarlo", _arg(scenario), f"--samples {e.total}"]
@@ -124,14 +132,21 @@ def montecarlo(
             again.append(f"--store {_arg(store)}")
         if scheduler != "local":
             again.append(f"--scheduler {_arg(scheduler)}")
+        if absolute:
+            again.append("--absolute")
         again.append(f"--resume {e.run}")
         raise Interrupted(
             f"{e.reason} after {e.done} of {e.total} samples; resume with: {' '.join(again)}",
             exit_code=interrupted_code() if e.signalled else 1,
         ) from None
+    from warmgrid.model.scenario import load_scenario
+    from warmgrid.study.run import prepare
+
     out = summary(Store(res.store), res.run, top=top, metric=metric, min_samples=min_samples)
     out["seconds"] = res.seconds
     out["new_samples"] = res.new_samples
+    out["samples_per_s"] = res.new_samples / res.seconds if res.seconds > 0 else None
+    out.update(prepare(load_scenario(scenario), absolute=absolute).context_json())
     if json_out:
         print_json(out)
         return
@@ -173,7 +188,11 @@ def _print_summary(out: dict[str, Any]) -> None:
             f"store {out['store']}",
         )
     )
-    con.print(f"hazard: {out['hazard']}\n")
+    con.print(f"hazard: {out['hazard']}")
+    from warmgrid.cli.demo import tell_warnings
+
+    tell_warnings(con, out)
+    con.print()
     t = Table(title="Outcome distributions over the samples")
     t.add_column("outcome", no_wrap=True)
     for k in ("mean", "p50", "p90", "p99", "max"):

@@ -101,4 +101,20 @@ def load_matpower(path: str | Path) -> Grid:
             arr[i, : len(r)] = r
             arr[i, len(r) :] = 0.0
         ppc[key] = arr
-    return grid_from_ppc(ppc, name=path.stem, source=str(path))
+    grid = grid_from_ppc(ppc, name=path.stem, source=str(path))
+    skipped = []
+    for key, what in (("dcline", "HVDC line(s) (mpc.dcline)"),):
+        rows = reader.parse_file(key, text)
+        if rows:
+            skipped.append(f"{len(rows)} {what}")
+    if skipped:
+        return grid.replace(
+            meta={
+                **grid.meta,
+                "warnings": [
+                    f"{path.name}: {', '.join(skipped)} not modelled and left out "
+                    "(their transfers are missing from every flow)"
+                ],
+            }
+        )
+    return grid

@@ -16,7 +16,7 @@ import numpy as np
 from warmgrid.errors import InputError
 from warmgrid.io.text import read_text_bytes
 
-__all__ = ["read_weather_csv", "weather_series"]
+__all__ = ["hourly_weather", "read_weather_csv", "weather_series"]
 
 _MIN_C, _MAX_C = -70.0, 60.0
 
@@ -127,6 +127,23 @@ def weather_series(
         (default: its first row).
     source : the scenario file, for messages.
     """
+    return hourly_weather(
+        hours=hours, outdoor_c=outdoor_c, csv_path=csv_path, start=start, source=source
+    )[0]
+
+
+def hourly_weather(
+    *,
+    hours: int,
+    outdoor_c: float | None = None,
+    csv_path: str | Path | None = None,
+    start: datetime | None = None,
+    source: str = "",
+    extend: bool = False,
+) -> tuple[np.ndarray, int]:
+    """:func:`weather_series`, and with ``extend`` a CSV shorter than the horizon is
+    continued by repeating its last 24 hours (a stated assumption: the last day's weather
+    goes on); returns the series and how many hours were added that way."""
     if hours <= 0:
         raise InputError(f"must be > 0, got {hours}", file=source, field="horizon.hours")
     if (outdoor_c is None) == (csv_path is None):
@@ -138,7 +155,7 @@ def weather_series(
                 file=source,
                 field="weather.outdoor_c",
             )
-        return np.full(hours, float(outdoor_c))
+        return np.full(hours, float(outdoor_c)), 0
     assert csv_path is not None
     times, vals = read_weather_csv(csv_path)
     i0 = 0
@@ -151,11 +168,16 @@ def weather_series(
                 field="time",
             )
         i0 = times.index(s)
-    if len(vals) - i0 < hours:
+    have = vals[i0 : i0 + hours]
+    if len(have) < hours and extend:
+        day = have[-24:]
+        reps = -(-(hours - len(have)) // len(day))
+        return np.concatenate([have, np.tile(day, reps)])[:hours], hours - len(have)
+    if len(have) < hours:
         raise InputError(
             f"covers {len(vals) - i0} h from the start, the horizon needs {hours} h",
             file=str(csv_path),
             row=len(vals) + 1,
             field="time",
         )
-    return vals[i0 : i0 + hours]
+    return have, 0

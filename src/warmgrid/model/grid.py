@@ -91,6 +91,20 @@ class Grid:
             "source": self.source,
         }
 
+    def warnings(self) -> list[str]:
+        """What the output must say about this grid's data: elements its importer could
+        not represent (``meta["warnings"]``) and values accepted as published that a
+        reader may not expect (negative series reactance)."""
+        out = [str(w) for w in self.meta.get("warnings", [])]
+        x = self.branch["x_pu"].to_numpy(dtype=float)
+        neg = int((x < 0).sum())
+        if neg:
+            out.append(
+                f"{neg:,} branch(es) of {self.name} have a negative series reactance "
+                "(series compensation or a three-winding star point), accepted as published"
+            )
+        return out
+
     def ids(self) -> list[str]:
         """Every element id in the grid."""
         return [i for t in TABLES for i in getattr(self, t)["id"]]

@@ -51,6 +51,7 @@ __all__ = [
     "ImpactSection",
     "RepairSection",
     "Scenario",
+    "ServicesSection",
     "ThresholdsSection",
     "WeatherSection",
     "bundled_scenarios",
@@ -84,6 +85,19 @@ class GridSection(_Section):
 
     case: str
     services: str = "auto"
+
+
+class ServicesSection(_Section):
+    """``[services]``: how ``[grid] services = "auto"`` invents an overlay for a grid
+    that has none (every value is stated in the output as an assumption).
+
+    ``people_per_mw``: persons per MW of each load (about 3.3 M people on 1.5 GW of winter
+    peak in a Kyiv-like city gives ~2,200/MW); ``archetype``: the building type of every
+    district (a key of the thermal archetypes).
+    """
+
+    people_per_mw: float = Field(2000.0, gt=0, le=1e6)
+    archetype: str = "panel9"
 
 
 class DamageSection(_Section):
@@ -248,6 +262,7 @@ class Scenario(_Section):
 
     name: str = ""
     grid: GridSection
+    services: ServicesSection = Field(default_factory=ServicesSection)
     damage: DamageSection = Field(default_factory=DamageSection)
     impact: ImpactSection = Field(default_factory=ImpactSection)
     weather: WeatherSection = Field(default_factory=WeatherSection)

@@ -104,6 +104,10 @@ _COLUMNS: dict[str, dict[str, Any]] = {
 }
 
 
+#: Columns whose default invents nothing that changes a figure.
+_COSMETIC = frozenset({"name", "x", "y", "district"})
+
+
 def split_ids(value: object) -> list[str]:
     """``"a;b"`` -> ``["a", "b"]``; empty or NaN -> ``[]``."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
@@ -121,6 +125,9 @@ class Services:
     facilities: pd.DataFrame
     substations: dict[str, list[str]] = field(default_factory=dict)
     source: str = ""
+    #: ``"table.column" -> default`` for every column a non-empty table lacked and got
+    #: its default (an assumption the output states); cosmetic columns are left out.
+    defaults_used: dict[str, object] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -133,6 +140,7 @@ class Services:
     ) -> Services:
         """Fill defaults, then validate against ``grid``; report every problem at once."""
         out = {}
+        used: dict[str, object] = {}
         for name, cols in _COLUMNS.items():
             df = tables.get(name)
             df = (
@@ -145,8 +153,10 @@ class Services:
                             "required column is missing", file=source, field=f"{name}.{c}"
                         )
                     df[c] = default
+                    if len(df) and c not in _COSMETIC:
+                        used[f"{name}.{c}"] = default
             out[name] = df
-        svc = cls(substations=dict(substations or {}), source=source, **out)
+        svc = cls(substations=dict(substations or {}), source=source, defaults_used=used, **out)
         svc.validate(grid)
         return svc
 

@@ -12,7 +12,9 @@ system blackouts", HICSS 2001):
      their share on). Units with an unlimited ``p_max`` (an external grid) take the whole
      deficit, shared equally;
    * if the island's headroom is not enough, under-frequency load shedding cuts every
-     load in the island by the same fraction (the shunt conductance stays fixed);
+     load in the island by the same fraction (the shunt conductance stays fixed, and so
+     does a negative load: it is a fixed injection, never shed, never counted as served
+     or as demand);
    * a surplus lowers the units with positive output in proportion to capacity, at most
      down to 0 (p_min relaxed, units may trip);
    * an island that can balance neither way (its units cannot even feed the fixed shunt
@@ -152,11 +154,13 @@ def balance_islands(
     dem = net.load_p_mw * scale
     lon = np.flatnonzero(state.load_on & (isl.label[net.load_bus] >= 0))
     li = isl.label[net.load_bus[lon]]
+    demanding = dem[lon] > 0  # negative loads are fixed injections
     son = np.flatnonzero(state.bus_on[net.shunt_bus] & (isl.label[net.shunt_bus] >= 0))
     si = isl.label[net.shunt_bus[son]]
-    load_isl = np.bincount(li, weights=dem[lon], minlength=k)
-    shunt_isl = np.bincount(si, weights=net.shunt_g_mw[son], minlength=k)
-    deficit = load_isl + shunt_isl - np.bincount(gi, weights=p0, minlength=k)
+    load_isl = np.bincount(li[demanding], weights=dem[lon][demanding], minlength=k).astype(float)
+    fixed_isl = np.bincount(si, weights=net.shunt_g_mw[son], minlength=k).astype(float)
+    fixed_isl += np.bincount(li[~demanding], weights=dem[lon][~demanding], minlength=k)
+    deficit = load_isl + fixed_isl - np.bincount(gi, weights=p0, minlength=k)
 
     p = p0.copy()
     unlimited = ~np.isfinite(pmax)
@@ -190,7 +194,7 @@ def balance_islands(
     gen_p = np.zeros(len(net.gen_ids))
     gen_p[g] = np.where(live[gi], p, 0.0)
     load_fraction = np.zeros(len(net.load_ids))
-    load_fraction[lon] = frac_isl[li]
+    load_fraction[lon] = np.where(demanding, frac_isl[li], live[li].astype(float))
     return gen_p, load_fraction, live
 
 
@@ -216,7 +220,8 @@ def cascade(
     st = (state or net.base_state).effective(net)
     scale = st.load_scale if st.load_scale is not None else 1.0
     dem = net.load_p_mw * scale
-    demand_mw = float((dem * net.base_state.load_on).sum())
+    positive = np.maximum(dem, 0.0)  # negative loads are fixed injections, not demand
+    demand_mw = float((positive * net.base_state.load_on).sum())
     limit = trip_factor * net.rate_mw
     stages: list[CascadeStage] = []
     converged = False
@@ -242,7 +247,7 @@ def cascade(
         flow = res.flow_mw
         absf = np.abs(np.nan_to_num(flow))
         trip = np.flatnonzero(absf > limit + 1e-6)
-        served = float((dem * frac).sum())
+        served = min(float((positive * frac).sum()), demand_mw)
         with np.errstate(invalid="ignore", divide="ignore"):
             ld = np.where(
                 np.isfinite(net.rate_mw) & ~np.isnan(flow), absf / net.rate_mw * 100, np.nan

@@ -69,9 +69,11 @@ class DCResult:
 
     @property
     def loading_percent(self) -> np.ndarray:
-        """(n_branch,) |flow| / rate · 100; NaN where the flow is NaN, 0 where unlimited."""
+        """(n_branch,) |flow| / rate · 100; NaN where the flow is NaN or the branch has no
+        rating (an unrated branch has no loading, not a loading of 0)."""
         with np.errstate(invalid="ignore"):
-            return np.abs(self.flow_mw) / self.rate_mw * 100.0
+            ld = np.abs(self.flow_mw) / self.rate_mw * 100.0
+        return np.where(np.isfinite(self.rate_mw), ld, np.nan)
 
 
 class DCFactor:

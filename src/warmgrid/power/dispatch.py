@@ -23,6 +23,10 @@ Modelling choices
   the DC power flow; it is never shed. An island that cannot even feed its shunts is
   infeasible and raises :class:`~warmgrid.errors.InfeasibleError`.
 * A load's ``P_l`` is its demand times ``state.load_scale`` when given.
+* A load with ``P_l <= 0`` (a negative load: embedded generation or an exchange, common
+  in the PEGASE and RTE cases) is a fixed injection at an energised bus, like the shunt
+  conductance with the opposite sign: never shed, never counted as served or as demand.
+  ``served_mw <= demand_mw`` and ``shed_mw >= 0`` always hold.
 
 How it is solved fast
 ---------------------
@@ -59,16 +63,18 @@ class MLDResult:
 
     Attributes
     ----------
-    served_fraction : (n_load,) float in [0, 1]; 0 for loads out of service or dark.
-    load_served_mw : (n_load,) MW served per load.
+    served_fraction : (n_load,) float in [0, 1]; 0 for loads out of service or dark; 1
+        for a negative load on an energised bus (a fixed injection).
+    load_served_mw : (n_load,) MW served per load (0 for negative loads).
     gen_p_mw : (n_gen,) dispatch per unit, MW; 0 for units out or dark.
     flow_mw : (n_branch,) DC flow at the from end, MW; NaN for branches out or dark.
     theta_rad : (n_bus,) voltage angle; NaN at dark buses.
     served_mw : total served load, MW.
     weighted_served_mw : the objective Σ w·P·x (equals ``served_mw`` for equal weights).
-    demand_mw : demand of the base state's loads (before damage), MW.
-    shed_mw : ``demand_mw − served_mw``.
+    demand_mw : positive demand of the base state's loads (before damage), MW.
+    shed_mw : ``demand_mw − served_mw``, >= 0.
     shunt_mw : fixed shunt-conductance load on energised buses, MW.
+    injection_mw : fixed injection of negative loads on energised buses, MW (>= 0).
     islands : the island labels of the damaged state.
     dark_bus : (n_bus,) bool, bus out of service or in an island without generation.
     binding : (k,) int, branches whose limit rows entered the LP (lazy generation).
@@ -91,6 +97,7 @@ class MLDResult:
     binding: np.ndarray
     rounds: int
     seconds: float
+    injection_mw: float = 0.0
 
     @property
     def energised_islands(self) -> int:
@@ -212,7 +219,9 @@ def max_load_delivery(
     gen = np.flatnonzero(st.gen_on & live[net.gen_bus])
     ng = len(gen)
     demand = _demand(net, state)
-    load = np.flatnonzero(st.load_on & live[net.load_bus])
+    on_load = st.load_on & live[net.load_bus]
+    load = np.flatnonzero(on_load & (demand > 0))
+    fixed = np.flatnonzero(on_load & (demand <= 0))  # negative loads: fixed injections
     nl = len(load)
     n = nb + ng + nl
     p_load = demand[load]
@@ -231,11 +240,14 @@ def max_load_delivery(
     shunt_on = live[net.shunt_bus]
     g_bus = np.bincount(
         bus_col[net.shunt_bus[shunt_on]], weights=net.shunt_g_mw[shunt_on], minlength=nb
-    )
+    ).astype(float)
+    inj_bus = np.bincount(bus_col[net.load_bus[fixed]], weights=demand[fixed], minlength=nb).astype(
+        float
+    )  # <= 0: a negative load takes negative power
     ainj = np.bincount(fc, weights=pfinj, minlength=nb) - np.bincount(
         tc, weights=pfinj, minlength=nb
     )
-    rhs = g_bus + base * ainj
+    rhs = g_bus + inj_bus + base * ainj
 
     # ---- branch-limit rows:  −rate − base·Pfinj ≤ b (φf − φt) ≤ rate − base·Pfinj
     def limit_rows(k: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
@@ -287,7 +299,7 @@ def max_load_delivery(
     need = np.bincount(
         e_isl[bus_col[net.load_bus[load]]], weights=p_load, minlength=len(first)
     ).astype(float)
-    need += np.bincount(e_isl, weights=g_bus, minlength=len(first)).astype(float)
+    need += np.bincount(e_isl, weights=g_bus + inj_bus, minlength=len(first)).astype(float)
     pmax = net.gen_pmax_mw[gen]
     with np.errstate(divide="ignore", invalid="ignore"):
         prio = np.where(pmax > 0, net.gen_p_mw[gen] / pmax, 0.0)
@@ -313,7 +325,8 @@ def max_load_delivery(
         if res.status is not SolveStatus.OPTIMAL:
             raise InfeasibleError(
                 f"maximum load delivery on {net.name}: HiGHS status {res.status.value}"
-                " (an island cannot feed its fixed shunt load?)"
+                " (an island cannot feed its fixed shunt load, or cannot absorb the"
+                " fixed injection of its negative loads?)"
             )
         phi = res.x[:nb]
         flow = bk * (phi[fc] - phi[tc]) + base * pfinj
@@ -331,15 +344,17 @@ def max_load_delivery(
 
     frac = np.zeros(n_load)
     frac[load] = np.clip(res.x[nb + ng :], 0.0, 1.0)
+    frac[fixed] = 1.0
     gen_p = np.zeros(len(net.gen_ids))
     gen_p[gen] = res.x[nb : nb + ng]
     flow_all = np.full(net.n_branch, np.nan)
     flow_all[br] = flow
     theta = np.full(net.n_bus, np.nan)
     theta[ebus] = phi / base
-    served = frac * demand
-    demand_mw = float(demand[net.base_state.load_on].sum())
-    served_mw = float(served.sum())
+    positive = np.maximum(demand, 0.0)
+    served = frac * positive
+    demand_mw = float(positive[net.base_state.load_on].sum())
+    served_mw = min(float(served.sum()), demand_mw)
     return MLDResult(
         served_fraction=frac,
         load_served_mw=served,
@@ -349,13 +364,14 @@ def max_load_delivery(
         served_mw=served_mw,
         weighted_served_mw=float(res.objective),
         demand_mw=demand_mw,
-        shed_mw=demand_mw - served_mw,
+        shed_mw=max(demand_mw - served_mw, 0.0),
         shunt_mw=float(g_bus.sum()),
         islands=isl,
         dark_bus=dark,
         binding=br[added],
         rounds=rounds,
         seconds=time.perf_counter() - t0,
+        injection_mw=float(-inj_bus.sum()),
     )
 
 

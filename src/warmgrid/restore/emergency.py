@@ -44,6 +44,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from warmgrid.errors import InputError, closest, quoted
+from warmgrid.metrics import threshold_key
 from warmgrid.model.services import split_ids
 from warmgrid.restore.schedule import objective, resolve_weights
 from warmgrid.timeline import Event, Simulator, Timeline, step_hours_below
@@ -315,7 +316,7 @@ class EmergencyProblem:
         below = step_hours_below(tl.temp_c, sim.thresholds_c, sim.tau_h, sim.dt_h)[self._k0 :]
         per_person = np.zeros(len(sim.population))
         for t, thr in enumerate(sim.thresholds_c):
-            wt = w.get(f"person_hours_below_{thr:g}c_unsheltered", 0.0)
+            wt = w.get(f"person_hours_below_{threshold_key(thr)}_unsheltered", 0.0)
             per_person += wt * below[:, :, t].sum(axis=0)
         cold = (tl.temp_c[1 + self._k0 :] < sim.shelter_below_c).any(axis=0)
         d = np.where(cold, sim.population, 0.0)

@@ -35,7 +35,6 @@ __all__ = [
     "list_schedule",
     "objective",
     "plan_events",
-    "problem_from_scenario",
     "resolve_weights",
 ]
 
@@ -208,7 +207,7 @@ class RestorationProblem:
 
     Parameters
     ----------
-    sim : the scenario's simulator (:func:`warmgrid.study.run.prepare`).
+    sim : the scenario's simulator (a study's, :func:`warmgrid.study.run.prepare`).
     damage : (n,) damaged element ids (duplicates dropped, order kept).
     durations : element id -> repair hours, for every damaged element
         (:func:`warmgrid.restore.durations.repair_hours`).
@@ -335,45 +334,3 @@ class RestorationProblem:
     def baseline_timeline(self) -> Timeline:
         """The no-repair timeline (computed once at construction)."""
         return self._baseline_tl
-
-
-def problem_from_scenario(
-    scenario: Any,
-    *,
-    crews: int | None = None,
-    sim: Simulator | None = None,
-    mode: str | None = None,
-) -> RestorationProblem:
-    """The restoration problem a scenario describes (``[damage]`` and ``[repair]``).
-
-    Parameters
-    ----------
-    scenario : a :class:`~warmgrid.model.scenario.Scenario`.
-    crews : overrides ``[repair] crews``.
-    sim : a simulator already prepared for this scenario (else built here).
-    mode : overrides ``[impact] mode``.
-    """
-    from warmgrid.restore.durations import repair_hours
-    from warmgrid.study.run import prepare
-
-    file = str(scenario.source) if scenario.source is not None else None
-    sim = sim or prepare(scenario, mode=mode)
-    from warmgrid.power.damage import check_damage
-
-    check_damage(sim.net, scenario.damage.elements, file=file)
-    rp = scenario.repair
-    durations = repair_hours(
-        sim.net,
-        scenario.damage.elements,
-        hours=rp.hours,
-        default_hours=rp.default_hours,
-        file=file,
-    )
-    return RestorationProblem(
-        sim,
-        scenario.damage.elements,
-        durations,
-        crews=rp.crews if crews is None else crews,
-        weights=rp.weights,
-        file=file,
-    )

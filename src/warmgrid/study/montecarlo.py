@@ -145,16 +145,19 @@ def _scenario_text(scenario: Any) -> str:
 _WORKER: dict[str, tuple[Any, Any, list[str]]] = {}
 
 
-def _worker_state(scenario: Any) -> tuple[Any, Any, list[str]]:
-    """(Simulator, hazard, base damage) of a scenario, built once per process."""
-    key = scenario_hash(scenario) + str(getattr(scenario, "source", ""))
+def _worker_state(scenario: Any, absolute: bool = False) -> tuple[Any, Any, list[str]]:
+    """(Simulator, hazard, base damage) of a scenario, built once per process.
+
+    The simulator measures each sample's harm against the scenario without damage (its
+    baseline, replayed once per worker) unless ``absolute``."""
+    key = scenario_hash(scenario) + str(getattr(scenario, "source", "")) + str(absolute)
     hit = _WORKER.get(key)
     if hit is None:
         from warmgrid.hazard import hazard_from_scenario
         from warmgrid.power.damage import check_damage
         from warmgrid.study.run import prepare
 
-        sim = prepare(scenario)
+        sim = prepare(scenario, absolute=absolute).simulator
         # every sample is mostly a new state: keep the power cache small
         sim.max_cached_states = _MAX_CACHED_STATES
         src = str(scenario.source) if scenario.source else None
@@ -193,13 +196,15 @@ def _outcome(tl: Any) -> dict[str, Any]:
     return row
 
 
-def run_samples(scenario: Any, seed: int, indices: Sequence[int]) -> list[dict[str, Any]]:
+def run_samples(
+    scenario: Any, seed: int, indices: Sequence[int], absolute: bool = False
+) -> list[dict[str, Any]]:
     """Replay samples ``indices`` of a run (what each Dask task does).
 
     Returns one dict per sample: ``sample, damage, seconds`` and the metric columns of
     :data:`~warmgrid.study.store.METRIC_COLUMNS` (plus ``metrics``, the full dict).
     """
-    sim, hazard, base = _worker_state(scenario)
+    sim, hazard, base = _worker_state(scenario, absolute)
     out = []
     for i in indices:
         damage = sample_damage(hazard, sim, base, seed, int(i))
@@ -211,9 +216,9 @@ def run_samples(scenario: Any, seed: int, indices: Sequence[int]) -> list[dict[s
     return out
 
 
-def _validate(scenario: Any) -> int:
+def _validate(scenario: Any, absolute: bool = False) -> int:
     """Build the worker state (raises InputError on a bad scenario or hazard)."""
-    _worker_state(scenario)
+    _worker_state(scenario, absolute)
     return 0
 
 
@@ -415,8 +420,13 @@ def run_montecarlo(
     batch: int | None = None,
     workers: int = 2,
     progress: bool | Callable[[int, int], None] = False,
+    absolute: bool = False,
 ) -> MonteCarloRun:
     """Run (or resume) a Monte Carlo study of a scenario and store every sample.
+
+    Each sample's outcomes are the harm its damage adds to the scenario without damage
+    (:mod:`warmgrid.study.run`), or counted from zero with ``absolute``; a run keeps one
+    way throughout (resuming it the other way is refused).
 
     Parameters
     ----------
@@ -460,9 +470,18 @@ def run_montecarlo(
 
         scenario = load_scenario(scenario)
     st = Store(store)
-    digest = scenario_hash(scenario)
+    digest = scenario_hash(scenario) + (":absolute" if absolute else "")
     if resume is not None:
         row = st.run(resume)
+        if (
+            row["scenario_hash"] != digest
+            and row["scenario_hash"].split(":")[0] == digest.split(":")[0]
+        ):
+            way = "--absolute" if row["scenario_hash"].endswith(":absolute") else "no --absolute"
+            raise InputError(
+                f"run {resume!r} counts its figures the other way; resume it with {way}",
+                field="--absolute",
+            )
         if row["scenario_hash"] != digest:
             raise InputError(
                 f"run {resume!r} was made with a different scenario ({row['scenario']!r}, "
@@ -491,7 +510,7 @@ def run_montecarlo(
     sched = _scheduler(scheduler, workers)
     started = False
     try:
-        sched.run(_validate, scenario)  # a bad scenario or hazard fails here, store untouched
+        sched.run(_validate, scenario, absolute)  # a bad scenario fails here, store untouched
         if resume is None:
             from warmgrid.hazard import hazard_from_scenario
 
@@ -514,7 +533,7 @@ def run_montecarlo(
         todo = [i for i in range(n) if i not in done]
         size = batch or min(50, max(1, -(-len(todo) // (4 * sched.n_workers))))
         chunks = [todo[j : j + size] for j in range(0, len(todo), size)]
-        new = _drive(sched, scenario, seed, chunks, st, run_id, len(done), n, progress)
+        new = _drive(sched, scenario, seed, chunks, st, run_id, len(done), n, progress, absolute)
     except KeyboardInterrupt:
         if not started:
             raise
@@ -561,6 +580,7 @@ def _drive(
     done: int,
     total: int,
     progress: bool | Callable[[int, int], None],
+    absolute: bool = False,
 ) -> int:
     """Run the chunks, writing each finished one to the store; return the new rows."""
     bar = None
@@ -592,7 +612,8 @@ def _drive(
         bar.start()
     new = 0
     try:
-        for rows in sched.map_unordered(run_samples, ((scenario, seed, c) for c in chunks)):
+        jobs = ((scenario, seed, c, absolute) for c in chunks)
+        for rows in sched.map_unordered(run_samples, jobs):
             new += st.write_samples(run_id, rows)
             done += len(rows)
             if bar is not None:

@@ -1,73 +1,129 @@
-"""Run one scenario: load its grid and overlay, build the simulator, replay, summarise.
+"""The façade every command goes through: a scenario prepared once, then its impact.
 
-:func:`impact` is what ``warmgrid impact`` and ``warmgrid demo`` call; restoration and
-Monte Carlo studies reuse :func:`prepare` (one compiled :class:`Simulator` per scenario)
-and call ``Simulator.run`` with their own damage and repair events.
+:func:`prepare` loads a scenario's grid, overlay and weather and compiles one
+:class:`~warmgrid.timeline.Simulator`; the :class:`Study` it returns also holds what the
+output must state: the **assumptions** (defaults that invent data: auto people per MW,
+auto districts, default archetypes, repeated weather) and the **warnings** (the data as
+it is: negative reactances, elements left out, a dispatch that does not balance, and
+load the grid cannot serve before any damage).
+
+**Harm against the pre-damage state.** A study's simulator is ``relative``: every
+figure of a replay is the harm the damage adds to the same scenario without damage
+(:meth:`Timeline.relative_to`). With no damage, every harm is 0. ``absolute=True`` (the
+CLI's ``--absolute``) gives the figures counted from zero instead.
+
+:func:`impact` is ``warmgrid impact`` and ``warmgrid demo``: both print and write the
+JSON of :meth:`ImpactResult.to_json`. Restoration (:mod:`warmgrid.study.restore`) and
+Monte Carlo (:mod:`warmgrid.study.montecarlo`) build on :func:`prepare` too.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from warmgrid.model.grid import Grid
+from warmgrid.model.scenario import Scenario
 from warmgrid.model.services import Services, auto_services
 from warmgrid.timeline import Simulator, Timeline
 
-__all__ = ["ImpactRun", "impact", "impact_result", "load_services", "prepare"]
+__all__ = [
+    "ImpactResult",
+    "Study",
+    "build_simulator",
+    "fmt_mw",
+    "impact",
+    "load_services",
+    "people",
+    "prepare",
+]
 
 
-@dataclass(frozen=True, eq=False)
-class ImpactRun:
-    """A prepared simulator, its replay with no repairs, and the JSON-ready summary."""
-
-    simulator: Simulator
-    timeline: Timeline
-    result: dict[str, Any]
+def people(x: float) -> int:
+    """A count of persons, as a whole number (fractions come from partly served loads)."""
+    return round(float(x))
 
 
-def load_services(grid: Grid, spec: str, *, case: str, source: str) -> Services:
-    """The overlay a scenario asks for.
+def fmt_mw(mw: float) -> str:
+    """``597 MW``, ``21.3 GW``."""
+    return f"{mw / 1e3:,.1f} GW" if abs(mw) >= 1e3 else f"{mw:,.0f} MW"
+
+
+def load_services(grid: Grid, scenario: Scenario) -> tuple[Services, list[str]]:
+    """The overlay a scenario asks for, and the assumptions it brings.
 
     ``"none"``: no people, power only. ``"auto"``: the bundled winter-city's own overlay
-    for winter-city, else one derived from the loads (:func:`auto_services`). A path: a
-    folder of services tables (:mod:`warmgrid.io.services_tables`).
+    for winter-city, else one invented from the loads (:func:`auto_services`, with the
+    scenario's ``[services]`` people per MW and archetype). A path: a folder of services
+    tables (:mod:`warmgrid.io.services_tables`).
     """
+    spec = scenario.services_path
+    src = str(scenario.source) if scenario.source else scenario.name
     if spec == "none":
-        return Services.build(grid, source=source)
-    if case == "winter-city" and spec in ("auto", "winter-city"):
+        return Services.build(grid, source=src), []
+    if scenario.grid.case == "winter-city" and spec in ("auto", "winter-city"):
         from warmgrid.examples.winter_city import winter_city
 
-        return winter_city()[1]
+        return winter_city()[1], [
+            "winter-city is synthetic: its people, buildings, heat and water services are "
+            "generated from public ballpark figures of a Kyiv-like capital, not surveyed"
+        ]
     if spec == "auto":
-        return auto_services(grid)
+        sv = scenario.services
+        svc = auto_services(grid, people_per_mw=sv.people_per_mw, archetype=sv.archetype)
+        return svc, [
+            f'services = "auto": one district per load with p_mw > 0 ({len(svc.areas):,} '
+            f"districts), {sv.people_per_mw:,.0f} people per MW ([services] people_per_mw), "
+            f"all in {sv.archetype} buildings ([services] archetype) heated by electricity; "
+            "no district heating, water stations or hospitals"
+        ]
     from warmgrid.io.services_tables import read_services
 
-    return read_services(spec, grid)
+    svc = read_services(spec, grid)
+    notes = [
+        f"{Path(spec).name}: {col} absent, {default!r} assumed for every row"
+        for col, default in svc.defaults_used.items()
+    ]
+    return svc, notes
 
 
-def prepare(scenario: Any, *, mode: str | None = None) -> Simulator:
-    """Load the scenario's grid, overlay and weather; compile a :class:`Simulator`."""
+def build_simulator(
+    scenario: Scenario, *, mode: str | None = None, hours: int | None = None
+) -> tuple[Simulator, list[str], list[str]]:
+    """Compile a scenario's simulator; return it with the assumptions and grid warnings.
+
+    ``hours`` overrides the horizon (a weather CSV shorter than it repeats its last day).
+    """
     from warmgrid.io import load_grid
-    from warmgrid.io.weather import weather_series
+    from warmgrid.io.weather import hourly_weather
     from warmgrid.services.propagate import FreezeOptions
 
-    src = str(scenario.source)
+    src = str(scenario.source) if scenario.source else ""
     grid = load_grid(scenario.case_path)
-    services = load_services(grid, scenario.services_path, case=scenario.grid.case, source=src)
+    services, assumptions = load_services(grid, scenario)
     w = scenario.weather
-    t_out = weather_series(
-        hours=scenario.horizon.hours,
+    n = int(hours or scenario.horizon.hours)
+    t_out, repeated = hourly_weather(
+        hours=n,
         outdoor_c=w.outdoor_c,
         csv_path=scenario.weather_csv_path,
         start=scenario.horizon.start,
         source=src,
+        extend=hours is not None,
     )
+    if "weather" not in scenario.model_fields_set:
+        assumptions.append(f"no [weather] section: a constant {w.outdoor_c:g} °C outdoors")
+    if repeated:
+        assumptions.append(
+            f"the weather file covers {n - repeated} h; its last day repeats for the other "
+            f"{repeated} h of the {n} h horizon"
+        )
     fz = scenario.freeze
-    return Simulator(
+    sim = Simulator(
         grid,
         services,
         t_out,
@@ -78,44 +134,253 @@ def prepare(scenario: Any, *, mode: str | None = None) -> Simulator:
         ),
         trip_factor=scenario.impact.trip_factor,
     )
+    return sim, assumptions, grid.warnings()
 
 
-def impact(scenario: Any, *, mode: str | None = None) -> ImpactRun:
-    """Replay a scenario with no repairs and summarise it."""
+@dataclass(eq=False)
+class Study:
+    """A scenario prepared once (see the module docstring).
+
+    Attributes
+    ----------
+    scenario : the validated scenario.
+    simulator : its compiled simulator (``relative`` unless ``absolute``).
+    assumptions : defaults that invented data, one sentence each.
+    notes : warnings about the data (grid import, dispatch balance).
+    """
+
+    scenario: Scenario
+    simulator: Simulator
+    assumptions: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def absolute(self) -> bool:
+        return not self.simulator.relative
+
+    @property
+    def file(self) -> str | None:
+        return str(self.scenario.source) if self.scenario.source is not None else None
+
+    def baseline(self) -> Timeline:
+        """The replay without damage (absolute): the pre-damage state."""
+        return self.simulator.baseline()
+
+    def baseline_json(self) -> dict[str, Any]:
+        """The ``baseline`` object of the JSON: the pre-damage state at hour 0 (MW, islands,
+        branches overloaded at the file's own dispatch) and its people without each
+        service (peak over the horizon and at hour 0)."""
+        b = self.baseline()
+        p0 = b.power[0]
+        detail = p0.detail
+        return {
+            "served_mw": p0.served_mw,
+            "shed_mw": p0.shed_mw,
+            "demand_mw": float(detail.demand_mw),
+            "islands": p0.islands,
+            "dark_buses": p0.dark_buses,
+            "overloaded_branches": self._overloaded_at_dispatch(),
+            "people": {
+                f"without_{s}": people(getattr(b, f"people_without_{s}").max(initial=0.0))
+                for s in ("power", "heat", "water")
+            },
+            "people_at_start": {
+                f"without_{s}": people(getattr(b, f"people_without_{s}")[0])
+                for s in ("power", "heat", "water")
+            },
+        }
+
+    def context_json(self) -> dict[str, Any]:
+        """What every result's JSON carries about the study: ``counting``, ``baseline``,
+        ``warnings`` and ``assumptions``."""
+        return {
+            "counting": "absolute" if self.absolute else "harm over the pre-damage state",
+            "baseline": self.baseline_json(),
+            "warnings": self.warnings(),
+            "assumptions": list(self.assumptions),
+        }
+
+    def _overloaded_at_dispatch(self) -> int:
+        """Branches above their rating in the DC flow of the file's own dispatch."""
+        from warmgrid.power.dc import dc_flow
+
+        ld = dc_flow(self.simulator.net).loading_percent
+        return int(np.nansum(ld > 100.0 + 1e-9))
+
+    def warnings(self) -> list[str]:
+        """The data notes, then what exists before any damage (when it is not nothing)."""
+        out = list(self.notes)
+        sim = self.simulator
+        out.extend(_dispatch_notes(sim))
+        b = self.baseline()
+        p0 = b.power[0]
+        tail = (
+            "figures below include it (--absolute)"
+            if self.absolute
+            else "figures below count only what the damage adds"
+        )
+        if p0.shed_mw > 0.5:
+            demand = float(p0.detail.demand_mw)
+            why = (
+                "within the branch ratings"
+                if sim.mode == "mld"
+                else "once the undamaged grid's cascade settles"
+            )
+            out.append(
+                f"before any damage, {fmt_mw(p0.shed_mw)} of {fmt_mw(demand)} cannot be "
+                f"served {why}; {tail}"
+            )
+        peaks = {
+            s: people(getattr(b, f"people_without_{s}").max(initial=0.0))
+            for s in ("power", "heat", "water")
+        }
+        if any(peaks.values()):
+            out.append(
+                "before any damage, "
+                + ", ".join(f"{v:,} people are without {s}" for s, v in peaks.items() if v)
+                + f" at some hour; {tail}"
+            )
+        return out
+
+
+def _dispatch_notes(sim: Simulator) -> list[str]:
+    """A file's dispatch that does not balance its load, and where the difference goes."""
+    net = sim.net
+    st = net.base_state
+    gen = float(net.gen_p_mw[st.gen_on & ~net.gen_slack].sum())
+    slack_set = float(net.gen_p_mw[st.gen_on & net.gen_slack].sum())
+    load = float((net.load_p_mw * st.load_on).sum() + net.shunt_g_mw.sum())
+    gap = load - gen - slack_set
+    if abs(gap) <= max(1.0, 0.05 * abs(load)):
+        return []
+    where = (
+        "the MLD redispatches every unit within its limits"
+        if sim.mode == "mld"
+        else "the cascade's primary control shares it among the units pro rata to capacity"
+    )
+    return [
+        f"the file's dispatch ({fmt_mw(gen + slack_set)}) does not balance its load "
+        f"({fmt_mw(load)} with shunts): {fmt_mw(abs(gap))} "
+        + ("short" if gap > 0 else "too much")
+        + f"; {where} (a plain DC flow puts it on the slack units)"
+    ]
+
+
+def prepare(
+    scenario: Scenario,
+    *,
+    mode: str | None = None,
+    hours: int | None = None,
+    absolute: bool = False,
+) -> Study:
+    """Prepare a scenario: load, compile, and say what was assumed (module docstring).
+
+    Parameters
+    ----------
+    scenario : a validated scenario.
+    mode : ``"mld"`` or ``"cascade"``; the scenario's ``[impact] mode`` when None.
+    hours : another horizon than ``[horizon] hours`` (restoration extends it).
+    absolute : replays count from zero instead of from the pre-damage state.
+    """
+    sim, assumptions, notes = build_simulator(scenario, mode=mode, hours=hours)
+    sim.relative = not absolute
+    return Study(scenario, sim, assumptions, notes)
+
+
+# ------------------------------------------------------------------------------ impact
+@dataclass(eq=False)
+class ImpactResult:
+    """An impact: the study, its replay with no repairs (harm or absolute), the time."""
+
+    study: Study
+    timeline: Timeline
+    seconds: float
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``warmgrid impact --json`` (and ``warmgrid demo``) dict."""
+        st, tl = self.study, self.timeline
+        out = _impact_dict(st, tl)
+        out.update(power_summary(tl, st.simulator.mode, trip_factor=st.scenario.impact.trip_factor))
+        out.update(st.context_json())
+        out["seconds"] = self.seconds
+        return out
+
+
+def impact(scenario: Scenario, *, mode: str | None = None, absolute: bool = False) -> ImpactResult:
+    """Replay a scenario's damage with no repairs (``warmgrid impact``)."""
     from warmgrid.power.damage import check_damage
 
-    sim = prepare(scenario, mode=mode)
-    check_damage(
-        sim.net, scenario.damage.elements, file=str(scenario.source) if scenario.source else None
-    )
-    tl = sim.run(scenario.damage.elements)
-    return ImpactRun(
-        sim, tl, impact_result(sim, tl, name=scenario.name, damage=scenario.damage.elements)
-    )
+    t0 = time.perf_counter()
+    study = prepare(scenario, mode=mode, absolute=absolute)
+    check_damage(study.simulator.net, scenario.damage.elements, file=study.file)
+    tl = study.simulator.run(scenario.damage.elements)
+    return ImpactResult(study, tl, time.perf_counter() - t0)
 
 
-def _none(x: float) -> float | None:
+def power_summary(tl: Timeline, mode: str, *, trip_factor: float = 1.0) -> dict[str, Any]:
+    """The power keys of an impact at hour 0 from the engine's own result (MLD or cascade).
+
+    ``shed_mw`` is the harm (over the pre-damage state when the timeline is relative);
+    ``served_mw`` and ``demand_mw`` are the state itself.
+    """
+    p0 = tl.power[0]
+    r = p0.detail
+    out: dict[str, Any] = dict(
+        served_mw=p0.served_mw,
+        shed_mw=float(tl.shed_mw[0]),
+        demand_mw=float(r.demand_mw),
+        islands=int(r.islands.count),
+        dark_buses=int(np.asarray(r.dark_bus).sum()),
+        seconds_power=r.seconds,
+    )
+    if mode == "mld":
+        out.update(
+            weighted_served_mw=r.weighted_served_mw,
+            energised_islands=r.energised_islands,
+            shunt_mw=r.shunt_mw,
+            injection_mw=r.injection_mw,
+        )
+        return out
+    out.update(
+        energised_islands=int(r.stages[-1].energised_islands),
+        trip_factor=trip_factor,
+        converged=r.converged,
+        stages=[
+            {
+                "stage": s.index,
+                "tripped": list(s.tripped),
+                "islands": s.islands,
+                "energised_islands": s.energised_islands,
+                "served_mw": s.served_mw,
+                "shed_mw": s.shed_mw,
+                "max_loading_percent": s.max_loading_percent,
+            }
+            for s in r.stages
+        ],
+    )
+    return out
+
+
+def _none(x: float | None) -> float | None:
     return None if x is None or not np.isfinite(x) else float(x)
 
 
-def impact_result(sim: Simulator, tl: Timeline, *, name: str, damage: list[str]) -> dict[str, Any]:
-    """The ``warmgrid impact --json`` dict (keys in DESIGN.md).
-
-    ``people`` holds the peak over the horizon of the people without each service;
-    ``people_at_start`` the values in the first hour.
-    """
+def _impact_dict(study: Study, tl: Timeline) -> dict[str, Any]:
+    """People, areas, metrics, the hourly timeline, temperature curves and the map."""
+    from warmgrid.metrics import threshold_key
     from warmgrid.services.thermal import ARCHETYPES
 
-    p0 = tl.power[0]
+    sim, sc = study.simulator, study.scenario
+    damage = list(sc.damage.elements)
     a = sim.services.areas
     pw, ph, pwa = tl.people_without_power, tl.people_without_heat, tl.people_without_water
     areas = []
-    thr = [f"{t:g}c" for t in tl.thresholds_c]
+    thr = [threshold_key(t) for t in tl.thresholds_c]
     for i, row in enumerate(a.itertuples(index=False)):
         d = {
             "id": row.id,
             "name": row.name or row.id,
-            "population": float(row.population),
+            "population": people(row.population),
             "archetype": row.archetype,
             "district": getattr(row, "district", ""),
             "min_temp_c": float(tl.temp_c[:, i].min()),
@@ -130,25 +395,33 @@ def impact_result(sim: Simulator, tl: Timeline, *, name: str, damage: list[str])
             d[f"hours_below_{key}"] = float(tl.hours_below[i, j])
         areas.append(d)
     used = sorted(set(a["archetype"]))
-    timeline = []
-    for k in range(len(tl.hours)):
-        timeline.append(
-            {
-                "hour": float(tl.hours[k]),
-                "t_out_c": float(tl.t_out_c[k]),
-                "people_without_power": float(pw[k]),
-                "people_without_heat": float(ph[k]),
-                "people_without_water": float(pwa[k]),
-                "served_mw": float(tl.served_mw[k]),
-                "shed_mw": float(tl.shed_mw[k]),
-                "islands": int(tl.islands[k]),
-                "min_indoor_c": float(tl.temp_c[k + 1].min()) if tl.temp_c.shape[1] else None,
-                "areas_drained": int(tl.drained[k].sum()),
-                "facilities_down": int((~tl.facility_ok[k]).sum()),
-            }
-        )
-    # temperature curves: the coldest area of each building type
-    curves: dict[str, list[float]] = {}
+    timeline = [
+        {
+            "hour": float(tl.hours[k]),
+            "t_out_c": float(tl.t_out_c[k]),
+            "people_without_power": people(pw[k]),
+            "people_without_heat": people(ph[k]),
+            "people_without_water": people(pwa[k]),
+            "served_mw": float(tl.served_mw[k]),
+            "shed_mw": float(tl.shed_mw[k]),
+            "islands": int(tl.islands[k]),
+            "min_indoor_c": float(tl.temp_c[k + 1].min()) if tl.temp_c.shape[1] else None,
+            "areas_drained": int(tl.drained[k].sum()),
+            "facilities_down": int((~tl.facility_ok[k]).sum()),
+        }
+        for k in range(len(tl.hours))
+    ]
+    metrics = tl.metrics()
+    thresholds = [
+        {
+            "indoor_c": float(t),
+            "key": key,
+            "first_area_below_h": metrics[f"first_area_below_{key}_h"],
+            "person_hours_below": metrics[f"person_hours_below_{key}"],
+        }
+        for t, key in zip(tl.thresholds_c, thr, strict=True)
+    ]
+    curves: dict[str, list[float]] = {}  # the coldest area of each building type
     if tl.temp_c.shape[1]:
         coldest = tl.temp_c.min(axis=0)
         for arch in used:
@@ -157,26 +430,23 @@ def impact_result(sim: Simulator, tl: Timeline, *, name: str, damage: list[str])
             label = f"{a['name'].iloc[i] or a['id'].iloc[i]} ({arch})"
             curves[label] = tl.temp_c[:, i].round(3).tolist()
     return {
-        "scenario": name,
+        "scenario": sc.name,
         "grid": sim.grid.name,
         "mode": sim.mode,
-        "damage": list(damage),
+        "damage": damage,
         "people": {
-            "without_power": float(pw.max(initial=0)),
-            "without_heat": float(ph.max(initial=0)),
-            "without_water": float(pwa.max(initial=0)),
+            "without_power": people(pw.max(initial=0)),
+            "without_heat": people(ph.max(initial=0)),
+            "without_water": people(pwa.max(initial=0)),
         },
         "people_at_start": {
-            "without_power": float(pw[0]) if len(pw) else 0.0,
-            "without_heat": float(ph[0]) if len(ph) else 0.0,
-            "without_water": float(pwa[0]) if len(pwa) else 0.0,
+            "without_power": people(pw[0]) if len(pw) else 0,
+            "without_heat": people(ph[0]) if len(ph) else 0,
+            "without_water": people(pwa[0]) if len(pwa) else 0,
         },
-        "population": float(tl.population.sum()),
-        "served_mw": float(p0.served_mw),
-        "shed_mw": float(p0.shed_mw),
-        "islands": int(p0.islands),
-        "dark_buses": int(p0.dark_buses),
-        "metrics": tl.metrics(),
+        "population": people(tl.population.sum()),
+        "metrics": metrics,
+        "thresholds": thresholds,
         "areas": areas,
         "archetypes": {k: ARCHETYPES[k].to_dict() for k in used},
         "timeline": timeline,
@@ -230,7 +500,7 @@ def _map(sim: Simulator, tl: Timeline, damage: list[str]) -> dict[str, Any] | No
                 "id": r.id,
                 "x": float(r.x),
                 "y": float(r.y),
-                "population": float(r.population),
+                "population": people(r.population),
                 "min_temp_c": float(tl.temp_c[:, i].min()),
             }
             for i, r in enumerate(a.itertuples(index=False))

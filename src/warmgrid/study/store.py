@@ -207,6 +207,8 @@ class Store:
             try:
                 con = duckdb.connect(str(self.path), read_only=read_only, config=dict(_CONFIG))
                 break
+            except duckdb.InterruptException:
+                raise KeyboardInterrupt from None
             except duckdb.IOException as e:
                 last = e
                 if "lock" not in str(e).lower():
@@ -224,6 +226,8 @@ class Store:
             raise WarmgridError(f"{self.path}: the results store stays locked: {last}")
         try:
             yield con
+        except duckdb.InterruptException:  # Ctrl-C inside a query: an interrupt, not damage
+            raise KeyboardInterrupt from None
         except duckdb.Error as e:
             what = "read" if read_only else "write"
             raise InputError(
