@@ -84,9 +84,21 @@ def _best_ms(fn: Callable[[], Any], repeat: int) -> float:
 
 
 def _thermal(sim: Any, svc: Any) -> Any:
-    """What ``Simulator.run`` computes from the service fractions."""
+    """What ``Simulator.run`` computes from the service fractions (the three separate calls
+    of warmgrid before ``indoor_outcomes``, so that the script also times older versions)."""
     from warmgrid.services import thermal
 
+    if hasattr(thermal, "indoor_outcomes"):
+        return thermal.indoor_outcomes(
+            sim.t0_c,
+            sim.t_out_c,
+            svc.heat,
+            svc.light,
+            sim.params,
+            sim.thresholds_c,
+            sim.tau_h,
+            dt_h=sim.dt_h,
+        )
     temps = thermal.simulate_indoor(
         sim.t0_c, sim.t_out_c, svc.heat, svc.light, dt_h=sim.dt_h, **sim.params
     )
