@@ -44,7 +44,7 @@ tenths of a millisecond per replay.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -192,21 +192,31 @@ def _before_each_step(start: np.ndarray, change: np.ndarray) -> np.ndarray:
     return out
 
 
-def _drained(
-    stopped: np.ndarray, frost: np.ndarray, dt_h: float, o: FreezeOptions
-) -> np.ndarray:
+@lru_cache(maxsize=64)
+def _freeze_clocks(n: int, dt_h: float, refill_h: float) -> tuple[np.ndarray, int]:
+    """``hours[m]``: m steps of ``dt_h`` added one at a time (the rules' no-circulation
+    count), and ``need``: the steps with circulation after which a drained area has heat
+    again (the refill clock starts at ``refill_h``, is checked, then counts down by
+    ``dt_h``), ``n + 1`` if not within ``n`` steps."""
+    hours = np.zeros(n + 1)
+    np.cumsum(np.full(n, dt_h), out=hours[1:])
+    clock = np.full(n + 1, -dt_h)
+    clock[0] = refill_h
+    refilled = np.flatnonzero(np.cumsum(clock) <= 1e-9)
+    hours.flags.writeable = False
+    return hours, int(refilled[0]) + 1 if len(refilled) else n + 1
+
+
+def _drained(stopped: np.ndarray, frost: np.ndarray, dt_h: float, o: FreezeOptions) -> np.ndarray:
     """(n_steps, n_areas) bool: drained after each step, from the circulation's change points.
 
     The hours without circulation after a step depend only on the run of stopped steps it
     belongs to (the rules add ``dt_h`` per stopped step in frost, keep the count through
     milder stopped steps and reset it when circulation returns; the refill's own reset
-    falls on such a step), so they are ``hours[m]`` for the run's count m of frost steps,
-    with ``hours`` the sums of m steps added one at a time, as the rules add them. An area
-    drains at the first step the count reaches ``drain_after_h``, and heat returns at the
-    ``need``-th step with circulation from there on, ``need`` fixed by ``refill_h`` (the
-    refill clock starts at ``refill_h``, is checked, then counts down by ``dt_h`` on each
-    such step). An area may drain again later: each pass of the loop below handles one
-    drain-and-refill cycle of every area at once.
+    falls on such a step), so they are ``hours[m]`` for the run's count m of frost steps.
+    An area drains at the first step the count reaches ``drain_after_h``; its heat returns
+    at the ``need``-th step with circulation from there on (:func:`_freeze_clocks`), and it
+    may drain again after that.
     """
     n, n_area = stopped.shape
     out = np.zeros((n, n_area), dtype=bool)
@@ -215,32 +225,19 @@ def _drained(
     cols = np.flatnonzero(cold.any(axis=0)) if o.drain_after_h > 0 else np.arange(n_area)
     if n == 0 or not len(cols):
         return out
+    hours, need = _freeze_clocks(n, float(dt_h), float(o.refill_h))
     stopped, cold = stopped[:, cols], np.cumsum(cold[:, cols], axis=0)
     run = cold - np.maximum.accumulate(np.where(stopped, 0, cold), axis=0)
-    hours = np.zeros(n + 1)
-    np.cumsum(np.full(n, dt_h), out=hours[1:])
     can_drain = hours[run] >= o.drain_after_h
-    clock = np.full(n + 1, -dt_h)
-    clock[0] = o.refill_h
-    refilled = np.flatnonzero(np.cumsum(clock) <= 1e-9)
-    need = refilled[0] + 1 if len(refilled) else n + 1
     back = np.cumsum(~stopped, axis=0)  # steps with circulation so far
-    step = np.arange(n)[:, None]
-    col = np.arange(len(cols))
-    start = np.zeros(len(cols), dtype=np.int64)  # first step each area may drain at
-    sub = np.zeros(stopped.shape, dtype=bool)
-    while True:
-        drains = can_drain & (step >= start)
-        live = drains.any(axis=0)
-        if not live.any():
-            break
-        k0 = np.where(live, drains.argmax(axis=0), n)
-        before = np.where(k0 > 0, back[np.maximum(k0 - 1, 0), col], 0)
-        done = back >= before + need
-        k1 = np.where(done.any(axis=0), done.argmax(axis=0), n)
-        sub |= (step >= k0) & (step < k1)
-        start = np.where(live, k1 + 1, n)
-    out[:, cols] = sub
+    for j, a in enumerate(cols.tolist()):
+        ks, b = np.flatnonzero(can_drain[:, j]), back[:, j]
+        k = 0
+        while (i := int(np.searchsorted(ks, k))) < len(ks):  # drains at step k0
+            k0 = int(ks[i])
+            k = int(np.searchsorted(b, (b[k0 - 1] if k0 else 0) + need))  # heat is back
+            out[k0:k, a] = True
+            k += 1
     return out
 
 
@@ -336,8 +333,10 @@ def propagate(
     # heat sources: pumps on grid power, else on backup while fuel lasts
     pumps = p.heat.served(lf)
     short = pumps < 1.0 - 1e-9
-    fuel = _before_each_step(p.heat_backup_h, np.where(short, -(dt_h * (1.0 - pumps)), 0.0))
-    pumps_eff = np.where(short & (fuel > 0), 1.0, pumps)
+    pumps_eff = pumps
+    if short.any():
+        fuel = _before_each_step(p.heat_backup_h, np.where(short, -(dt_h * (1.0 - pumps)), 0.0))
+        pumps_eff = np.where(short & (fuel > 0), 1.0, pumps)
     unit_runs = np.zeros(pumps.shape, dtype=bool)
     if len(p.gen_owner):
         on = np.asarray(gen_online)[:, p.gen_flat].astype(bool)
@@ -361,7 +360,8 @@ def propagate(
         raise ValueError(f"t_out_c: expected {n_steps} steps, got {frost.shape[0]}")
     frost = frost[:n_steps]
     drained = _drained(stopped, frost, dt_h, o)
-    dh = np.where(drained, 0.0, dh)
+    if drained.any():
+        dh = np.where(drained, 0.0, dh)
     heat = (1.0 - links.area_ish) * dh + links.area_ish * light
 
     # water: tanks carry the areas while they last
@@ -372,9 +372,12 @@ def propagate(
 
     # facilities: on mains, else on their generator while fuel lasts
     fshort = p.facility.served(lf) < 0.5
-    fuel_h = _before_each_step(p.facility_backup_h, np.where(fshort, -dt_h, 0.0))
-    fac_backup = fshort & (fuel_h > 0)
-    fac_ok = np.where(fshort, fac_backup, True).astype(float)
+    fac_backup = np.zeros(fshort.shape, dtype=bool)
+    fac_ok = np.ones(fshort.shape)
+    if fshort.any():
+        fuel_h = _before_each_step(p.facility_backup_h, np.where(fshort, -dt_h, 0.0))
+        fac_backup = fshort & (fuel_h > 0)
+        fac_ok = np.where(fshort, fac_backup, True).astype(float)
 
     c = np.ascontiguousarray  # the original's layout: one row per step
     return ServiceSeries(
