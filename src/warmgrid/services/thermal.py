@@ -180,7 +180,7 @@ def archetype_parameters(names: Sequence[str]) -> dict[str, FloatArray]:
 
 def _finite(name: str, value: ArrayLike) -> FloatArray:
     arr = np.asarray(value, dtype=float)
-    if not np.all(np.isfinite(arr)):
+    if not np.isfinite(arr).all():
         raise ValueError(f"{name}: expected finite numbers, got NaN or inf")
     return arr
 
@@ -194,13 +194,17 @@ def _per_area(name: str, value: ArrayLike, n_areas: int, *, lower: str = "") -> 
     arr = np.full(n_areas, float(arr)) if arr.ndim == 0 else arr
     if arr.shape != (n_areas,):
         raise _shape_error(name, f"({n_areas},) or scalar", arr.shape)
-    if (lower == "> 0" and np.any(arr <= 0)) or (lower == ">= 0" and np.any(arr < 0)):
+    if (lower == "> 0" and (arr <= 0).any()) or (lower == ">= 0" and (arr < 0).any()):
         raise ValueError(f"{name}: expected values {lower}, got min {arr.min()}")
     return arr
 
 
 def _fraction(name: str, value: ArrayLike, shape: tuple[int, ...] | None) -> FloatArray:
-    arr = _finite(name, value)
+    arr = np.asarray(value, dtype=float)
+    if arr.ndim == 2 and arr.size and (shape is None or arr.shape == shape):
+        if 0.0 <= arr.min() and arr.max() <= 1.0:  # so finite too
+            return arr
+    arr = _finite(name, arr)
     if arr.ndim != 2 or (shape is not None and arr.shape != shape):
         raise _shape_error(name, "(n_steps, n_areas)" if shape is None else str(shape), arr.shape)
     if arr.size and (arr.min() < 0.0 or arr.max() > 1.0):
@@ -283,11 +287,23 @@ def simulate_indoor(
     setpoint = _per_area("setpoint_c", setpoint_c, n_areas)
     decay = np.exp(-_dt(dt_h) / time_constant_h(h, c))
 
-    phi_int = power * gain + (1.0 - power) * gain_out
-    phi_heat = heat * np.maximum(0.0, h * (setpoint - t_out) - gain)
-    t_eq = t_out + (phi_heat + phi_int) / h
-
-    return _integrate(t0, np.broadcast_to(t_eq, heat.shape), decay)
+    # phi_int = power * gain + (1 - power) * gain_out
+    # phi_heat = heat * max(0, h (setpoint - t_out) - gain)
+    # t_eq = t_out + (phi_heat + phi_int) / h
+    # in place, the same operations (a + b = b + a, a * b = b * a exactly)
+    phi_int = power * gain
+    rest = 1.0 - power
+    rest *= gain_out
+    phi_int += rest
+    t_eq = setpoint - t_out
+    t_eq *= h
+    t_eq -= gain
+    np.maximum(0.0, t_eq, out=t_eq)
+    t_eq *= heat
+    t_eq += phi_int
+    t_eq /= h
+    t_eq += t_out
+    return _integrate(t0, t_eq, decay)
 
 
 def _integrate(t0: FloatArray, t_eq: FloatArray, decay: FloatArray) -> FloatArray:
@@ -334,11 +350,16 @@ def _checked(
     t = _finite("temps", temps)
     if t.ndim != 2 or t.shape[0] < 1:
         raise _shape_error("temps", "(n_steps + 1, n_areas)", t.shape)
+    return (t, *_checked_thresholds(thresholds_c, tau_h, t.shape[1], dt_h))
+
+
+def _checked_thresholds(
+    thresholds_c: ArrayLike, tau_h: ArrayLike, n_areas: int, dt_h: float
+) -> tuple[FloatArray, FloatArray, float]:
     thr = _finite("thresholds_c", thresholds_c)
     if thr.ndim != 1:
         raise _shape_error("thresholds_c", "(n_thresholds,)", thr.shape)
-    tau = _per_area("tau_h", tau_h, t.shape[1], lower="> 0")
-    return t, thr, tau, _dt(dt_h)
+    return thr, _per_area("tau_h", tau_h, n_areas, lower="> 0"), _dt(dt_h)
 
 
 def _step_crossings(
@@ -460,7 +481,8 @@ def indoor_outcomes(
     n_thresholds) and (n_areas, n_thresholds), each equal to the separate call's.
     """
     temps = simulate_indoor(t0_c, t_out_c, heat_fraction, power_fraction, dt_h=dt_h, **params)
-    first, hours = _below(*_checked(temps, thresholds_c, tau_h, dt_h))
+    # the temperatures of checked inputs are finite: no need to check them again
+    first, hours = _below(temps, *_checked_thresholds(thresholds_c, tau_h, temps.shape[1], dt_h))
     return temps, first, hours
 
 
