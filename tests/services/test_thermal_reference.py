@@ -62,6 +62,7 @@ def test_matches_the_original_bit_for_bit(case) -> None:
     s, b0, b1 = thermal._step_crossings(ref, thr, tau, dt)
     assert np.array_equal(b0, b0_ref)
     assert np.array_equal(b1, b1_ref)
+    assert s.flags["C_CONTIGUOUS"]
     crosses = b0 != b1  # s matters only where a step crosses
     assert np.array_equal(s[crosses], s_ref[crosses])
 

@@ -373,7 +373,8 @@ def _step_crossings(
     Arrays are (n_steps, n_areas, n_thresholds).
     """
     s, b0, b1, _ = _crossings(*_checked(temps, thresholds_c, tau_h, dt_h))
-    return s.transpose(1, 2, 0), b0.transpose(1, 2, 0), b1.transpose(1, 2, 0)
+    c = np.ascontiguousarray  # the original layout, for callers' own reductions
+    return c(s.transpose(1, 2, 0)), c(b0.transpose(1, 2, 0)), c(b1.transpose(1, 2, 0))
 
 
 def _below(
