@@ -26,6 +26,7 @@ Usage: ``python benchmarks/replay.py [--samples 200] [--repeat 3] [--with-base]`
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import statistics
@@ -161,6 +162,8 @@ def main() -> int:
 
     t: dict[str, list[float]] = {"propagate": [], "thermal": [], "metrics": [], "run": []}
     areas_drained = []
+    gc.collect()
+    gc.disable()  # no collector pauses inside the timings (as _common.best_of collects first)
     for d, lf, gen in cases:
         svc = prop(lf, gen)
         tl = sim.run(d)
@@ -169,6 +172,7 @@ def main() -> int:
         t["thermal"].append(_best_ms(lambda svc=svc: _thermal(sim, svc), args.repeat))
         t["metrics"].append(_best_ms(tl.metrics, args.repeat))
         t["run"].append(_best_ms(lambda d=d: sim.run(d), args.repeat))
+    gc.enable()
     med = {k: statistics.median(v) for k, v in t.items()}
     rest = statistics.median(
         [r - p - h for r, p, h in zip(t["run"], t["propagate"], t["thermal"], strict=True)]
