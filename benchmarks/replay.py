@@ -17,8 +17,8 @@ so its power results are cached and the timings show the non-power part of a rep
 * ``power solved``: the first replay of each damage, which solves its power states (MLD).
 
 Each is the median over the damages of the best of ``--repeat`` calls, after a warm-up.
-A fresh process also times its first ``propagate`` call (imports, numba cache load or JIT
-compile included), since ``warmgrid impact`` is a one-shot command.
+A fresh process also times its first ``propagate`` call (lazy set-up included) and says
+whether numba got imported, since ``warmgrid impact`` is a one-shot command.
 
 Usage: ``python benchmarks/replay.py [--samples 200] [--repeat 3] [--with-base]``
 """
