@@ -28,6 +28,7 @@ RUNS = [
     ["impact.py"],
     ["restore.py", "--quick"],
     ["montecarlo.py", "--samples", "300"],
+    ["replay.py"],
 ]
 
 

@@ -64,6 +64,5 @@ def first_time_h(crossing_h: np.ndarray) -> np.ndarray:
     c = np.asarray(crossing_h, dtype=float)
     if c.size == 0:
         return np.full(c.shape[-1] if c.ndim == 2 else 0, np.nan)
-    with np.errstate(all="ignore"):
-        out = np.nanmin(np.where(np.isnan(c), np.inf, c), axis=0)
+    out = np.where(np.isnan(c), np.inf, c).min(axis=0)  # no NaN left: a plain min
     return np.where(np.isinf(out), np.nan, out)

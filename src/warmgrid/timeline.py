@@ -549,8 +549,10 @@ class Simulator:
         shed = np.empty(n)
         isl = np.empty(n, dtype=np.int64)
         per_step: list[PowerOutcome] = []
-        j = 0
-        for k in range(n):
+        # the power state only changes at events: fill the steps from one event to the
+        # next (or to the end) with one look-up
+        j = k = 0
+        while k < n:
             t = k * self.dt_h
             while j < len(evs) and evs[j].hour <= t + 1e-9:
                 if evs[j].kind == "repair":
@@ -558,16 +560,23 @@ class Simulator:
                 elif evs[j].kind == "mobile_gen":
                     mobile_mw[self.site_load[evs[j].element]] += evs[j].value
                 j += 1
+            k_end = k + 1
+            if j == len(evs):
+                k_end = n
+            else:
+                while k_end < n and not evs[j].hour <= k_end * self.dt_h + 1e-9:
+                    k_end += 1
             po = self.power(frozenset(out))
-            per_step.append(po)
-            load_frac[k], gen_online[k] = po.load_frac, po.gen_online
-            served[k], shed[k], isl[k] = po.served_mw, po.shed_mw, po.islands
+            per_step.extend([po] * (k_end - k))
+            load_frac[k:k_end], gen_online[k:k_end] = po.load_frac, po.gen_online
+            served[k:k_end], shed[k:k_end], isl[k:k_end] = po.served_mw, po.shed_mw, po.islands
             if mobile_mw.any():
                 floor = np.divide(mobile_mw, load_mw, out=np.ones(len(load_mw)), where=load_mw > 0)
                 lf = np.maximum(po.load_frac, np.minimum(floor, 1.0))
                 extra = float((lf - po.load_frac) @ np.maximum(load_mw, 0.0))
-                load_frac[k] = lf
-                served[k], shed[k] = served[k] + extra, max(shed[k] - extra, 0.0)
+                load_frac[k:k_end] = lf
+                served[k:k_end], shed[k:k_end] = po.served_mw + extra, max(po.shed_mw - extra, 0.0)
+            k = k_end
         heat_mw = np.zeros(len(self.population))
         dh_floor = None
         for e in evs:
@@ -593,8 +602,15 @@ class Simulator:
             dt_h=self.dt_h,
             dh_floor=dh_floor,
         )
-        temps = thermal.simulate_indoor(
-            self.t0_c, self.t_out_c, svc.heat, svc.light, dt_h=self.dt_h, **self.params
+        temps, crossing_h, hours_below = thermal.indoor_outcomes(
+            self.t0_c,
+            self.t_out_c,
+            svc.heat,
+            svc.light,
+            self.params,
+            self.thresholds_c,
+            self.tau_h,
+            dt_h=self.dt_h,
         )
         shelters = [e for e in evs if e.kind == "shelter"]
         sheltered = step_below = None
@@ -615,10 +631,8 @@ class Simulator:
             temp_c=temps,
             facility_ok=svc.facility_ok.astype(bool),
             thresholds_c=self.thresholds_c,
-            crossing_h=thermal.crossing_times_h(
-                temps, self.thresholds_c, self.tau_h, dt_h=self.dt_h
-            ),
-            hours_below=thermal.hours_below(temps, self.thresholds_c, self.tau_h, dt_h=self.dt_h),
+            crossing_h=crossing_h,
+            hours_below=hours_below,
             population=self.population,
             power=per_step,
             dt_h=self.dt_h,

@@ -28,11 +28,23 @@ Rules (with their sources; REFERENCES.md):
 * **Critical facility**: on mains while its load is served, then on its generator for
   ``backup_h`` hours (Ukrainian in-patient hospitals: 5 days of fuel, state emergency
   commission).
+
+Implementation: everything that is a function of the same hour's inputs is computed for
+all hours at once with numpy. The buffers that carry state from hour to hour are worked
+out from their change points, never hour by hour over all elements: backup fuel and the
+facilities' generators as running sums (``np.cumsum`` adds in hour order, as the rules
+do), the water tanks as running sums over each stretch of constant deficit, and freeze
+protection from the runs of stopped circulation. The arithmetic and its order are those
+of the hour-by-hour rules, so the results are bit-identical to them
+(``tests/services/reference_propagate.py`` keeps that loop as the test oracle). numba
+was measured and left out: its import and first call cost ~0.8 s per process, for a few
+tenths of a millisecond per replay.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -65,6 +77,8 @@ class ServiceLinks:
 
     Index arrays refer to the compiled network's loads (−1: no load) and generators.
     ``area_sources`` is a (n_areas, n_heat) 0/1 matrix, ``water_areas`` (n_water, n_areas).
+    Treat the arrays as read-only: :func:`propagate` derives index plans from them once
+    and keeps them on the instance.
     """
 
     heat_load: np.ndarray
@@ -82,6 +96,10 @@ class ServiceLinks:
     facility_load: np.ndarray
     facility_backup_h: np.ndarray
 
+    @cached_property
+    def _plan(self) -> _Plan:
+        return _Plan(self)
+
 
 @dataclass(frozen=True)
 class ServiceSeries:
@@ -96,9 +114,189 @@ class ServiceSeries:
     drained: np.ndarray
 
 
-def _served(load_frac: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """Served fraction of each element's load; 1 where it has none (idx −1)."""
-    return np.where(idx >= 0, load_frac[np.maximum(idx, 0)], 1.0)
+class _Loads:
+    """Gather of each element's load column; elements without a load (−1) are served 1."""
+
+    def __init__(self, idx: np.ndarray) -> None:
+        idx = np.asarray(idx, dtype=np.int64)
+        self.has = idx >= 0
+        self.all = bool(self.has.all())
+        self.idx = np.maximum(idx, 0)
+
+    def served(self, load_frac: np.ndarray) -> np.ndarray:
+        """(n_steps, n_elements) served fraction of each element's load, C-ordered (the
+        layout decides the order of summation of later matrix products)."""
+        got = np.take(load_frac, self.idx, axis=1)
+        return got if self.all else np.where(self.has, got, 1.0)
+
+
+def _sum_exact(m: np.ndarray) -> bool:
+    """True if ``m`` is 0/1 with at most two ones in each column: then every sum it makes
+    has at most two non-zero terms and rounds the same in any order (a + b = b + a)."""
+    return bool(np.isin(m, (0.0, 1.0)).all() and (m != 0).sum(axis=0).max(initial=0) <= 2)
+
+
+class _Plan:
+    """What :func:`propagate` derives from the links once per :class:`ServiceLinks`."""
+
+    def __init__(self, lk: ServiceLinks) -> None:
+        self.heat = _Loads(lk.heat_load)
+        self.area = _Loads(lk.area_load)
+        self.water = _Loads(lk.water_load)
+        self.facility = _Loads(lk.facility_load)
+        # CHP units: (heat source, unit) pairs, grouped by source for a reduceat
+        sizes = np.array([len(g) for g in lk.heat_gens], dtype=np.int64)
+        self.gen_flat = (
+            np.concatenate([np.asarray(g, dtype=np.int64) for g in lk.heat_gens])
+            if len(lk.heat_gens)
+            else np.zeros(0, dtype=np.int64)
+        )
+        self.gen_owner = np.flatnonzero(sizes > 0)
+        self.gen_start = (np.cumsum(sizes) - sizes)[self.gen_owner]
+        self.heat_backup_h = lk.heat_backup_h.astype(float)
+        self.facility_backup_h = lk.facility_backup_h.astype(float)
+        self.reservoir_h = np.ascontiguousarray(lk.water_reservoir_h, dtype=float)
+        self.n_src = lk.area_sources.sum(axis=1)
+        self.has_dh = self.n_src > 0
+        self.n_st = lk.water_areas.sum(axis=0)
+        # per-hour matrix-vector products, done for all hours in one BLAS call when the
+        # order of summation cannot matter, else one gemv per hour as the rules write it
+        self.sources = np.asarray(lk.area_sources, dtype=float)
+        self.sources_t = np.ascontiguousarray(self.sources.T)
+        self.sources_fast = _sum_exact(self.sources_t)
+        self.stations = np.asarray(lk.water_areas, dtype=float)
+        self.stations_fast = _sum_exact(self.stations)
+
+    def area_heat_sum(self, avail: np.ndarray) -> np.ndarray:
+        """(n_steps, n_areas): ``area_sources @ avail[k]`` for every hour k."""
+        if self.sources_fast:
+            return avail @ self.sources_t
+        return np.matmul(self.sources, avail[:, :, None])[:, :, 0]
+
+    def area_water_sum(self, station: np.ndarray) -> np.ndarray:
+        """(n_steps, n_areas): ``station[k] @ water_areas`` for every hour k."""
+        if self.stations_fast:
+            return station @ self.stations
+        return np.matmul(station[:, None, :], self.stations)[:, 0, :]
+
+
+def _before_each_step(start: np.ndarray, change: np.ndarray) -> np.ndarray:
+    """(n_steps, n): the running value at the start of each step, from ``start`` and the
+    per-step changes, added in step order (``np.cumsum`` is sequential, and ``x + (−d)``
+    rounds exactly as ``x − d``)."""
+    out = np.empty_like(change)
+    if len(out):
+        out[0] = start
+        out[1:] = change[:-1]
+        np.cumsum(out, axis=0, out=out)
+    return out
+
+
+@lru_cache(maxsize=64)
+def _freeze_clocks(n: int, dt_h: float, refill_h: float) -> tuple[np.ndarray, int]:
+    """``hours[m]``: m steps of ``dt_h`` added one at a time (the rules' no-circulation
+    count), and ``need``: the steps with circulation after which a drained area has heat
+    again (the refill clock starts at ``refill_h``, is checked, then counts down by
+    ``dt_h``), ``n + 1`` if not within ``n`` steps."""
+    hours = np.zeros(n + 1)
+    np.cumsum(np.full(n, dt_h), out=hours[1:])
+    clock = np.full(n + 1, -dt_h)
+    clock[0] = refill_h
+    refilled = np.flatnonzero(np.cumsum(clock) <= 1e-9)
+    hours.flags.writeable = False
+    return hours, int(refilled[0]) + 1 if len(refilled) else n + 1
+
+
+def _drained(stopped: np.ndarray, frost: np.ndarray, dt_h: float, o: FreezeOptions) -> np.ndarray:
+    """(n_steps, n_areas) bool: drained after each step, from the circulation's change points.
+
+    The hours without circulation after a step depend only on the run of stopped steps it
+    belongs to (the rules add ``dt_h`` per stopped step in frost, keep the count through
+    milder stopped steps and reset it when circulation returns; the refill's own reset
+    falls on such a step), so they are ``hours[m]`` for the run's count m of frost steps.
+    An area drains at the first step the count reaches ``drain_after_h``; its heat returns
+    at the ``need``-th step with circulation from there on (:func:`_freeze_clocks`), and it
+    may drain again after that.
+    """
+    n, n_area = stopped.shape
+    out = np.zeros((n, n_area), dtype=bool)
+    cold = stopped & frost[:, None]
+    # with drain_after_h > 0 only areas stopped in frost at some step can drain
+    cols = np.flatnonzero(cold.any(axis=0)) if o.drain_after_h > 0 else np.arange(n_area)
+    if n == 0 or not len(cols):
+        return out
+    hours, need = _freeze_clocks(n, float(dt_h), float(o.refill_h))
+    stopped, cold = stopped[:, cols], np.cumsum(cold[:, cols], axis=0)
+    run = cold - np.maximum.accumulate(np.where(stopped, 0, cold), axis=0)
+    can_drain = hours[run] >= o.drain_after_h
+    back = np.cumsum(~stopped, axis=0)  # steps with circulation so far
+    for j, a in enumerate(cols.tolist()):
+        ks, b = np.flatnonzero(can_drain[:, j]), back[:, j]
+        k = 0
+        while (i := int(np.searchsorted(ks, k))) < len(ks):  # drains at step k0
+            k0 = int(ks[i])
+            k = int(np.searchsorted(b, (b[k0 - 1] if k0 else 0) + need))  # heat is back
+            out[k0:k, a] = True
+            k += 1
+    return out
+
+
+def _tank_levels(
+    deficit: np.ndarray, cap: np.ndarray, dt_h: float, refill_rate: float
+) -> np.ndarray:
+    """(n_steps, n_stations) tank level at the start of each step.
+
+    Over each stretch of steps with constant deficits the level is a running sum
+    (``np.cumsum`` adds in step order, as the rules do): −deficit·dt_h per step while the
+    tank holds more than that, +refill_rate·dt_h capped at the tank's size while the pumps
+    run (a capped level stays capped). The tank's last partial hour, and any rounding
+    residue after it, go step by step.
+    """
+    n, n_st = deficit.shape
+    out = np.empty((n, n_st))
+    if n == 0:
+        return out
+    cuts = (np.flatnonzero((deficit[1:] != deficit[:-1]).any(axis=1)) + 1).tolist()
+    level = cap.astype(float)
+    for s, e in zip([0, *cuts], [*cuts, n], strict=True):
+        d = deficit[s]
+        draw = d > 1e-9
+        lv = np.empty((e - s + 1, n_st))
+        lv[0] = level
+        lv[1:] = np.where(draw, -(d * dt_h), refill_rate * dt_h)
+        np.cumsum(lv, axis=0, out=lv)
+        lv[1:] = np.where(draw, lv[1:], np.minimum(cap, lv[1:]))
+        out[s:e] = lv[:-1]
+        level = lv[-1].copy()
+        # drawing stations whose tank cannot give the full deficit at some step
+        full = (lv[:-1] > 0) & (lv[:-1] / dt_h >= d)
+        for j in np.flatnonzero(draw & ~full.all(axis=0)).tolist():
+            m = int(full[:, j].argmin())
+            r, dj, i = float(lv[m, j]), float(d[j]), s + m
+            while i < e and r > 0:
+                out[i, j] = r
+                r = r - min(dj, r / dt_h) * dt_h
+                i += 1
+            out[i:e, j] = r  # empty: nothing drawn, level unchanged
+            level[j] = r
+    return out
+
+
+def _tank_supply(
+    pumps: np.ndarray, reservoir_h: np.ndarray, dt_h: float, refill_rate: float
+) -> np.ndarray:
+    """(n_steps, n_stations) each station's supply: its pumps plus what its tanks give."""
+    deficit = 1.0 - pumps
+    level = np.empty_like(pumps)
+    level[:] = reservoir_h  # tanks that are never drawn stay full
+    if refill_rate * dt_h >= 0:
+        cols = np.flatnonzero((deficit > 1e-9).any(axis=0))
+    else:  # a draining "refill" (or NaN) changes every tank
+        cols = np.arange(pumps.shape[1])
+    if len(cols):
+        level[:, cols] = _tank_levels(deficit[:, cols], reservoir_h[cols], dt_h, refill_rate)
+    from_tank = np.where(level > 0, np.minimum(deficit, level / dt_h), 0.0)
+    return pumps + from_tank
 
 
 def propagate(
@@ -127,100 +325,67 @@ def propagate(
         its refill).
     """
     o = options or FreezeOptions()
-    n_steps = load_frac.shape[0]
-    n_heat = len(links.heat_load)
-    n_area = len(links.area_load)
-    len(links.water_load)
-    n_fac = len(links.facility_load)
-    light = np.empty((n_steps, n_area))
-    heat = np.empty((n_steps, n_area))
-    water = np.empty((n_steps, n_area))
-    src = np.empty((n_steps, n_heat))
-    fac_ok = np.empty((n_steps, n_fac))
-    fac_backup = np.zeros((n_steps, n_fac), dtype=bool)
-    drained_out = np.zeros((n_steps, n_area), dtype=bool)
+    p = links._plan
+    dt_h = float(dt_h)
+    lf = np.asarray(load_frac, dtype=float)
+    n_steps = lf.shape[0]
 
-    heat_backup_left = links.heat_backup_h.astype(float).copy()
-    fac_backup_left = links.facility_backup_h.astype(float).copy()
-    reservoir = links.water_reservoir_h.astype(float).copy()
-    no_circ_h = np.zeros(n_area)
-    drained = np.zeros(n_area, dtype=bool)
-    refill_left = np.full(n_area, np.nan)
-    n_src = links.area_sources.sum(axis=1)
-    has_dh = n_src > 0
-    n_st = links.water_areas.sum(axis=0)
+    # heat sources: pumps on grid power, else on backup while fuel lasts
+    pumps = p.heat.served(lf)
+    short = pumps < 1.0 - 1e-9
+    pumps_eff = pumps
+    if short.any():
+        fuel = _before_each_step(p.heat_backup_h, np.where(short, -(dt_h * (1.0 - pumps)), 0.0))
+        pumps_eff = np.where(short & (fuel > 0), 1.0, pumps)
+    unit_runs = np.zeros(pumps.shape, dtype=bool)
+    if len(p.gen_owner):
+        on = np.asarray(gen_online)[:, p.gen_flat].astype(bool)
+        unit_runs[:, p.gen_owner] = np.logical_or.reduceat(on, p.gen_start, axis=1)
+    avail = np.where(
+        links.heat_is_chp,
+        np.where(unit_runs, 1.0, pumps_eff * links.heat_peak_share),
+        pumps_eff,
+    )
 
-    for k in range(n_steps):
-        lf = load_frac[k]
-        # heat sources: pumps on grid power, else on backup while fuel lasts
-        pumps = _served(lf, links.heat_load)
-        short = pumps < 1.0 - 1e-9
-        on_backup = short & (heat_backup_left > 0)
-        heat_backup_left = np.where(
-            short, heat_backup_left - dt_h * (1.0 - pumps), heat_backup_left
-        )
-        pumps_eff = np.where(on_backup, 1.0, pumps)
-        unit_runs = np.array(
-            [bool(gen_online[k, g].any()) if len(g) else False for g in links.heat_gens]
-        )
-        avail = np.where(
-            links.heat_is_chp,
-            np.where(unit_runs, 1.0, pumps_eff * links.heat_peak_share),
-            pumps_eff,
-        )
-        src[k] = avail
-
-        # areas
-        lt = _served(lf, links.area_load)
-        light[k] = lt
-        dh = np.divide(links.area_sources @ avail, n_src, out=np.zeros(n_area), where=has_dh)
-        dh = np.where(links.area_local_power, dh * lt, dh)
-        if dh_floor is not None:
-            dh = np.maximum(dh, dh_floor[k])
-        stopped = has_dh & (dh < o.circulation_min)
-        frost = t_out_c[k] <= o.drain_below_c
-        no_circ_h = np.where(stopped & frost, no_circ_h + dt_h, np.where(stopped, no_circ_h, 0.0))
-        newly = ~drained & (no_circ_h >= o.drain_after_h)
-        drained |= newly
-        refill_left = np.where(newly, np.nan, refill_left)
-        # drained areas: the refill clock runs while the source is back; heat returns
-        # after refill_h hours of refilling
-        back = drained & ~stopped
-        refill_left = np.where(back & np.isnan(refill_left), o.refill_h, refill_left)
-        done = back & (refill_left <= 1e-9)
-        drained &= ~done
-        refill_left = np.where(done, np.nan, refill_left)
-        no_circ_h = np.where(done, 0.0, no_circ_h)
-        refill_left = np.where(back & drained, refill_left - dt_h, refill_left)
+    # areas
+    light = p.area.served(lf)
+    n_area = light.shape[1]
+    dh = np.divide(p.area_heat_sum(avail), p.n_src, out=np.zeros((n_steps, n_area)), where=p.has_dh)
+    dh = np.where(links.area_local_power, dh * light, dh)
+    if dh_floor is not None:
+        dh = np.maximum(dh, dh_floor)
+    stopped = p.has_dh & (dh < o.circulation_min)
+    frost = np.asarray(t_out_c, dtype=float) <= o.drain_below_c
+    if frost.shape[0] < n_steps:
+        raise ValueError(f"t_out_c: expected {n_steps} steps, got {frost.shape[0]}")
+    frost = frost[:n_steps]
+    drained = _drained(stopped, frost, dt_h, o)
+    if drained.any():
         dh = np.where(drained, 0.0, dh)
-        drained_out[k] = drained
-        heat[k] = (1.0 - links.area_ish) * dh + links.area_ish * lt
+    heat = (1.0 - links.area_ish) * dh + links.area_ish * light
 
-        # water: tanks carry the areas while they last
-        pw = _served(lf, links.water_load)
-        deficit = 1.0 - pw
-        from_tank = np.where(reservoir > 0, np.minimum(deficit, reservoir / dt_h), 0.0)
-        reservoir = np.where(
-            deficit > 1e-9,
-            reservoir - from_tank * dt_h,
-            np.minimum(links.water_reservoir_h, reservoir + o.reservoir_refill_rate * dt_h),
-        )
-        station = pw + from_tank
-        water[k] = np.divide(station @ links.water_areas, n_st, out=np.ones(n_area), where=n_st > 0)
+    # water: tanks carry the areas while they last
+    station = _tank_supply(p.water.served(lf), p.reservoir_h, dt_h, o.reservoir_refill_rate)
+    water = np.divide(
+        p.area_water_sum(station), p.n_st, out=np.ones((n_steps, n_area)), where=p.n_st > 0
+    )
 
-        # facilities
-        fp = _served(lf, links.facility_load)
-        fshort = fp < 0.5
-        fac_backup[k] = fshort & (fac_backup_left > 0)
-        fac_backup_left = np.where(fshort, fac_backup_left - dt_h, fac_backup_left)
-        fac_ok[k] = np.where(fshort, fac_backup[k], True)
+    # facilities: on mains, else on their generator while fuel lasts
+    fshort = p.facility.served(lf) < 0.5
+    fac_backup = np.zeros(fshort.shape, dtype=bool)
+    fac_ok = np.ones(fshort.shape)
+    if fshort.any():
+        fuel_h = _before_each_step(p.facility_backup_h, np.where(fshort, -dt_h, 0.0))
+        fac_backup = fshort & (fuel_h > 0)
+        fac_ok = np.where(fshort, fac_backup, True).astype(float)
 
+    c = np.ascontiguousarray  # the original's layout: one row per step
     return ServiceSeries(
-        light=light,
-        heat=heat,
-        water=water,
-        heat_source=src,
-        facility_ok=fac_ok,
-        facility_on_backup=fac_backup,
-        drained=drained_out,
+        light=c(light),
+        heat=c(heat),
+        water=c(water),
+        heat_source=c(avail),
+        facility_ok=c(fac_ok),
+        facility_on_backup=c(fac_backup),
+        drained=drained,
     )

@@ -45,6 +45,7 @@ __all__ = [
     "archetype_parameters",
     "crossing_times_h",
     "hours_below",
+    "indoor_outcomes",
     "person_hours_below",
     "simulate_indoor",
     "time_constant_h",
@@ -179,7 +180,7 @@ def archetype_parameters(names: Sequence[str]) -> dict[str, FloatArray]:
 
 def _finite(name: str, value: ArrayLike) -> FloatArray:
     arr = np.asarray(value, dtype=float)
-    if not np.all(np.isfinite(arr)):
+    if not np.isfinite(arr).all():
         raise ValueError(f"{name}: expected finite numbers, got NaN or inf")
     return arr
 
@@ -193,13 +194,17 @@ def _per_area(name: str, value: ArrayLike, n_areas: int, *, lower: str = "") -> 
     arr = np.full(n_areas, float(arr)) if arr.ndim == 0 else arr
     if arr.shape != (n_areas,):
         raise _shape_error(name, f"({n_areas},) or scalar", arr.shape)
-    if (lower == "> 0" and np.any(arr <= 0)) or (lower == ">= 0" and np.any(arr < 0)):
+    if (lower == "> 0" and (arr <= 0).any()) or (lower == ">= 0" and (arr < 0).any()):
         raise ValueError(f"{name}: expected values {lower}, got min {arr.min()}")
     return arr
 
 
 def _fraction(name: str, value: ArrayLike, shape: tuple[int, ...] | None) -> FloatArray:
-    arr = _finite(name, value)
+    arr = np.asarray(value, dtype=float)
+    if arr.ndim == 2 and arr.size and (shape is None or arr.shape == shape):
+        if 0.0 <= arr.min() and arr.max() <= 1.0:  # so finite too
+            return arr
+    arr = _finite(name, arr)
     if arr.ndim != 2 or (shape is not None and arr.shape != shape):
         raise _shape_error(name, "(n_steps, n_areas)" if shape is None else str(shape), arr.shape)
     if arr.size and (arr.min() < 0.0 or arr.max() > 1.0):
@@ -282,15 +287,79 @@ def simulate_indoor(
     setpoint = _per_area("setpoint_c", setpoint_c, n_areas)
     decay = np.exp(-_dt(dt_h) / time_constant_h(h, c))
 
-    phi_int = power * gain + (1.0 - power) * gain_out
-    phi_heat = heat * np.maximum(0.0, h * (setpoint - t_out) - gain)
-    t_eq = t_out + (phi_heat + phi_int) / h
+    # phi_int = power * gain + (1 - power) * gain_out
+    # phi_heat = heat * max(0, h (setpoint - t_out) - gain)
+    # t_eq = t_out + (phi_heat + phi_int) / h
+    # in place, the same operations (a + b = b + a, a * b = b * a exactly)
+    phi_int = power * gain
+    rest = 1.0 - power
+    rest *= gain_out
+    phi_int += rest
+    t_eq = setpoint - t_out
+    t_eq *= h
+    t_eq -= gain
+    np.maximum(0.0, t_eq, out=t_eq)
+    t_eq *= heat
+    t_eq += phi_int
+    t_eq /= h
+    t_eq += t_out
+    return _integrate(t0, t_eq, decay)
 
-    temps = np.empty((n_steps + 1, n_areas))
+
+def _integrate(t0: FloatArray, t_eq: FloatArray, decay: FloatArray) -> FloatArray:
+    """``T_{k+1} = T_eq + (T_k − T_eq) · decay`` step by step, all areas at once (the
+    three operations per step write into preallocated rows)."""
+    temps = np.empty((t_eq.shape[0] + 1, t_eq.shape[1]))
     temps[0] = t0
-    for k in range(n_steps):
-        temps[k + 1] = t_eq[k] + (temps[k] - t_eq[k]) * decay
+    rows, diff = list(temps), np.empty(t_eq.shape[1])
+    for k, eq in enumerate(t_eq):
+        np.subtract(rows[k], eq, out=diff)
+        np.multiply(diff, decay, out=diff)
+        np.add(eq, diff, out=rows[k + 1])
     return temps
+
+
+def _crossings(
+    t: FloatArray, thr: FloatArray, tau: FloatArray, dt: float
+) -> tuple[FloatArray, NDArray[np.bool_], NDArray[np.bool_], tuple[NDArray[np.intp], ...]]:
+    """The work of :func:`_step_crossings` on checked inputs, laid out (n_thresholds,
+    n_steps, n_areas) so that numpy runs long inner loops over areas, and with the
+    logarithm taken only where a step crosses (a small minority of steps).
+
+    Returns ``s`` (0 where the step does not cross), the below-at-start and below-at-end
+    flags, and the indices (threshold, step, area) of the crossing steps. Each crossing
+    time is the same expression of the same numbers as before, so bit for bit the same.
+    """
+    start, end, th = t[:-1], t[1:], thr[:, None, None]
+    below_start, below_end = start < th, end < th
+    where = np.nonzero(below_start != below_end)
+    s = np.zeros(below_start.shape)
+    if len(where[0]):
+        j, k, a = where
+        st, th_j = start[k, a], thr[j]
+        u = (st - th_j) / (st - end[k, a])
+        shrink = -np.expm1(-dt / tau)[a]
+        tau_a = tau[a]
+        s[where] = np.clip(-tau_a * np.log1p(-np.clip(u, 0.0, 1.0) * shrink), 0.0, dt)
+    return s, below_start, below_end, where
+
+
+def _checked(
+    temps: ArrayLike, thresholds_c: ArrayLike, tau_h: ArrayLike, dt_h: float
+) -> tuple[FloatArray, FloatArray, FloatArray, float]:
+    t = _finite("temps", temps)
+    if t.ndim != 2 or t.shape[0] < 1:
+        raise _shape_error("temps", "(n_steps + 1, n_areas)", t.shape)
+    return (t, *_checked_thresholds(thresholds_c, tau_h, t.shape[1], dt_h))
+
+
+def _checked_thresholds(
+    thresholds_c: ArrayLike, tau_h: ArrayLike, n_areas: int, dt_h: float
+) -> tuple[FloatArray, FloatArray, float]:
+    thr = _finite("thresholds_c", thresholds_c)
+    if thr.ndim != 1:
+        raise _shape_error("thresholds_c", "(n_thresholds,)", thr.shape)
+    return thr, _per_area("tau_h", tau_h, n_areas, lower="> 0"), _dt(dt_h)
 
 
 def _step_crossings(
@@ -301,22 +370,52 @@ def _step_crossings(
     The step's trajectory is ``T_eq + (T_k − T_eq) e^{−s/τ}``, fixed by its two ends and
     τ. Writing ``u = (T_k − θ)/(T_k − T_{k+1})`` gives the crossing at
     ``s = −τ · log1p(−u (1 − e^{−Δt/τ}))``, well conditioned for any τ/Δt.
+    Arrays are (n_steps, n_areas, n_thresholds).
     """
-    t = _finite("temps", temps)
-    if t.ndim != 2 or t.shape[0] < 1:
-        raise _shape_error("temps", "(n_steps + 1, n_areas)", t.shape)
-    thr = _finite("thresholds_c", thresholds_c)
-    if thr.ndim != 1:
-        raise _shape_error("thresholds_c", "(n_thresholds,)", thr.shape)
-    tau = _per_area("tau_h", tau_h, t.shape[1], lower="> 0")[None, :, None]
-    dt = _dt(dt_h)
-    start, end, th = t[:-1, :, None], t[1:, :, None], thr[None, None, :]
-    below_start, below_end = start < th, end < th
-    crosses = below_start != below_end
-    with np.errstate(divide="ignore", invalid="ignore"):
-        u = np.where(crosses, (start - th) / (start - end), 0.0)
-    s = -tau * np.log1p(-np.clip(u, 0.0, 1.0) * -np.expm1(-dt / tau))
-    return np.clip(s, 0.0, dt), below_start, below_end
+    s, b0, b1, _ = _crossings(*_checked(temps, thresholds_c, tau_h, dt_h))
+    c = np.ascontiguousarray  # the original layout, for callers' own reductions
+    return c(s.transpose(1, 2, 0)), c(b0.transpose(1, 2, 0)), c(b1.transpose(1, 2, 0))
+
+
+def _below(
+    t: FloatArray, thr: FloatArray, tau: FloatArray, dt: float
+) -> tuple[FloatArray, FloatArray]:
+    """(first time below, hours below), each (n_areas, n_thresholds), for checked inputs.
+
+    Only areas whose temperature is below the highest threshold at some step boundary can
+    be below any threshold; the others never are (NaN, 0 h) and are left out. The first
+    time is the least over steps of the step's start (if it starts below) or of its start
+    plus the crossing time (if it ends below). The hours below are the per-step hours
+    summed step by step, as numpy sums the leading axis of the (n_steps, n_areas,
+    n_thresholds) array of the original (except for one area and one threshold, where
+    numpy's sum of a single column is pairwise: that call is kept as it was).
+    """
+    n, n_areas, n_thr = t.shape[0] - 1, t.shape[1], len(thr)
+    first = np.full((n_areas, n_thr), np.nan)
+    hours = np.zeros((n_areas, n_thr))
+    if n == 0 or n_thr == 0:
+        return first, hours
+    cols = np.flatnonzero(t.min(axis=0) < thr.max())
+    if not len(cols):
+        return first, hours
+    s, below_start, below_end, where = _crossings(t[:, cols], thr, tau[cols], dt)
+    # first time below
+    step_start = np.arange(n) * dt
+    cand = np.where(below_start, step_start[:, None], np.inf)
+    sw = s[where]
+    down = ~below_start[where]  # the crossings into "below"
+    j, k, a = where
+    cand[j[down], k[down], a[down]] = step_start[k[down]] + sw[down]
+    least = cand.min(axis=1).T
+    first[cols] = np.where(np.isinf(least), np.nan, least)
+    # hours below
+    per_step = np.where(below_start & below_end, dt, 0.0)
+    per_step[where] = np.where(down, dt - sw, sw)
+    if n_areas * n_thr == 1:
+        hours[cols] = per_step.transpose(1, 2, 0).sum(axis=0)
+    else:
+        hours[cols] = np.cumsum(per_step, axis=1)[:, -1].T
+    return first, hours
 
 
 def crossing_times_h(
@@ -342,11 +441,7 @@ def crossing_times_h(
         Hours from the start until the temperature first falls below the threshold;
         0 if it starts below, NaN if it never falls below within the horizon.
     """
-    s, below_start, below_end = _step_crossings(temps, thresholds_c, tau_h, dt_h)
-    step_start = (np.arange(s.shape[0]) * float(dt_h))[:, None, None]
-    first = np.where(below_start, step_start, np.where(below_end, step_start + s, np.inf))
-    out = first.min(axis=0) if first.shape[0] else np.full(first.shape[1:], np.inf)
-    return np.where(np.isinf(out), np.nan, out)
+    return _below(*_checked(temps, thresholds_c, tau_h, dt_h))[0]
 
 
 def hours_below(
@@ -362,12 +457,34 @@ def hours_below(
     ndarray, shape (n_areas, n_thresholds)
         Hours below each threshold over the horizon.
     """
-    s, below_start, below_end = _step_crossings(temps, thresholds_c, tau_h, dt_h)
-    dt = float(dt_h)
-    per_step = np.where(
-        below_start & below_end, dt, np.where(below_end, dt - s, np.where(below_start, s, 0.0))
-    )
-    return per_step.sum(axis=0)
+    return _below(*_checked(temps, thresholds_c, tau_h, dt_h))[1]
+
+
+def indoor_outcomes(
+    t0_c: ArrayLike,
+    t_out_c: ArrayLike,
+    heat_fraction: ArrayLike,
+    power_fraction: ArrayLike,
+    params: dict[str, ArrayLike],
+    thresholds_c: ArrayLike,
+    tau_h: ArrayLike,
+    *,
+    dt_h: float = 1.0,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """:func:`simulate_indoor`, then :func:`crossing_times_h` and :func:`hours_below` of
+    its temperatures, sharing the crossing computation (what a replay needs).
+
+    ``params`` is :func:`archetype_parameters`' dict; ``tau_h`` the areas' time constants.
+
+    Returns
+    -------
+    (temps, crossing_h, hours_below), shapes (n_steps + 1, n_areas), (n_areas,
+    n_thresholds) and (n_areas, n_thresholds), each equal to the separate call's.
+    """
+    temps = simulate_indoor(t0_c, t_out_c, heat_fraction, power_fraction, dt_h=dt_h, **params)
+    # the temperatures of checked inputs are finite: no need to check them again
+    first, hours = _below(temps, *_checked_thresholds(thresholds_c, tau_h, temps.shape[1], dt_h))
+    return temps, first, hours
 
 
 def person_hours_below(hours_below: ArrayLike, population: ArrayLike) -> FloatArray:
