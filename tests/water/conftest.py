@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 
@@ -19,11 +18,3 @@ def city_water(tmp_path_factory: pytest.TempPathFactory):
     model = HydraulicModel(inp, pump_power=cw.pump_power)
     yield cw, model, svc
     model.close()
-
-
-def outage(model, cuts, hours: int = 72) -> np.ndarray:
-    """(hours, n_pumps) powered matrix with each (pump, h0, h1) unpowered in [h0, h1)."""
-    on = np.ones((hours, len(model.pumps)), dtype=bool)
-    for pump, h0, h1 in cuts:
-        on[h0:h1, model.pumps.index(pump)] = False
-    return on

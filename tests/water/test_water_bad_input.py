@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from test_tank_limit import tiny_inp
+from water_helpers import tiny_inp
 
 from warmgrid.errors import InputError
 from warmgrid.model.scenario import parse_scenario

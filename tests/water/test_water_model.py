@@ -6,7 +6,7 @@ import pickle
 
 import numpy as np
 import pytest
-from test_tank_limit import tiny_inp
+from water_helpers import tiny_inp
 
 from warmgrid.water import (
     HydraulicModel,
