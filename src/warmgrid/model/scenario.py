@@ -14,6 +14,9 @@ DESIGN.md "Scenario file (TOML): the minimal contract"::
     [freeze]     drain_after_h = 6.0; drain_below_c = -10.0; refill_h = 24.0
     [emergency]  generators = 4; generator_mw = 1.0; shelters = 10; shelter_capacity = 1000
                  radius_km = 2.0; deploy_h = 0.0 (mobile generators and warming shelters)
+    [water]      inp = "city.inp"; pump_power = { "P1" = "load:water-1" }; required_pressure_m = 20
+                 minimum_pressure_m = 0; area_junctions = "areas.csv"; service_share = 0.5
+                 (hydraulic water, optional; without it water follows the rule-based buffers)
     [hazard]     model = "explicit" | "random_k" | "fragility" (Monte Carlo damage, optional)
                  elements = [...]                      # explicit
                  k = 3; weights_by_kind = { gen = 4.0, substation = 4.0, branch = 1.0 }
@@ -22,7 +25,8 @@ DESIGN.md "Scenario file (TOML): the minimal contract"::
 
 Every section forbids unknown keys: a typo is an :class:`~warmgrid.errors.InputError`
 naming the file, the key and the closest known key. Relative paths (``grid.case`` when it
-names an existing file or folder, ``grid.services`` when it is a path, ``weather.csv``)
+names an existing file or folder, ``grid.services`` when it is a path, ``weather.csv``,
+``water.inp`` when it names an existing file, ``water.area_junctions``)
 resolve against the TOML file's folder. A bundled scenario's name works wherever a path
 does (:func:`load_scenario`). To extend a section, add a field to its model; to add a
 section, add a model and a field on :class:`Scenario`.
@@ -53,6 +57,7 @@ __all__ = [
     "Scenario",
     "ServicesSection",
     "ThresholdsSection",
+    "WaterSection",
     "WeatherSection",
     "bundled_scenarios",
     "load_scenario",
@@ -253,6 +258,36 @@ class HazardSection(_Section):
         return self
 
 
+class WaterSection(_Section):
+    """``[water]``: hydraulic water service (:mod:`warmgrid.water`) instead of the rule-based
+    water of the services overlay.
+
+    ``inp`` is an EPANET file (relative to the TOML's folder) or a bundled network name;
+    ``pump_power`` maps EPANET pump ids (verbatim) to the grid load or bus that powers each
+    (pumps not named keep power). ``required_pressure_m`` and ``minimum_pressure_m`` set
+    the pressure-dependent demand curve (EPANET 2.2 PDA; Wagner et al. 1988).
+    ``area_junctions`` is an ``area,junction,share`` CSV; without it each junction feeds
+    its nearest area (an assumption the reports state). An area is without water in an
+    hour when less than ``service_share`` of its demand is delivered.
+    """
+
+    inp: str = Field(min_length=1)
+    pump_power: dict[str, str] = Field(default_factory=dict)
+    required_pressure_m: float = Field(20.0, gt=0, le=200)
+    minimum_pressure_m: float = Field(0.0, ge=0, le=200)
+    area_junctions: str | None = None
+    service_share: float = Field(0.5, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _pressures(self) -> WaterSection:
+        if self.required_pressure_m < self.minimum_pressure_m + 0.1:
+            raise ValueError(
+                f"required_pressure_m ({self.required_pressure_m}) must exceed "
+                f"minimum_pressure_m ({self.minimum_pressure_m}) by at least 0.1 m"
+            )
+        return self
+
+
 class Scenario(_Section):
     """A whole scenario file.
 
@@ -272,6 +307,7 @@ class Scenario(_Section):
     freeze: FreezeSection = Field(default_factory=FreezeSection)
     hazard: HazardSection | None = None
     emergency: EmergencySection | None = None
+    water: WaterSection | None = None
     source: Path | None = Field(None, exclude=True)
 
     # ---------------------------------------------------------------- resolved paths
@@ -298,6 +334,21 @@ class Scenario(_Section):
     @property
     def weather_csv_path(self) -> Path | None:
         return self._resolve(self.weather.csv) if self.weather.csv is not None else None
+
+    @property
+    def water_inp_path(self) -> str | None:
+        """``water.inp`` as a path when it names a file next to the TOML, else as given
+        (a bundled network name); None without a ``[water]`` section."""
+        if self.water is None:
+            return None
+        p = self._resolve(self.water.inp)
+        return str(p) if p.exists() else self.water.inp
+
+    @property
+    def water_area_junctions_path(self) -> Path | None:
+        if self.water is None or self.water.area_junctions is None:
+            return None
+        return self._resolve(self.water.area_junctions)
 
 
 def bundled_scenarios() -> list[str]:
