@@ -6,17 +6,11 @@ a compiled :class:`~warmgrid.power.network.Network`, a ``Simulator`` (its ``.net
 prepared :class:`HazardContext`; ``rng`` is a numpy ``Generator`` (one stream per Monte
 Carlo sample, :mod:`warmgrid.rng`).
 
-Element kinds (the keys of ``weights_by_kind`` and ``prob_by_kind``):
-
-==============  ============================================================
-``line``        branches of kind ``line`` or ``impedance``
-``trafo``       branches of kind ``trafo``
-``branch``      every branch not matched by ``line`` / ``trafo`` keys
-``external``    generators of kind ``external`` (supply points from the wider grid)
-``gen``         every generator not matched by an ``external`` key
-``substation``  a group of buses that one strike takes out (services overlay)
-``bus``         single buses
-==============  ============================================================
+Element kinds (the keys of ``weights_by_kind`` and ``prob_by_kind``) are those of
+:mod:`warmgrid.power.elements`, the one taxonomy: a specific kind (``line``, ``trafo``,
+``impedance``, ``external``, ``static``, ``gen``, ``substation``,
+``distribution_substation``, ``bus``) or a general one (``branch``, ``gen``,
+``substation``, ``bus``) that names all of its specific kinds.
 
 The specific key wins: with ``{"branch": 1, "line": 5}`` lines weigh 5 and transformers
 1. Elements out of service in the base case are never drawn (they are already out).
@@ -49,6 +43,8 @@ from typing import Any
 import numpy as np
 
 from warmgrid.errors import InputError, closest, quoted
+from warmgrid.power.elements import KINDS as ELEMENT_KINDS
+from warmgrid.power.elements import element_kind, general_kind
 
 __all__ = [
     "KINDS",
@@ -63,8 +59,9 @@ __all__ = [
     "hazard_from_scenario",
 ]
 
-#: The element kinds a hazard can target (see the module docstring).
-KINDS = ("line", "trafo", "branch", "external", "gen", "substation", "bus")
+#: The element kinds a hazard can target (see the module docstring): every kind but loads
+#: and shunts, which a strike or a storm takes out with their bus.
+KINDS = tuple(k for k in ELEMENT_KINDS if general_kind(k) not in ("load", "shunt"))
 
 #: Indicative strike preference (per element): plants and substations over lines.
 #: Illustrative only: the ratio is not a measured figure.
@@ -102,9 +99,7 @@ class HazardContext:
         on = net.base_state
         xy = np.asarray(net.bus_xy, dtype=float)
         br = np.flatnonzero(on.branch_on)
-        bkind = np.asarray(net.branch_kind, dtype=object)[br]
         gn = np.flatnonzero(on.gen_on)
-        gkind = np.asarray(net.gen_kind, dtype=object)[gn]
         groups = sorted(net.groups)
         with np.errstate(all="ignore"):
             sxy = np.array([np.nanmean(xy[net.groups[g]], axis=0) for g in groups]).reshape(-1, 2)
@@ -117,22 +112,16 @@ class HazardContext:
                 np.asarray(net.bus_ids, dtype=object)[bus],
             ]
         )
-        kind = np.concatenate(
+        kind = np.array(
             [
-                np.where(bkind == "trafo", "trafo", "line").astype(object),
-                np.where(gkind == "external", "external", "gen").astype(object),
-                np.full(len(groups), "substation", dtype=object),
-                np.full(len(bus), "bus", dtype=object),
-            ]
+                *(element_kind(net, e) for e in np.asarray(net.branch_ids)[br].tolist()),
+                *(element_kind(net, e) for e in np.asarray(net.gen_ids)[gn].tolist()),
+                *(element_kind(net, g) for g in groups),
+                *(["bus"] * len(bus)),
+            ],
+            dtype=object,
         )
-        general = np.concatenate(
-            [
-                np.full(len(br), "branch", dtype=object),
-                np.full(len(gn), "gen", dtype=object),
-                np.full(len(groups), "substation", dtype=object),
-                np.full(len(bus), "bus", dtype=object),
-            ]
-        )
+        general = np.array([general_kind(k) for k in kind], dtype=object)
         xy0 = np.vstack([xy[net.f[br]], xy[net.gen_bus[gn]], sxy, xy[bus]])
         xy1 = np.vstack([xy[net.t[br]], xy[net.gen_bus[gn]], sxy, xy[bus]])
         return cls(ids=ids.astype(str), kind=kind, general=general, xy0=xy0, xy1=xy1)
@@ -141,12 +130,11 @@ class HazardContext:
         """(n,) value of each element from a per-kind mapping (the specific kind wins; 0 else)."""
         _check_kinds(by_kind, name)
         out = np.zeros(len(self.ids))
-        for key in ("bus", "substation", "gen", "branch"):  # general kinds first
-            if key in by_kind:
-                out[self.general == key] = float(by_kind[key])
-        for key in ("line", "trafo", "external"):  # then the specific ones override
-            if key in by_kind:
-                out[self.kind == key] = float(by_kind[key])
+        general = {"bus", "substation", "gen", "branch"}
+        for key in general & set(by_kind):  # general kinds first
+            out[self.general == key] = float(by_kind[key])
+        for key in set(by_kind) - general:  # then the specific ones override
+            out[self.kind == key] = float(by_kind[key])
         return out
 
 

@@ -121,7 +121,7 @@ def test_durations_defaults_and_overrides(sim):
     net = sim.net
     assert element_kind(net, "substation:kalynova") == "substation"  # has a 330 kV bus
     assert element_kind(net, "substation:dubok") == "distribution_substation"  # 110 kV only
-    assert element_kind(net, "gen:ext-obrii") == "ext_grid"  # a supply point
+    assert element_kind(net, "gen:ext-obrii") == "external"  # a supply point
     assert element_kind(net, "gen:chp-south-1") == "gen"
     damage = ["gen:chp-south-1", "substation:kalynova", "substation:dubok", "line:obrii-lisova"]
     h = repair_hours(net, damage, hours={"line:obrii-lisova": 5.0}, default_hours={"gen": 20.0})

@@ -43,12 +43,19 @@ def flow(
     import numpy as np
 
     from warmgrid.io import load_grid
-    from warmgrid.power.dc import dc_flow
+    from warmgrid.power.dc import dc_flow, dispatch_note
+    from warmgrid.power.elements import check_ids
     from warmgrid.power.network import compile_network
 
-    net = compile_network(load_grid(case))
+    grid = load_grid(case)
+    net = compile_network(grid)
     ids = _split_ids(outage)
+    check_ids(net, ids, field="--outage", source=case)
     state = net.state(ids)
+    warnings = grid.warnings()
+    note = dispatch_note(net, how="the slack units take the difference")
+    if note:
+        warnings.append(note)
     r = dc_flow(net, state)
     eff = state.effective(net)
     shown = np.flatnonzero(eff.branch_on)  # outaged branches are left out
@@ -74,6 +81,7 @@ def flow(
                     str(net.gen_ids[g]): float(r.slack_p_mw[g])
                     for g in np.flatnonzero(net.gen_slack & eff.gen_on)
                 },
+                "warnings": warnings,
             }
         )
         return
@@ -86,6 +94,8 @@ def flow(
             f": DC flow, {len(ids)} outage(s), {n_isl} island(s), {len(dark)} dark bus(es)",
         )
     )
+    for w in warnings:
+        con.print(styled(("warning: ", "bold yellow"), w))
     ld = np.nan_to_num(loading[shown], nan=-1.0)
     order = shown[np.argsort(-ld, kind="stable")[:top]]
     t = Table(title=f"{min(top, len(shown))} most loaded branches")
@@ -200,8 +210,15 @@ def contingency(
 
     if out is not None and out.suffix.lower() not in (".parquet", ".csv"):
         raise InputError(f"--out must end in .parquet or .csv, got {out.name!r}", field="--out")
-    net = compile_network(load_grid(case))
+    grid = load_grid(case)
+    net = compile_network(grid)
     explicit = _read_sets(sets) if sets is not None else None
+    if explicit is not None:
+        from warmgrid.power.elements import check_ids
+
+        check_ids(
+            net, [e for s in explicit for e in s], file=str(sets), field="--sets", source=case
+        )
 
     if out is not None:
         _check_out(out)
@@ -255,6 +272,7 @@ def contingency(
 
             res = screen(progress)
     summary = res.summary()
+    summary["warnings"] = grid.warnings()
     summary["worst"] = res.worst(top)
     summary["name"] = net.name
     if json_out:
@@ -277,6 +295,8 @@ def contingency(
             f"{summary['with_overloads']:,} {how}",
         )
     )
+    for w in summary["warnings"]:
+        con.print(styled(("warning: ", "bold yellow"), w))
     nb = summary["n_base_overloads"]
     if nb:
         worst = summary["base_overloads"][0]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import typer
 
@@ -43,6 +43,7 @@ def info(
 
     grid = load_grid(case)
     s = grid.summary()
+    s["warnings"] = grid.warnings()
     if json_out:
         print_json(s)
         return
@@ -75,7 +76,10 @@ def info(
     ]
     for r in rows:
         t.add_row(*r)
-    console().print(t)
+    con = console()
+    con.print(t)
+    for w in s["warnings"]:
+        con.print(styled(("warning: ", "bold yellow"), w))
 
 
 @app.command("export")
@@ -114,3 +118,105 @@ def export(
         return
     for k, v in written.items():
         console().print(f"wrote {k}: {v}")
+
+
+_ELEMENT_KINDS = (
+    "bus",
+    "branch",
+    "gen",
+    "load",
+    "shunt",
+    "substation",
+    "heat",
+    "water",
+    "area",
+    "facility",
+)
+
+
+@app.command("elements")
+def elements(
+    source: str = typer.Argument(
+        ..., help="Bundled case or scenario name, or a path (case file, tables folder, .toml)."
+    ),
+    kind: list[str] = typer.Option(
+        None,
+        "--kind",
+        help="Only these kinds (repeat): bus, branch, gen, load, shunt, substation, heat, "
+        "water, area, facility, or a specific kind (line, trafo, external, static, ...).",
+    ),
+    json_out: bool = typer.Option(
+        False,
+        "--json",
+        help='Print JSON: [{"id", "kind", "general", "name", "bus", "mw", "in_service", '
+        '"members" (substations, water), "people" (areas)}].',
+    ),
+) -> None:
+    """List every element id a damage, repair order or hazard can name.
+
+    For a scenario, the ids of its grid, its substations and its services overlay (areas,
+    heat sources, water stations, facilities); for a case, the grid's.
+    """
+    from warmgrid.errors import InputError, closest
+    from warmgrid.power.elements import GENERAL, catalogue
+    from warmgrid.power.network import compile_network
+
+    wanted = set(kind or [])
+    allowed = set(_ELEMENT_KINDS) | set(GENERAL)
+    for k in wanted:
+        if k not in allowed:
+            raise InputError(
+                f"unknown kind {k!r}{closest(k, sorted(allowed))}; kinds: {', '.join(_ELEMENT_KINDS)}",
+                field="--kind",
+            )
+    grid, services = _grid_and_services(source)
+    net = compile_network(grid, groups=services.groups() if services is not None else None)
+    rows = [
+        e.to_dict()
+        for e in catalogue(net, grid, services)
+        if not wanted or e.kind in wanted or e.to_dict()["general"] in wanted
+    ]
+    if json_out:
+        print_json(rows)
+        return
+    from rich.table import Table
+
+    t = Table(title=f"{len(rows):,} element(s) of {source}")
+    for col, just in (
+        ("id", "left"),
+        ("kind", "left"),
+        ("name", "left"),
+        ("bus", "left"),
+        ("MW", "right"),
+        ("members / people", "left"),
+    ):
+        t.add_column(col, justify=just, overflow="fold")  # type: ignore[arg-type]
+    for r in rows:
+        extra = ", ".join(r.get("members", [])) or (
+            f"{r['people']:,} people" if r.get("people") is not None else ""
+        )
+        t.add_row(
+            r["id"] + ("" if r["in_service"] else " (out of service)"),
+            r["kind"],
+            r["name"],
+            r["bus"] or "",
+            "" if r["mw"] is None else f"{r['mw']:,.1f}",
+            extra,
+        )
+    console().print(t)
+
+
+def _grid_and_services(source: str) -> tuple[Any, Any]:
+    """A scenario's grid and overlay, or a case's grid and None."""
+    from warmgrid.model.scenario import bundled_scenarios, load_scenario
+
+    if source in bundled_scenarios() or source.lower().endswith(".toml"):
+        from warmgrid.io import load_grid
+        from warmgrid.study.run import load_services
+
+        sc = load_scenario(source)
+        grid = load_grid(sc.case_path)
+        return grid, load_services(grid, sc)[0]
+    from warmgrid.io import load_grid
+
+    return load_grid(source), None

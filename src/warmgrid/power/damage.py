@@ -12,14 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from warmgrid.errors import InputError, closest, quoted
+from warmgrid.power.elements import check_ids
 from warmgrid.power.network import Network, State
 
 __all__ = ["apply_damage", "check_damage"]
 
 
 def check_damage(
-    net: Network, elements: Sequence[str], *, file: str | None = None, key: str = "damage.elements"
+    net: Network,
+    elements: Sequence[str],
+    *,
+    file: str | None = None,
+    key: str = "damage.elements",
+    source: str | None = None,
 ) -> None:
     """Raise one :class:`InputError` listing every unknown id, each with the closest ids.
 
@@ -29,32 +34,10 @@ def check_damage(
     elements : element ids.
     file : the scenario file, for the message.
     key : the scenario key the ids came from.
+    source : what ``warmgrid elements`` takes to list the ids (the scenario file or the
+        case); the message points to it. Default: ``file``.
     """
-    known = None
-    problems = []
-    for e in elements:
-        if not isinstance(e, str):
-            problems.append((f"element ids are strings like 'line:3', got {e!r}", str(e)))
-            continue
-        if e in net.groups:
-            continue
-        try:
-            net.index_of(e)
-        except InputError:
-            if known is None:
-                known = [
-                    *net.bus_ids.tolist(),
-                    *net.branch_ids.tolist(),
-                    *net.gen_ids.tolist(),
-                    *net.load_ids.tolist(),
-                    *net.shunt_ids.tolist(),
-                    *net.groups,
-                ]
-            problems.append((f"unknown element id {quoted(e)}{closest(e, known)}", e))
-    if problems:
-        from warmgrid.errors import Problem
-
-        raise InputError(problems=[Problem(msg, file, row, key) for msg, row in problems])
+    check_ids(net, elements, file=file, field=key, source=source or file)
 
 
 def apply_damage(

@@ -39,7 +39,7 @@ from warmgrid.power._fast import HAVE_NUMBA, LUSolver
 from warmgrid.power.network import Network, State
 from warmgrid.power.topology import Islands, islands
 
-__all__ = ["DCFactor", "DCResult", "dc_flow", "factorize", "woodbury_flows"]
+__all__ = ["DCFactor", "DCResult", "dc_flow", "dispatch_note", "factorize", "woodbury_flows"]
 
 Energised = Literal["slack", "balanced"]
 
@@ -426,4 +426,28 @@ def dc_flow(
         dark_bus=~fac.live_bus,
         slack_p_mw=slack,
         rate_mw=net.rate_mw,
+    )
+
+
+def dispatch_note(net: Network, *, how: str = "the slack units take it") -> str | None:
+    """A sentence when the file's dispatch does not balance its load, else None.
+
+    The units' set points (slack units' included) against the in-service load plus the
+    shunt conductance; a gap larger than 5 % of the load (and 1 MW) is more than the
+    losses an AC dispatch covers, so it is said, with where it goes (``how``: the slack
+    units in a plain DC flow, a redispatch in the MLD, pro rata in the cascade).
+    """
+    st = net.base_state
+    gen = float(net.gen_p_mw[st.gen_on].sum())
+    load = float((net.load_p_mw * st.load_on).sum() + net.shunt_g_mw.sum())
+    gap = load - gen
+    if abs(gap) <= max(1.0, 0.05 * abs(load)):
+        return None
+
+    def mw(x: float) -> str:
+        return f"{x / 1e3:,.1f} GW" if abs(x) >= 1e3 else f"{x:,.0f} MW"
+
+    return (
+        f"the file's dispatch ({mw(gen)}) does not balance its load ({mw(load)} with "
+        f"shunts): {mw(abs(gap))} {'short' if gap > 0 else 'too much'}; {how}"
     )

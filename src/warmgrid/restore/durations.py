@@ -10,15 +10,15 @@ should override them in the scenario file::
     default_hours = { gen = 24, substation = 96 }             # per kind
 
 Resolution order for an element: ``hours[id]``, then ``default_hours[kind]``, then
-:data:`DEFAULT_HOURS` ``[kind]``, then :data:`FALLBACK_HOURS`.
-
-Kinds (the id prefix, except for substations, which are split by voltage):
+``default_hours[general kind]``, then :data:`DEFAULT_HOURS` for the kind, then for the
+general kind, then :data:`FALLBACK_HOURS`. Kinds are those of
+:mod:`warmgrid.power.elements` (one taxonomy for damage, repairs and hazards).
 
 =============================  =====  ==========================================================
 kind                           hours  anchor (REFERENCES.md; all indicative)
 =============================  =====  ==========================================================
-``line``, ``branch``           8      Overhead line or cable section repair: hours. Consumers on
-                                      a damaged 110 kV line are re-fed in < 1 h, but that is
+``line``, ``impedance``,       8      Overhead line or cable section repair: hours. Consumers on
+``branch``                            a damaged 110 kV line are re-fed in < 1 h, but that is
                                       switching, which the power engine already does (MLD); the
                                       physical repair of a span is taken as one working shift.
 ``trafo``                      72     Transformer with a spare on site: days. Moving in a spare
@@ -29,11 +29,10 @@ kind                           hours  anchor (REFERENCES.md; all indicative)
 ``distribution_substation``    24     A 110/10 kV substation (all buses < 220 kV): a day; homes
                                       behind a destroyed 10/0.4 kV substation are mostly back the
                                       same morning through backup feeds.
-``gen``, ``sgen``              36     CHP unit with debris damage to gas nodes or pumps: 1-2 days.
+``gen``, ``static``            36     CHP unit with debris damage to gas nodes or pumps: 1-2 days.
                                       (Critical damage: >= 2 months; a destroyed plant: > 1 year;
                                       set those by hand.)
-``ext_grid``                   72     A supply point (the 750/330 kV node), also a generator of
-                                      kind ``external``: substation-like.
+``external``                   72     A supply point (the 750/330 kV node): substation-like.
 ``bus``                        24     A busbar inside a substation: a day (assumed).
 ``load``, ``shunt``            12     A feeder or compensation unit: half a day (assumed).
 =============================  =====  ==========================================================
@@ -46,6 +45,14 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from warmgrid.errors import InputError, Problem, closest, quoted
+from warmgrid.power.elements import (
+    GENERAL,
+    TRANSMISSION_KV,
+    element_kind,
+    general_kind,
+    is_known,
+    known_ids,
+)
 from warmgrid.power.network import Network
 
 __all__ = [
@@ -61,64 +68,24 @@ __all__ = [
 #: Default repair hours per element kind (indicative; see the module docstring).
 DEFAULT_HOURS: dict[str, float] = {
     "line": 8.0,
+    "impedance": 8.0,
     "branch": 8.0,
     "trafo": 72.0,
     "substation": 72.0,
     "distribution_substation": 24.0,
     "gen": 36.0,
-    "sgen": 36.0,
-    "ext_grid": 72.0,
+    "static": 36.0,
+    "external": 72.0,
     "bus": 24.0,
     "load": 12.0,
     "shunt": 12.0,
 }
 
-#: Hours for a kind with no default (any other id prefix).
+#: Hours for a kind with no default.
 FALLBACK_HOURS = 24.0
 
-#: A substation with any bus at or above this voltage counts as a transmission substation.
-TRANSMISSION_KV = 220.0
-
-
-def known_ids(net: Network) -> list[str]:
-    """Every id a damage or repair key may name: elements and substation groups."""
-    return [
-        *net.bus_ids.tolist(),
-        *net.branch_ids.tolist(),
-        *net.gen_ids.tolist(),
-        *net.load_ids.tolist(),
-        *net.shunt_ids.tolist(),
-        *net.groups,
-    ]
-
-
-def is_known(net: Network, element: str) -> bool:
-    """Whether ``element`` is an element id or a substation group of ``net``."""
-    if element in net.groups:
-        return True
-    try:
-        net.index_of(element)
-    except InputError:
-        return False
-    return True
-
-
-def element_kind(net: Network, element: str) -> str:
-    """The duration kind of an element id: its prefix, except that a substation group with
-    every bus below :data:`TRANSMISSION_KV` is a ``distribution_substation`` and a
-    generator of kind ``external`` (a supply point) is an ``ext_grid``."""
-    kind = element.split(":", 1)[0]
-    if element in net.groups and kind == "substation":
-        idx = np.asarray(net.groups[element], dtype=np.int64)
-        kv = net.bus_vn_kv
-        if kv is not None and len(idx) and float(np.nanmax(kv[idx])) < TRANSMISSION_KV:
-            return "distribution_substation"
-        return "substation"
-    if kind == "gen" and net.gen_kind is not None:
-        table, i = net.index_of(element)
-        if table == "gen" and str(net.gen_kind[i]) == "external":
-            return "ext_grid"  # a supply point modelled as a generator (winter-city)
-    return kind
+#: The kinds ``[repair] default_hours`` may name.
+_KINDS = sorted({*GENERAL, *GENERAL.values()})
 
 
 def repair_hours(
@@ -168,9 +135,9 @@ def repair_hours(
             )
         elif not (isinstance(h, (int, float)) and h > 0 and np.isfinite(h)):
             problems.append(Problem(f"must be > 0 hours, got {h!r}", file, key, "repair.hours"))
-    kinds = sorted(DEFAULT_HOURS)
+    kinds = _KINDS
     for key, h in default_hours.items():
-        if key not in DEFAULT_HOURS:
+        if key not in kinds:
             hint = closest(key, kinds) or f"; known kinds: {', '.join(kinds)}"
             problems.append(
                 Problem(f"unknown kind {quoted(key)}{hint}", file, key, "repair.default_hours")
@@ -187,5 +154,11 @@ def repair_hours(
             out[e] = float(hours[e])
             continue
         kind = element_kind(net, e)
-        out[e] = float(default_hours.get(kind, DEFAULT_HOURS.get(kind, FALLBACK_HOURS)))
+        general = general_kind(kind)
+        for table in (default_hours, DEFAULT_HOURS):
+            if kind in table or general in table:
+                out[e] = float(table.get(kind, table.get(general, FALLBACK_HOURS)))
+                break
+        else:
+            out[e] = FALLBACK_HOURS
     return out

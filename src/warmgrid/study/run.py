@@ -245,25 +245,15 @@ class Study:
 
 def _dispatch_notes(sim: Simulator) -> list[str]:
     """A file's dispatch that does not balance its load, and where the difference goes."""
-    net = sim.net
-    st = net.base_state
-    gen = float(net.gen_p_mw[st.gen_on & ~net.gen_slack].sum())
-    slack_set = float(net.gen_p_mw[st.gen_on & net.gen_slack].sum())
-    load = float((net.load_p_mw * st.load_on).sum() + net.shunt_g_mw.sum())
-    gap = load - gen - slack_set
-    if abs(gap) <= max(1.0, 0.05 * abs(load)):
-        return []
-    where = (
+    from warmgrid.power.dc import dispatch_note
+
+    how = (
         "the MLD redispatches every unit within its limits"
         if sim.mode == "mld"
         else "the cascade's primary control shares it among the units pro rata to capacity"
     )
-    return [
-        f"the file's dispatch ({fmt_mw(gen + slack_set)}) does not balance its load "
-        f"({fmt_mw(load)} with shunts): {fmt_mw(abs(gap))} "
-        + ("short" if gap > 0 else "too much")
-        + f"; {where} (a plain DC flow puts it on the slack units)"
-    ]
+    note = dispatch_note(sim.net, how=how + " (a plain DC flow puts it on the slack units)")
+    return [note] if note else []
 
 
 def prepare(

@@ -1,0 +1,272 @@
+"""Element ids and kinds: the one authority.
+
+Every id is ``kind:name`` and stays the same from input to output. Which ids exist depends
+on the source (the README's "Element ids" says how each format names them); this module
+says what each id is:
+
+=============================  =================  =========================================
+kind                           general kind       what
+=============================  =================  =========================================
+``bus``                        ``bus``            a bus (busbar)
+``line``                       ``branch``         a line or cable (MATPOWER: ``branch:<row>``)
+``trafo``                      ``branch``         a transformer (tap or phase shift)
+``impedance``                  ``branch``         a series impedance
+``gen``                        ``gen``            a generating unit
+``static``                     ``gen``            a fixed-output static generator (``sgen``)
+``external``                   ``gen``            a supply point from the wider grid
+                                                  (pandapower ``ext_grid``, winter-city's
+                                                  supply nodes)
+``load``                       ``load``           a demand (a negative one is an injection)
+``shunt``                      ``shunt``          a shunt
+``substation``                 ``substation``     a group of buses one strike takes out,
+                                                  with a bus at >= 220 kV
+``distribution_substation``    ``substation``     the same, every bus below 220 kV
+=============================  =================  =========================================
+
+The services overlay adds ``area:``, ``heat:``, ``water:`` and ``facility:`` ids; they are
+not grid elements (damage names the grid elements that power them) but are listed by
+:func:`catalogue` so a user can find them.
+
+Damage, repair durations, hazards, restoration and the timeline all ask this module, so
+the taxonomy is the same everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from warmgrid.errors import InputError, Problem, closest, quoted
+from warmgrid.power.network import Network
+
+__all__ = [
+    "GENERAL",
+    "KINDS",
+    "TRANSMISSION_KV",
+    "Element",
+    "catalogue",
+    "check_ids",
+    "element_kind",
+    "general_kind",
+    "is_known",
+    "known_ids",
+]
+
+#: A substation with any bus at or above this voltage is a transmission substation, kV.
+TRANSMISSION_KV = 220.0
+
+#: Every element kind and its general kind (module docstring).
+GENERAL: dict[str, str] = {
+    "bus": "bus",
+    "line": "branch",
+    "trafo": "branch",
+    "impedance": "branch",
+    "gen": "gen",
+    "static": "gen",
+    "external": "gen",
+    "load": "load",
+    "shunt": "shunt",
+    "substation": "substation",
+    "distribution_substation": "substation",
+}
+
+#: The kinds, specific then general (a general kind names all of its specific ones).
+KINDS: tuple[str, ...] = (*GENERAL, "branch")
+
+#: Generator kinds of the grid tables that are their own element kind.
+_GEN_KINDS = {"external": "external", "static": "static"}
+
+
+def known_ids(net: Network) -> list[str]:
+    """Every id a damage, repair or hazard may name: elements and substation groups."""
+    return [
+        *net.bus_ids.tolist(),
+        *net.branch_ids.tolist(),
+        *net.gen_ids.tolist(),
+        *net.load_ids.tolist(),
+        *net.shunt_ids.tolist(),
+        *net.groups,
+    ]
+
+
+def is_known(net: Network, element: str) -> bool:
+    """Whether ``element`` is an element id or a substation group of ``net``."""
+    if element in net.groups:
+        return True
+    try:
+        net.index_of(element)
+    except InputError:
+        return False
+    return True
+
+
+def element_kind(net: Network, element: str) -> str:
+    """The kind of an element id (module docstring); an unknown id is an InputError."""
+    if element in net.groups:
+        idx = np.asarray(net.groups[element], dtype=np.int64)
+        kv = net.bus_vn_kv
+        if kv is not None and len(idx) and float(np.nanmax(kv[idx])) < TRANSMISSION_KV:
+            return "distribution_substation"
+        return "substation"
+    table, i = net.index_of(element)
+    if table == "branch":
+        kind = str(net.branch_kind[i]) if net.branch_kind is not None else "line"
+        return kind if kind in GENERAL else "line"
+    if table == "gen":
+        return _GEN_KINDS.get(str(net.gen_kind[i]), "gen")
+    return table
+
+
+def general_kind(kind: str) -> str:
+    """``line -> branch``, ``external -> gen``, ``distribution_substation -> substation``."""
+    return GENERAL.get(kind, kind)
+
+
+def check_ids(
+    net: Network,
+    ids: Sequence[Any],
+    *,
+    file: str | None = None,
+    field: str = "damage.elements",
+    source: str | None = None,
+) -> None:
+    """Raise one :class:`InputError` naming every unknown id, each with the closest ids
+    and where to find them all (``warmgrid elements <source>``)."""
+    problems = []
+    known: list[str] | None = None
+    for e in ids:
+        if not isinstance(e, str):
+            problems.append(
+                Problem(f"element ids are strings like 'line:3', got {e!r}", file, str(e), field)
+            )
+            continue
+        if is_known(net, e):
+            continue
+        known = known or known_ids(net)
+        where = f" (warmgrid elements {source} lists them)" if source else ""
+        problems.append(
+            Problem(f"unknown element id {quoted(e)}{closest(e, known)}{where}", file, e, field)
+        )
+    if problems:
+        raise InputError(problems=problems)
+
+
+@dataclass(frozen=True)
+class Element:
+    """One row of :func:`catalogue`."""
+
+    id: str
+    kind: str
+    name: str
+    bus: str | None = None
+    mw: float | None = None
+    members: tuple[str, ...] = ()
+    in_service: bool = True
+    people: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "kind": self.kind, "name": self.name}
+        out["general"] = general_kind(self.kind)
+        out["bus"] = self.bus
+        out["mw"] = self.mw
+        out["in_service"] = self.in_service
+        if self.members:
+            out["members"] = list(self.members)
+        if self.people is not None:
+            out["people"] = self.people
+        return out
+
+
+def _name(element: str) -> str:
+    return element.split(":", 1)[1] if ":" in element else element
+
+
+def catalogue(net: Network, grid: Any = None, services: Any = None) -> list[Element]:
+    """Every element id of a network (and of its services overlay), with its kind, name
+    (the grid's bus names, the overlay's names, else the id's name part), bus, MW (a
+    unit's capacity, a load's demand, a branch's rating) and, for a substation, its
+    member buses."""
+    from warmgrid.model.services import split_ids
+
+    def bus_of(i: int) -> str:
+        return str(net.bus_ids[i])
+
+    names = grid.bus["name"].to_numpy(dtype=object) if grid is not None else None
+    out: list[Element] = []
+    for i, b in enumerate(net.bus_ids.tolist()):
+        nm = str(names[i]) if names is not None and names[i] else _name(b)
+        out.append(Element(b, "bus", nm, None, None, (), bool(net.base_state.bus_on[i])))
+    for k, b in enumerate(net.branch_ids.tolist()):
+        rate = float(net.rate_mw[k])
+        out.append(
+            Element(
+                b,
+                element_kind(net, b),
+                _name(b),
+                f"{bus_of(net.f[k])}-{bus_of(net.t[k])}",
+                rate if np.isfinite(rate) else None,
+                (),
+                bool(net.base_state.branch_on[k]),
+            )
+        )
+    for g, b in enumerate(net.gen_ids.tolist()):
+        cap = float(net.gen_pmax_mw[g])
+        out.append(
+            Element(
+                b,
+                element_kind(net, b),
+                _name(b),
+                bus_of(net.gen_bus[g]),
+                cap if np.isfinite(cap) else None,
+                (),
+                bool(net.base_state.gen_on[g]),
+            )
+        )
+    for j, b in enumerate(net.load_ids.tolist()):
+        out.append(
+            Element(
+                b,
+                "load",
+                _name(b),
+                bus_of(net.load_bus[j]),
+                float(net.load_p_mw[j]),
+                (),
+                bool(net.base_state.load_on[j]),
+            )
+        )
+    for j, b in enumerate(net.shunt_ids.tolist()):
+        out.append(
+            Element(b, "shunt", _name(b), bus_of(net.shunt_bus[j]), float(net.shunt_g_mw[j]))
+        )
+    for gname, idx in net.groups.items():
+        members = tuple(bus_of(i) for i in np.asarray(idx).tolist())
+        out.append(Element(gname, element_kind(net, gname), _name(gname), None, None, members))
+    if services is not None:
+        loads = {x: float(p) for x, p in zip(net.load_ids.tolist(), net.load_p_mw, strict=True)}
+        load_bus = {x: bus_of(i) for x, i in zip(net.load_ids.tolist(), net.load_bus, strict=True)}
+        for table, kind in (
+            ("areas", "area"),
+            ("heat", "heat"),
+            ("water", "water"),
+            ("facilities", "facility"),
+        ):
+            df = getattr(services, table)
+            for r in df.itertuples(index=False):
+                ld = str(getattr(r, "load", "") or "")
+                pop = getattr(r, "population", None)
+                out.append(
+                    Element(
+                        str(r.id),
+                        kind,
+                        str(r.name or _name(str(r.id))),
+                        load_bus.get(ld),
+                        loads.get(ld),
+                        tuple(split_ids(getattr(r, "areas", ""))) if kind == "water" else (),
+                        True,
+                        None if pop is None else round(float(pop)),
+                    )
+                )
+    return out
