@@ -137,6 +137,40 @@ def problem_from_study(
     )
 
 
+def _element_names(study: Study) -> dict[str, str]:
+    """Readable names of the grid's elements and substations (:mod:`warmgrid.power.elements`)."""
+    from warmgrid.power.elements import catalogue
+
+    sim = study.simulator
+    out = {}
+    for e in catalogue(sim.net, sim.grid):
+        label = (
+            e.name
+            if e.kind not in ("substation", "distribution_substation")
+            else (f"{e.name} substation")
+        )
+        out[e.id] = label
+    return out
+
+
+def _people_back(tl: Timeline, end_h: float) -> dict[str, int]:
+    """People who get each service back at the step a repair ends (the drop of the hourly
+    count of people without it from the step before). Repairs that end at the same step
+    share that drop (the plan entry lists them in ``ends_with``). Heat can come back
+    later still, after the refill of drained buildings; this counts what returns at once."""
+    k = math.ceil(end_h / tl.dt_h - 1e-9)
+    if k <= 0 or k >= len(tl.hours):
+        return {"power": 0, "heat": 0, "water": 0}
+    return {
+        s: max(
+            0,
+            people(getattr(tl, f"people_without_{s}")[k - 1])
+            - people(getattr(tl, f"people_without_{s}")[k]),
+        )
+        for s in ("power", "heat", "water")
+    }
+
+
 def _default_hours_note(study: Study, durations: Mapping[str, float]) -> list[str]:
     """The assumption of warmgrid's indicative repair hours, for elements with no override."""
     from collections import Counter
@@ -182,6 +216,8 @@ class RestoreResult:
         tl0 = problem.baseline_timeline()
         horizon = sim.n_steps * sim.dt_h
         hours = sorted({h for h in REPORT_HOURS if h < horizon} | {int(horizon - sim.dt_h)})
+        names = _element_names(st)
+        start = st.scenario.horizon.start
         out = {
             "scenario": st.scenario.name,
             "grid": sim.grid.name,
@@ -198,11 +234,21 @@ class RestoreResult:
             "seconds": res.seconds,
             "budget_s": self.budget_s,
             "order": list(res.order),
+            "start": start.isoformat() if start is not None else None,
             "plan": [
                 {
                     **r.to_dict(),
+                    "name": names.get(r.element, r.element),
                     "kind": element_kind(sim.net, r.element),
                     "in_horizon": r.end_h < horizon,
+                    "people_back": _people_back(tl, r.end_h),
+                    "ends_with": [
+                        q.element
+                        for q in res.plan
+                        if q is not r
+                        and math.ceil(q.end_h / sim.dt_h - 1e-9)
+                        == math.ceil(r.end_h / sim.dt_h - 1e-9)
+                    ],
                 }
                 for r in res.plan
             ],
@@ -218,6 +264,11 @@ class RestoreResult:
                 "hours": hours,
                 "plan": people_at(tl, hours),
                 "no_repair": people_at(tl0, hours),
+            },
+            "timeline": {
+                "hours": tl.hours.tolist(),
+                "plan": people_at(tl, [int(h) for h in tl.hours]),
+                "no_repair": people_at(tl0, [int(h) for h in tl0.hours]),
             },
             **st.context_json(),
             "detail": res.detail,
