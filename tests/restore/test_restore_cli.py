@@ -171,3 +171,41 @@ def test_bad_repair_key_names_file_and_closest(tmp_path, capsys):
     code, _, err = _run(capsys, "restore", str(p), "--method", "milp")
     assert code == 2
     assert "--method" in err
+
+
+def test_frost_strike_plan_fits_its_horizon(capsys):
+    """The horizon holds every possible plan: every repair ends inside it, everyone has
+    light again before it ends, and the people-over-time curves under the plan come back
+    to the pre-damage state (0 harm) by its last hour."""
+    code, out, err = _run(capsys, "restore", "frost-strike", "--json")
+    assert code == 0, err
+    res = json.loads(out)
+    h = res["horizon_h"]
+    assert h > 72  # the scenario's 72 h cannot hold 72 h substation repairs and a refill
+    assert res["horizon"]["scenario_hours"] == 72
+    assert res["horizon"]["repairs_h"] >= res["makespan_h"]
+    assert h >= res["horizon"]["repairs_h"] + res["horizon"]["refill_h"]
+    assert all(r["end_h"] < h and r["in_horizon"] for r in res["plan"])
+    assert any("extended from 72 h" in w for w in res["warnings"])
+    tl = res["timeline"]
+    assert len(tl["hours"]) == h
+    plan = tl["plan"]
+    last_repair = max(r["end_h"] for r in res["plan"])
+    k = int(last_repair)
+    assert all(v == 0 for v in plan["without_power"][k:])
+    for s in ("without_power", "without_heat", "without_water"):
+        assert plan[s][-1] == 0, s  # back to the baseline by the end
+        assert tl["no_repair"][s][-1] >= plan[s][-1]
+    assert tl["no_repair"]["without_power"][-1] > 0  # without repairs it never comes back
+
+
+def test_hours_shorter_than_the_longest_plan_is_refused(capsys):
+    code, out, err = _run(capsys, "restore", "frost-strike", "--hours", "48", "--json")
+    assert code == 2
+    assert out == ""
+    assert "--hours 48 is shorter than the longest repair plan" in err
+    code, out, err = _run(capsys, "restore", "frost-strike", "--hours", "200", "--json")
+    assert code == 0, err
+    res = json.loads(out)
+    assert res["horizon_h"] == 200
+    assert res["horizon"]["reason"] == "--hours"

@@ -19,9 +19,11 @@ Modelling choices
 * ``p_min`` is relaxed to 0: a unit may be switched off. Static generators (pandapower
   ``sgen``, kind ``"static"``) are treated like any unit, so they can be curtailed to 0.
   A ``p_max`` of inf (an external grid) is an unbounded supply.
-* Shunt conductance ``G_i`` (``shunt_g_mw``) is a fixed load at an energised bus, as in
-  the DC power flow; it is never shed. An island that cannot even feed its shunts is
-  infeasible and raises :class:`~warmgrid.errors.InfeasibleError`.
+* Shunt conductance ``G_i`` (``shunt_g_mw``) is a load at an energised bus, as in the
+  DC power flow, served before any load: its weight is ten times the highest load
+  weight, so it goes unserved only where the branch ratings or the units cannot feed it
+  at all (case145 has 70 GW of it). What goes unserved is reported as
+  ``shunt_shed_mw``, apart from the shed load (it is not demand and has no people).
 * A load's ``P_l`` is its demand times ``state.load_scale`` when given.
 * A load with ``P_l <= 0`` (a negative load: embedded generation or an exchange, common
   in the PEGASE and RTE cases) is a fixed injection at an energised bus, like the shunt
@@ -73,7 +75,8 @@ class MLDResult:
     weighted_served_mw : the objective Σ w·P·x (equals ``served_mw`` for equal weights).
     demand_mw : positive demand of the base state's loads (before damage), MW.
     shed_mw : ``demand_mw − served_mw``, >= 0.
-    shunt_mw : fixed shunt-conductance load on energised buses, MW.
+    shunt_mw : shunt-conductance load served on energised buses, MW.
+    shunt_shed_mw : shunt-conductance load that could not be fed, MW.
     injection_mw : fixed injection of negative loads on energised buses, MW (>= 0).
     islands : the island labels of the damaged state.
     dark_bus : (n_bus,) bool, bus out of service or in an island without generation.
@@ -98,6 +101,7 @@ class MLDResult:
     rounds: int
     seconds: float
     injection_mw: float = 0.0
+    shunt_shed_mw: float = 0.0
 
     @property
     def energised_islands(self) -> int:
@@ -192,7 +196,7 @@ def max_load_delivery(
     Raises
     ------
     InputError : weights of the wrong shape or negative.
-    InfeasibleError : an island cannot feed its fixed shunt load.
+    InfeasibleError : an island cannot absorb the fixed injection of its negative loads.
     """
     t0 = time.perf_counter()
     state = state or net.base_state
@@ -223,7 +227,13 @@ def max_load_delivery(
     load = np.flatnonzero(on_load & (demand > 0))
     fixed = np.flatnonzero(on_load & (demand <= 0))  # negative loads: fixed injections
     nl = len(load)
-    n = nb + ng + nl
+    shunt_on = live[net.shunt_bus]
+    g_bus = np.bincount(
+        bus_col[net.shunt_bus[shunt_on]], weights=net.shunt_g_mw[shunt_on], minlength=nb
+    ).astype(float)
+    sb = np.flatnonzero(g_bus > 0)  # buses whose shunt conductance is a (sheddable) load
+    ns = len(sb)
+    n = nb + ng + nl + ns
     p_load = demand[load]
     br = np.flatnonzero(st.branch_on & live[net.f])
     m = len(br)
@@ -233,21 +243,22 @@ def max_load_delivery(
     rate = net.rate_mw[br]
 
     # ---- balance rows (one per energised bus), MW:  p − P x − Bbus φ = G + base·Aᵀ Pfinj
-    rows = np.concatenate([fc, tc, fc, tc, bus_col[net.gen_bus[gen]], bus_col[net.load_bus[load]]])
-    cols = np.concatenate([fc, tc, tc, fc, nb + np.arange(ng), nb + ng + np.arange(nl)])
-    vals = np.concatenate([-bk, -bk, bk, bk, np.ones(ng), -p_load])
+    rows = np.concatenate(
+        [fc, tc, fc, tc, bus_col[net.gen_bus[gen]], bus_col[net.load_bus[load]], sb]
+    )
+    cols = np.concatenate(
+        [fc, tc, tc, fc, nb + np.arange(ng), nb + ng + np.arange(nl), nb + ng + nl + np.arange(ns)]
+    )
+    vals = np.concatenate([-bk, -bk, bk, bk, np.ones(ng), -p_load, -g_bus[sb]])
     a_bal = sp.csr_matrix((vals, (rows, cols)), shape=(nb, n))
-    shunt_on = live[net.shunt_bus]
-    g_bus = np.bincount(
-        bus_col[net.shunt_bus[shunt_on]], weights=net.shunt_g_mw[shunt_on], minlength=nb
-    ).astype(float)
+    g_fixed = np.where(g_bus > 0, 0.0, g_bus)  # a negative conductance injects: fixed
     inj_bus = np.bincount(bus_col[net.load_bus[fixed]], weights=demand[fixed], minlength=nb).astype(
         float
     )  # <= 0: a negative load takes negative power
     ainj = np.bincount(fc, weights=pfinj, minlength=nb) - np.bincount(
         tc, weights=pfinj, minlength=nb
     )
-    rhs = g_bus + inj_bus + base * ainj
+    rhs = g_fixed + inj_bus + base * ainj
 
     # ---- branch-limit rows:  −rate − base·Pfinj ≤ b (φf − φt) ≤ rate − base·Pfinj
     def limit_rows(k: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
@@ -272,16 +283,17 @@ def max_load_delivery(
     first_rows = np.flatnonzero(added)
     a_lim, lo_lim, up_lim = limit_rows(first_rows)
 
-    lower = np.concatenate([np.full(nb, -np.inf), np.zeros(ng + nl)])
+    lower = np.concatenate([np.full(nb, -np.inf), np.zeros(ng + nl + ns)])
     upper = np.concatenate(
-        [np.full(nb, np.inf), np.maximum(net.gen_pmax_mw[gen], 0.0), np.ones(nl)]
+        [np.full(nb, np.inf), np.maximum(net.gen_pmax_mw[gen], 0.0), np.ones(nl + ns)]
     )
     # one reference angle per energised island: its first bus
     e_isl = np.unique(isl.label[ebus], return_inverse=True)[1]
     _, first = np.unique(e_isl, return_index=True)
     lower[first] = 0.0
     upper[first] = 0.0
-    c = np.concatenate([np.zeros(nb + ng), w[load] * p_load])
+    w_shunt = 10.0 * max(float(w[load].max()) if nl else 1.0, 1.0)
+    c = np.concatenate([np.zeros(nb + ng), w[load] * p_load, w_shunt * g_bus[sb]])
     lp = LinearProgram(
         c=c,
         a=sp.vstack([a_bal, a_lim], format="csc"),
@@ -343,7 +355,9 @@ def max_load_delivery(
         model.add_rows(*limit_rows(viol))
 
     frac = np.zeros(n_load)
-    frac[load] = np.clip(res.x[nb + ng :], 0.0, 1.0)
+    x_load = np.clip(res.x[nb + ng : nb + ng + nl], 0.0, 1.0)
+    frac[load] = x_load
+    s_shunt = np.clip(res.x[nb + ng + nl :], 0.0, 1.0)
     frac[fixed] = 1.0
     gen_p = np.zeros(len(net.gen_ids))
     gen_p[gen] = res.x[nb : nb + ng]
@@ -362,16 +376,17 @@ def max_load_delivery(
         flow_mw=flow_all,
         theta_rad=theta,
         served_mw=served_mw,
-        weighted_served_mw=float(res.objective),
+        weighted_served_mw=float(w[load] @ (p_load * x_load)),
         demand_mw=demand_mw,
         shed_mw=max(demand_mw - served_mw, 0.0),
-        shunt_mw=float(g_bus.sum()),
+        shunt_mw=float(g_bus[sb] @ s_shunt + g_fixed.sum()),
         islands=isl,
         dark_bus=dark,
         binding=br[added],
         rounds=rounds,
         seconds=time.perf_counter() - t0,
         injection_mw=float(-inj_bus.sum()),
+        shunt_shed_mw=float(g_bus[sb] @ (1.0 - s_shunt)),
     )
 
 

@@ -230,6 +230,12 @@ class Study:
                 f"before any damage, {fmt_mw(p0.shed_mw)} of {fmt_mw(demand)} cannot be "
                 f"served {why}; {tail}"
             )
+        shunt = float(getattr(p0.detail, "shunt_shed_mw", 0.0))
+        if shunt > 0.5:
+            out.append(
+                f"before any damage, {fmt_mw(shunt)} of shunt conductance cannot be fed "
+                "within the branch ratings (counted apart from the load)"
+            )
         peaks = {
             s: people(getattr(b, f"people_without_{s}").max(initial=0.0))
             for s in ("power", "heat", "water")
