@@ -141,6 +141,11 @@ def test_matpower_data_as_it_is_gets_warnings(tmp_path, capsys) -> None:
     assert res["baseline"]["shed_mw"] == pytest.approx(0.0)
     assert any("redispatches" in w for w in res["warnings"])
     assert res["population"] == 100_000  # 50 MW x 2,000 people/MW; the injection has none
+    cas = _json(capsys, "impact", str(sc), "--mode", "cascade", "--json")
+    assert cas["demand_mw"] == pytest.approx(50.0)
+    assert 0.0 <= cas["baseline"]["served_mw"] <= 50.0 + 1e-9
+    assert cas["baseline"]["shed_mw"] >= 0.0
+    assert any("pro rata" in w for w in cas["warnings"])
 
 
 def test_unrated_branches_have_no_loading(capsys) -> None:
