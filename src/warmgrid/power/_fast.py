@@ -7,6 +7,8 @@ solve and to numpy, with identical results (the tests compare both paths).
   (``Pr · A · Pc = L · U``) for many right-hand sides at once, row-major, so the inner
   loop runs over contiguous right-hand sides. SuperLU's ``dgstrs`` loops over them one
   at a time and is 5–8× slower on power-grid matrices, whose supernodes are tiny.
+* :func:`jacobian_values` fills the values of the AC power flow's polar Jacobian on its
+  fixed sparsity pattern in one pass over Ybus (see :mod:`warmgrid.power.ac`).
 * :func:`screen_block` evaluates one block of single-outage post-contingency flows and
   folds them straight into the running maxima and the violation list, in one pass over
   the block, without materialising the branches × outages flow matrix.
@@ -19,7 +21,15 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["HAVE_NUMBA", "LUSolver", "Transfers", "lu_solve", "screen_block", "transfer_solutions"]
+__all__ = [
+    "HAVE_NUMBA",
+    "LUSolver",
+    "Transfers",
+    "jacobian_values",
+    "lu_solve",
+    "screen_block",
+    "transfer_solutions",
+]
 
 try:  # pragma: no cover - depends on the environment
     if os.environ.get("WARMGRID_NO_NUMBA"):
@@ -442,3 +452,40 @@ def _screen_numpy(
     rowarg[better] = cidx[bm[better]]
     r, c = np.nonzero(over)
     return colmax, colarg, colcnt, (cidx[c], r, post[r, c], ld[r, c])
+
+
+@_njit
+def jacobian_values(indptr, indices, data, v, ibus, slots, out):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Fill ``out`` (the Jacobian's CSC values) from Ybus (CSR) at voltages ``v``.
+
+    For the Ybus entry k = (i, j): ``∂S_i/∂θ_j = j V_i (δ_ij I_i − Y_ij V_j)*`` and
+    ``∂S_i/∂|V_j| = V_i (Y_ij V_j/|V_j|)* + δ_ij I_i* V_i/|V_i|`` (MATPOWER ``dSbus_dV``);
+    ``slots[b, k]`` is the value slot of entry k in block b (Re ∂S/∂θ, Re ∂S/∂|V|,
+    Im ∂S/∂θ, Im ∂S/∂|V|) or −1.
+    """
+    n = v.shape[0]
+    for i in range(n):
+        vi = v[i]
+        for k in range(indptr[i], indptr[i + 1]):
+            j = indices[k]
+            vj = v[j]
+            yv = data[k] * vj
+            da = 1j * vi * np.conj(-yv)
+            avj = abs(vj)
+            dm = vi * np.conj(yv / avj) if avj > 0 else 0j
+            if i == j:
+                da += 1j * vi * np.conj(ibus[i])
+                if avj > 0:
+                    dm += np.conj(ibus[i]) * vi / avj
+            s = slots[0, k]
+            if s >= 0:
+                out[s] = da.real
+            s = slots[1, k]
+            if s >= 0:
+                out[s] = dm.real
+            s = slots[2, k]
+            if s >= 0:
+                out[s] = da.imag
+            s = slots[3, k]
+            if s >= 0:
+                out[s] = dm.imag
