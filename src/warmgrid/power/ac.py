@@ -77,6 +77,11 @@ PQ, PV, REF, DARK = 1, 2, 3, 4
 #: (pandapower's ``q_lim_default``), Mvar.
 _Q_UNBOUNDED = 1e9
 
+#: SuperLU's threshold for keeping a diagonal pivot (1 = partial pivoting). Power-flow
+#: Jacobians are close to diagonally dominant; a small threshold keeps the minimum-degree
+#: ordering's fill while still pivoting away from a tiny diagonal.
+_PIVOT = 0.01
+
 
 @dataclass(frozen=True)
 class ACOptions:
@@ -251,9 +256,12 @@ def make_ybus(
 class _Jacobian:
     """The fixed sparsity pattern of the polar Jacobian for one set of bus types.
 
-    ``values`` of the CSC matrix are ``concat(Re ∂S/∂θ[k1], Re ∂S/∂|V|[k2],
-    Im ∂S/∂θ[k3], Im ∂S/∂|V|[k4])[order]`` where ``k1..k4`` index the Ybus entries
-    that fall in each of the four blocks.
+    The entries of the four blocks come from the Ybus entries ``k1..k4`` that fall in
+    them; their values are written straight into the CSC ``matrix`` of the *permuted*
+    Jacobian ``J[q][:, q]`` (``q`` the inverse of :attr:`perm`). The permutation is
+    SuperLU's minimum-degree ordering of ``J + Jᵀ`` found at the first factorisation;
+    later factorisations reuse it (``permc_spec="NATURAL"``, symmetric mode), which
+    skips the ordering step and gives the same fill.
     """
 
     def __init__(self, y: sp.csr_matrix, pvpq: np.ndarray, pq: np.ndarray) -> None:
@@ -280,32 +288,40 @@ class _Jacobian:
             jr.append(r[k])
             jc.append(c[k])
         self.k = ks
-        jr_all = np.concatenate(jr)
-        jc_all = np.concatenate(jc)
-        order = np.lexsort((jr_all, jc_all))  # CSC: by column, then row
+        self._jr = np.concatenate(jr)
+        self._jc = np.concatenate(jc)
+        self.nnz_y = y.nnz
+        self.diag = _diag_positions(y)
+        self.perm: np.ndarray | None = None
+        self._layout(np.arange(self.size))
+
+    def _layout(self, perm: np.ndarray) -> None:
+        """CSC pattern and value slots of ``J`` with row and column r moved to ``perm[r]``."""
+        jr, jc = perm[self._jr], perm[self._jc]
+        # CSC order (by column, then row) with SciPy's counting sort: entry e's 1-based
+        # number rides along as its value (the (row, col) pairs are unique)
+        m = len(jr)
+        pattern = sp.csc_matrix(
+            (np.arange(1, m + 1, dtype=float), (jr, jc)), shape=(self.size, self.size)
+        )
+        pattern.sort_indices()
+        order = pattern.data.astype(np.int64) - 1
         self.order = order
-        # slot of each Ybus entry in each block (−1: not in it), for the numba kernel
-        slots = np.full((4, y.nnz), -1, dtype=np.int64)
-        inv = np.empty(len(order), dtype=np.int64)
-        inv[order] = np.arange(len(order))
+        inv = np.empty(m, dtype=np.int64)
+        inv[order] = np.arange(m)
+        slots = np.full((4, self.nnz_y), -1, dtype=np.int64)
         start = 0
-        for b, k in enumerate(ks):
+        for b, k in enumerate(self.k):
             slots[b, k] = inv[start : start + len(k)]
             start += len(k)
         self.slots = slots
-        indptr = np.zeros(self.size + 1, dtype=np.int64)
-        np.cumsum(np.bincount(jc_all, minlength=self.size), out=indptr[1:])
-        self.matrix = sp.csc_matrix(
-            (np.zeros(len(order)), jr_all[order], indptr), shape=(self.size, self.size)
-        )
-        self.diag = _diag_positions(y)
+        pattern.data[:] = 0.0
+        self.matrix = pattern
 
     def fill(self, y: sp.csr_matrix, v: np.ndarray, ibus: np.ndarray) -> sp.csc_matrix:
-        """The Jacobian at voltages ``v`` (with ``ibus = Ybus v``)."""
+        """The (permuted) Jacobian at voltages ``v`` (with ``ibus = Ybus v``)."""
         if HAVE_NUMBA:
-            jacobian_values(
-                y.indptr, y.indices, y.data, v, ibus, self.slots, self.matrix.data
-            )
+            jacobian_values(y.indptr, y.indices, y.data, v, ibus, self.slots, self.matrix.data)
             return self.matrix
         rows = np.repeat(np.arange(y.shape[0]), np.diff(y.indptr))
         cols = y.indices
@@ -320,6 +336,27 @@ class _Jacobian:
         vals = np.concatenate([d_a.real[k1], d_m.real[k2], d_a.imag[k3], d_m.imag[k4]])
         self.matrix.data[:] = vals[self.order]
         return self.matrix
+
+    def step(self, y: sp.csr_matrix, v: np.ndarray, ibus: np.ndarray, f: np.ndarray) -> np.ndarray:
+        """The Newton step ``J⁻¹ f`` at ``v``; raises RuntimeError for a singular J."""
+        j = self.fill(y, v, ibus)
+        if self.perm is None:
+            lu = spl.splu(
+                j,
+                permc_spec="MMD_AT_PLUS_A",
+                diag_pivot_thresh=_PIVOT,
+                options={"SymmetricMode": True},
+            )
+            dx = lu.solve(f)
+            self.perm = lu.perm_c.astype(np.int64)
+            self._layout(self.perm)
+            return dx
+        lu = spl.splu(
+            j, permc_spec="NATURAL", diag_pivot_thresh=_PIVOT, options={"SymmetricMode": True}
+        )
+        fp = np.empty_like(f)
+        fp[self.perm] = f
+        return lu.solve(fp)[self.perm]
 
 
 def _diag_positions(y: sp.csr_matrix) -> np.ndarray:
@@ -369,12 +406,10 @@ def _newton(
     it = 0
     while it < max_iter:
         it += 1
-        j = jac.fill(y, v, ibus)
         try:
-            lu = spl.splu(j, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0)
+            dx = jac.step(y, v, ibus, f)
         except RuntimeError:  # exactly singular: no Newton step exists
             return v, False, it, norm
-        dx = lu.solve(f)
         va[pvpq] -= dx[:npvpq]
         vm[pq] -= dx[npvpq:]
         v = vm * np.exp(1j * va)
