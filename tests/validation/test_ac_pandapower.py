@@ -58,7 +58,13 @@ LARGE = {
 #: Cases with random outages and how many outage sets each (the first half single, the
 #: rest double, a third islanding): small meshed, radial, a GB model with shared PV buses
 #: and a PEGASE case with many shunts and transformers.
-OUTAGE_CASES = {"case30": 4, "case33bw": 3, "case118": 4, "GBreducednetwork": 3, "case1354pegase": 3}
+OUTAGE_CASES = {
+    "case30": 4,
+    "case33bw": 3,
+    "case118": 4,
+    "GBreducednetwork": 3,
+    "case1354pegase": 3,
+}
 
 
 #: pandapower's numba kernels for runpp are compiled in every process (seconds of CPU);

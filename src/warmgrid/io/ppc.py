@@ -144,8 +144,12 @@ def grid_from_ppc(ppc: dict[str, Any], *, name: str, source: str) -> Grid:
         {
             "id": bus_id,
             "vn_kv": np.where(bus[:, BASE_KV] > 0, bus[:, BASE_KV], 1.0),
-            "vm_min_pu": np.where(np.isfinite(bus[:, VMIN]) & (bus[:, VMIN] > 0), bus[:, VMIN], np.nan),
-            "vm_max_pu": np.where(np.isfinite(bus[:, VMAX]) & (bus[:, VMAX] > 0), bus[:, VMAX], np.nan),
+            "vm_min_pu": np.where(
+                np.isfinite(bus[:, VMIN]) & (bus[:, VMIN] > 0), bus[:, VMIN], np.nan
+            ),
+            "vm_max_pu": np.where(
+                np.isfinite(bus[:, VMAX]) & (bus[:, VMAX] > 0), bus[:, VMAX], np.nan
+            ),
             "in_service": bus[:, BUS_TYPE] != ISOLATED,
         }
     )

@@ -66,7 +66,7 @@ from warmgrid.power._fast import HAVE_NUMBA, jacobian_values
 from warmgrid.power.network import Network, State
 from warmgrid.power.topology import islands
 
-__all__ = ["PQ", "PV", "REF", "ACOptions", "ACResult", "DARK", "ac_flow", "make_ybus"]
+__all__ = ["DARK", "PQ", "PV", "REF", "ACOptions", "ACResult", "ac_flow", "make_ybus"]
 
 Energised = Literal["slack", "balanced"]
 
@@ -115,7 +115,9 @@ class ACOptions:
         if not (np.isfinite(self.tol_pu) and self.tol_pu > 0):
             raise InputError(f"tol_pu must be > 0, got {self.tol_pu}", field="tol_pu")
         if int(self.max_iter) != self.max_iter or self.max_iter < 1:
-            raise InputError(f"max_iter must be an integer >= 1, got {self.max_iter}", field="max_iter")
+            raise InputError(
+                f"max_iter must be an integer >= 1, got {self.max_iter}", field="max_iter"
+            )
         if self.init not in ("dc", "flat"):
             raise InputError(f"init must be 'dc' or 'flat', got {self.init!r}", field="init")
         if self.energised not in ("slack", "balanced"):
