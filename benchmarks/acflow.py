@@ -25,8 +25,8 @@ image of pypowsybl), with the case already loaded:
   case9241pegase (it takes no initial voltages); the script says so and goes on.
 
 Each peer's largest |vm − vm_warmgrid| shows that they solve the same problem.
-``--breakdown`` adds where warmgrid's time goes (Ybus, Jacobian pattern and values,
-LU factorisations and solves).
+``--breakdown`` adds where warmgrid's time goes (Ybus, DC start, Jacobian pattern and
+values, LU factorisations and solves; nested stages overlap, so shares add past 100 %).
 """
 
 from __future__ import annotations
@@ -202,12 +202,16 @@ def _breakdown(net: Any, repeat: int) -> None:
 
         return wrapper
 
-    saved = (ac.make_ybus, ac._Jacobian.__init__, ac._Jacobian.fill, ac._dc_angles, spl.splu)
+    names = ("make_ybus", "_dc_angles", "lu_numeric", "lu_solve_vec", "lu_symbolic")
+    saved = {k: getattr(ac, k) for k in names}
+    saved_j = (ac._Jacobian.__init__, ac._Jacobian.fill, spl.splu)
     ac.make_ybus = timed("Ybus", ac.make_ybus)
-    ac._Jacobian.__init__ = timed("Jacobian pattern", ac._Jacobian.__init__)
+    ac._dc_angles = timed("DC start (SuperLU, ordering)", ac._dc_angles)
+    ac._Jacobian.__init__ = timed("Jacobian pattern + symbolic", ac._Jacobian.__init__)
     ac._Jacobian.fill = timed("Jacobian values", ac._Jacobian.fill)
-    ac._dc_angles = timed("DC start (with its LU)", ac._dc_angles)
-    spl.splu = timed("LU factorisations (all)", spl.splu)
+    ac.lu_numeric = timed("LU factorisations", ac.lu_numeric)
+    ac.lu_solve_vec = timed("LU solves", ac.lu_solve_vec)
+    spl.splu = timed("SuperLU (DC; fallbacks)", spl.splu)
     try:
         ac.ac_flow(net)
         spent.clear()
@@ -217,7 +221,9 @@ def _breakdown(net: Any, repeat: int) -> None:
             r = ac.ac_flow(net)
             total += time.perf_counter() - t0
     finally:
-        (ac.make_ybus, ac._Jacobian.__init__, ac._Jacobian.fill, ac._dc_angles, spl.splu) = saved
+        for k, fn in saved.items():
+            setattr(ac, k, fn)
+        ac._Jacobian.__init__, ac._Jacobian.fill, spl.splu = saved_j
     print(f"  where warmgrid's time goes ({r.iterations} Newton iterations, mean of {repeat}):")
     for name, s in spent.items():
         print(f"    {name:<28} {s / repeat * 1e3:8.1f} ms  {s / total * 100:5.1f} %")

@@ -251,3 +251,52 @@ mpc.branch = [
     )
     with pytest.raises(InputError, match="VG"):
         load_grid(bad)
+
+
+def test_fixed_order_lu_solves_like_superlu():
+    import scipy.sparse as sp
+    import scipy.sparse.linalg as spl
+
+    from warmgrid.power._fast import lu_numeric, lu_solve_vec, lu_symbolic
+
+    rng = np.random.default_rng(5)
+    n = 400
+    a = sp.random(n, n, density=0.008, random_state=2)
+    a = (a + a.T + 8 * sp.eye(n)).tocsr()  # structurally symmetric, with its diagonal
+    a.sort_indices()
+    a.data *= 1 + 0.5 * rng.standard_normal(a.nnz)  # values not symmetric
+    ip, ix = a.indptr.astype(np.int64), a.indices.astype(np.int64)
+    lp, li, up, ui = lu_symbolic(ip, ix)
+    lx, ux, work = np.zeros(len(li)), np.zeros(len(ui)), np.zeros(n)
+    assert lu_numeric(ip, ix, a.data, lp, li, lx, up, ui, ux, work)
+    assert not work.any()
+    b = rng.standard_normal(n)
+    x = lu_solve_vec(lp, li, lx, up, ui, ux, b.copy())
+    np.testing.assert_allclose(x, spl.spsolve(a.tocsc(), b), rtol=1e-10, atol=1e-12)
+    # a zero pivot in the fixed order is reported, not divided by
+    z = sp.csr_matrix(np.array([[0.0, 1.0], [1.0, 0.0]]))
+    lp, li, up, ui = lu_symbolic(z.indptr.astype(np.int64), z.indices.astype(np.int64))
+    ok = lu_numeric(
+        z.indptr.astype(np.int64),
+        z.indices.astype(np.int64),
+        z.data,
+        lp,
+        li,
+        np.zeros(len(li)),
+        up,
+        ui,
+        np.zeros(len(ui)),
+        np.zeros(2),
+    )
+    assert not ok
+
+
+def test_superlu_path_without_numba_gives_the_same_flow(net118, monkeypatch):
+    """Without numba: numpy Jacobian values and SuperLU (ordering reused), same answer."""
+    fast = ac_flow(net118, options=ACOptions(q_limits=True))
+    monkeypatch.setattr(acmod, "HAVE_NUMBA", False)
+    slow = ac_flow(net118, options=ACOptions(q_limits=True))
+    assert slow.converged
+    assert slow.q_rounds == fast.q_rounds
+    np.testing.assert_allclose(slow.vm_pu, fast.vm_pu, atol=1e-10)
+    np.testing.assert_allclose(slow.p_from_mw, fast.p_from_mw, atol=1e-7)

@@ -23,11 +23,20 @@ manual, sections 3.2 and 4.1), the one pandapower solves after its ``_pd2ppc``:
       ∂S/∂|V| = diag(V) · (Ybus · diag(V/|V|))* + diag(I)* · diag(V/|V|),    I = Ybus V
 
   and ``J = [[Re ∂S/∂θ, Re ∂S/∂|V|], [Im ∂S/∂θ, Im ∂S/∂|V|]]`` restricted to the P rows
-  of PV+PQ buses and the Q rows of PQ buses. The Jacobian's sparsity pattern is built once
-  per set of bus types; each iteration only refills its values (a numba kernel when numba
-  is present, vectorised numpy otherwise) and factorises it with SuperLU. The iteration
-  stops when ``max |mismatch| < tol_pu`` (MATPOWER's and pandapower's ``∞``-norm test),
-  or fails after ``max_iter`` iterations (10 by default, as both).
+  of PV+PQ buses and the Q rows of PQ buses. The iteration stops when
+  ``max |mismatch| < tol_pu`` (MATPOWER's and pandapower's ``∞``-norm test), or fails
+  after ``max_iter`` iterations (10 by default, as both).
+
+Linear algebra. The Jacobian's sparsity pattern is built once per set of bus types and
+each iteration only refills its values (a numba kernel; vectorised numpy without numba).
+With numba it is factorised in a fixed block order (each bus's angle and magnitude
+together, buses in the minimum-degree order SuperLU finds for the DC start's reduced
+``Bbus``) by a left-looking LU without pivoting whose symbolic part is computed once
+(:func:`warmgrid.power._fast.lu_symbolic`, Tinney's classical scheme); an iteration
+that meets a tiny pivot in that order is factorised by SuperLU with pivoting instead.
+Without numba every iteration uses SuperLU, reusing the ordering of its first
+factorisation. On case9241pegase this is about 3 ms per factorisation against about
+18 ms for SuperLU (``benchmarks/acflow.py --breakdown``).
 
 Islands follow pandapower's ``runpp``: an island is solved when it holds an in-service
 slack unit (an ``ext_grid`` or a generator with ``slack``); every slack bus holds its
@@ -62,7 +71,13 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spl
 
 from warmgrid.errors import InputError
-from warmgrid.power._fast import HAVE_NUMBA, jacobian_values
+from warmgrid.power._fast import (
+    HAVE_NUMBA,
+    jacobian_values,
+    lu_numeric,
+    lu_solve_vec,
+    lu_symbolic,
+)
 from warmgrid.power.network import Network, State
 from warmgrid.power.topology import islands
 
@@ -266,7 +281,13 @@ class _Jacobian:
     skips the ordering step and gives the same fill.
     """
 
-    def __init__(self, y: sp.csr_matrix, pvpq: np.ndarray, pq: np.ndarray) -> None:
+    def __init__(
+        self,
+        y: sp.csr_matrix,
+        pvpq: np.ndarray,
+        pq: np.ndarray,
+        bus_order: np.ndarray | None = None,
+    ) -> None:
         n = y.shape[0]
         npvpq, npq = len(pvpq), len(pq)
         self.size = npvpq + npq
@@ -295,17 +316,33 @@ class _Jacobian:
         self.nnz_y = y.nnz
         self.diag = _diag_positions(y)
         self.perm: np.ndarray | None = None
-        self._layout(np.arange(self.size))
+        self.lu: tuple[np.ndarray, ...] | None = None
+        if HAVE_NUMBA and bus_order is not None and len(bus_order) == npvpq:
+            # block order: each bus's angle, then its magnitude (PQ), buses in bus_order
+            th = pos_a[bus_order]
+            vm = np.where(pos_m[bus_order] >= 0, npvpq + pos_m[bus_order], -1)
+            seq = np.stack([th, vm], axis=1).ravel()
+            seq = seq[seq >= 0]
+            perm = np.empty(self.size, dtype=np.int64)
+            perm[seq] = np.arange(self.size)
+            self.perm = perm
+            self._layout(perm, csr=True)
+            m = self.matrix
+            self.lu = lu_symbolic(m.indptr.astype(np.int64), m.indices.astype(np.int64))
+            self._lx = np.zeros(len(self.lu[1]))
+            self._ux = np.zeros(len(self.lu[3]))
+            self._work = np.zeros(self.size)
+        else:
+            self._layout(np.arange(self.size), csr=False)
 
-    def _layout(self, perm: np.ndarray) -> None:
-        """CSC pattern and value slots of ``J`` with row and column r moved to ``perm[r]``."""
+    def _layout(self, perm: np.ndarray, *, csr: bool) -> None:
+        """CSC (or CSR) pattern and value slots of ``J`` with row and column r at ``perm[r]``."""
         jr, jc = perm[self._jr], perm[self._jc]
-        # CSC order (by column, then row) with SciPy's counting sort: entry e's 1-based
-        # number rides along as its value (the (row, col) pairs are unique)
+        # compressed order with SciPy's counting sort: entry e's 1-based number rides
+        # along as its value (the (row, col) pairs are unique)
         m = len(jr)
-        pattern = sp.csc_matrix(
-            (np.arange(1, m + 1, dtype=float), (jr, jc)), shape=(self.size, self.size)
-        )
+        kind = sp.csr_matrix if csr else sp.csc_matrix
+        pattern = kind((np.arange(1, m + 1, dtype=float), (jr, jc)), shape=(self.size, self.size))
         pattern.sort_indices()
         order = pattern.data.astype(np.int64) - 1
         self.order = order
@@ -342,6 +379,20 @@ class _Jacobian:
     def step(self, y: sp.csr_matrix, v: np.ndarray, ibus: np.ndarray, f: np.ndarray) -> np.ndarray:
         """The Newton step ``J⁻¹ f`` at ``v``; raises RuntimeError for a singular J."""
         j = self.fill(y, v, ibus)
+        if self.lu is not None:
+            lp, li, up, ui = self.lu
+            ok = lu_numeric(
+                j.indptr, j.indices, j.data, lp, li, self._lx, up, ui, self._ux, self._work
+            )
+            if ok:
+                fp = np.empty_like(f)
+                fp[self.perm] = f
+                return lu_solve_vec(lp, li, self._lx, up, ui, self._ux, fp)[self.perm]
+            # a tiny pivot in the fixed order: this iteration pivots with SuperLU
+            lu = spl.splu(j.tocsc(), permc_spec="MMD_AT_PLUS_A")
+            fp = np.empty_like(f)
+            fp[self.perm] = f
+            return lu.solve(fp)[self.perm]
         if self.perm is None:
             lu = spl.splu(
                 j,
@@ -351,7 +402,7 @@ class _Jacobian:
             )
             dx = lu.solve(f)
             self.perm = lu.perm_c.astype(np.int64)
-            self._layout(self.perm)
+            self._layout(self.perm, csr=False)
             return dx
         lu = spl.splu(
             j, permc_spec="NATURAL", diag_pivot_thresh=_PIVOT, options={"SymmetricMode": True}
@@ -389,8 +440,12 @@ def _newton(
     pq: np.ndarray,
     tol: float,
     max_iter: int,
+    bus_order: np.ndarray | None = None,
 ) -> tuple[np.ndarray, bool, int, float]:
     """Solve ``V ⊙ (Y V)* = S_bus`` for the PV angles and PQ angles and magnitudes.
+
+    ``bus_order``: the PV and PQ buses in a fill-reducing elimination order; with numba
+    the Jacobian is then factorised in that (block) order by :func:`lu_numeric`.
 
     Returns
     -------
@@ -404,7 +459,7 @@ def _newton(
     ibus, f, norm = _mismatch(y, v, sbus, pvpq, pq)
     if norm < tol:
         return v, True, 0, norm
-    jac = _Jacobian(y, pvpq, pq)
+    jac = _Jacobian(y, pvpq, pq, bus_order)
     it = 0
     while it < max_iter:
         it += 1
@@ -439,10 +494,16 @@ def _dc_angles(
     ref: np.ndarray,
     ref_va: np.ndarray,
     p_pu: np.ndarray,
-) -> np.ndarray:
-    """(n_bus,) DC power flow angles with the reference buses at ``ref_va``, rad.
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """DC power flow angles with the reference buses at ``ref_va``, and a bus order.
 
     MATPOWER's ``dcpf`` (``Bbus θ = P − Aᵀ Pfinj − G_sh``), the start pandapower uses.
+
+    Returns
+    -------
+    (n_bus,) angles, rad, and the non-reference live buses in the elimination order
+    SuperLU chose for the reduced ``Bbus`` (minimum degree on its graph, the bus graph
+    of the Newton unknowns), or None when there is none.
     """
     th = np.zeros(net.n_bus)
     th[ref] = ref_va
@@ -450,16 +511,23 @@ def _dc_angles(
     unknown[ref] = False
     u = np.flatnonzero(unknown)
     if len(u) == 0:
-        return th
+        return th, None
     bbus = net.bbus(branch_on)
     pinj = net.pf_inj(branch_on)
     p = p_pu - net.incidence.T @ pinj
-    rhs = p[u] - bbus[u][:, ref] @ ref_va
+    rows = bbus[u]
+    rhs = p[u] - rows[:, ref] @ ref_va
     try:
-        th[u] = spl.splu(bbus[u][:, u].tocsc(), permc_spec="MMD_AT_PLUS_A").solve(rhs)
+        lu = spl.splu(
+            rows[:, u].tocsc(), permc_spec="MMD_AT_PLUS_A", options={"SymmetricMode": True}
+        )
     except RuntimeError:  # pragma: no cover - a connected island's Bbus is regular
-        return np.zeros(net.n_bus) + th
-    return th
+        return th, None
+    th[u] = lu.solve(rhs)
+    # position perm_c[r] is where unknown r is eliminated
+    order = np.empty(len(u), dtype=np.int64)
+    order[lu.perm_c] = u
+    return th, order
 
 
 def _share_q(
@@ -565,13 +633,14 @@ def ac_flow(
     else:
         vm0 = 1.0
     ref_va = net.gen_va_rad[ref_unit]
+    # the DC solve also gives the elimination order of the Newton unknowns' buses
+    p_dc = np.zeros(n)
     if opt.init == "dc":
-        p_dc = np.zeros(n)
         np.add.at(p_dc, net.gen_bus, gen_p)
         p_dc -= load_s.real
         np.subtract.at(p_dc, net.shunt_bus, net.shunt_g_mw * live[net.shunt_bus])
-        va = _dc_angles(net, br_live, live, ref, ref_va, p_dc / base)
-    else:
+    va, bus_order = _dc_angles(net, br_live, live, ref, ref_va, p_dc / base)
+    if opt.init == "flat":
         va = np.zeros(n)
         va[ref] = ref_va
     vm = np.where(live, vm0, 0.0)
@@ -608,7 +677,7 @@ def ac_flow(
         sbus = np.zeros(n, dtype=complex)
         np.add.at(sbus, net.gen_bus, gen_p + 1j * np.nan_to_num(fixed_q) * g_live)
         sbus = (sbus - load_s) / base
-        v, ok, it, norm = _newton(y, sbus, v, pv, pq, opt.tol_pu, opt.max_iter)
+        v, ok, it, norm = _newton(y, sbus, v, pv, pq, opt.tol_pu, opt.max_iter, bus_order)
         total_it += it
         if not ok:
             break
