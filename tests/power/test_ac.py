@@ -132,8 +132,8 @@ def test_islanding_outage_darkens_the_island_without_slack(load):
     np.testing.assert_allclose(b.vm_pu[~r.dark_bus], r.vm_pu[~r.dark_bus], atol=1e-12)
 
 
-def test_outages_are_masks(load):
-    net = compile_network(load("case30"))
+def test_outages_are_masks(net118):
+    net = net118
     before = (net.r_pu.copy(), net.base_state.branch_on.copy(), net.gen_q_mvar.copy())
     ac_flow(net, net.state(["line:3", "gen:0"]), options=ACOptions(q_limits=True))
     np.testing.assert_array_equal(before[0], net.r_pu)
@@ -188,7 +188,7 @@ def test_tables_round_trip_keeps_the_ac_columns(load, tmp_path):
     """The Parquet cache of bundled cases and CSV tables carry the AC columns exactly."""
     from warmgrid.io.tables import read_tables, write_tables
 
-    grid = load("case1888rte")  # static units with reactive limits, branch conductance
+    grid = load("GBreducednetwork")  # static units with reactive limits, branch conductance
     a = ac_flow(compile_network(grid), options=ACOptions(q_limits=True))
     for fmt in ("csv", "parquet"):
         back = read_tables(write_tables(grid, tmp_path / fmt, fmt=fmt))
