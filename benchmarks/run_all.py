@@ -16,6 +16,7 @@ HERE = Path(__file__).resolve().parent
 RUNS = [
     ["load.py"],
     ["dcflow.py"],
+    ["acflow.py"],
     [
         "contingency.py",
         "--case",

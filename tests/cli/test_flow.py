@@ -116,3 +116,83 @@ def test_contingency_pairs_and_bad_k(capsys, tmp_path):
     code, out, _ = _run(capsys, "contingency", "case118", "--sets", str(f), "--json")
     assert code == 0
     assert json.loads(out)["contingencies"] == 2
+
+
+def test_flow_ac_json_matches_pandapower(capsys):
+    import pandapower as pp
+    import pandapower.networks as pn
+
+    code, out, _ = _run(capsys, "flow", "case9", "--ac", "--outage", "line:3", "--json")
+    assert code == 0
+    d = json.loads(out)
+    assert d["converged"] is True
+    assert d["model"] == "ac"
+    assert {"iterations", "seconds", "buses", "branches", "units", "min_vm", "max_vm"} <= set(d)
+    ppn = pn.case9()
+    ppn.line.loc[3, "in_service"] = False
+    pp.runpp(ppn, calculate_voltage_angles=True, numba=False)
+    for b in d["buses"]:
+        i = int(b["id"].split(":")[1])
+        if np.isnan(ppn.res_bus.vm_pu[i]):  # line:3 cuts a dark spur off
+            assert b["vm_pu"] is None
+            assert b["id"] in d["dark_buses"]
+            continue
+        assert b["vm_pu"] == pytest.approx(ppn.res_bus.vm_pu[i], abs=1e-8)
+        assert b["va_deg"] == pytest.approx(ppn.res_bus.va_degree[i], abs=1e-6)
+    assert d["dark_buses"]
+    assert "line:3" not in [b["id"] for b in d["branches"]]
+    for b in d["branches"]:
+        i = int(b["id"].split(":")[1])
+        res = ppn.res_line.loc[i]
+        for key in ("p_from_mw", "q_from_mvar", "p_to_mw", "q_to_mvar", "loading_percent"):
+            if b[key] is None:  # dark: pandapower reports 0 or NaN
+                assert np.nan_to_num(res[key]) == 0.0
+                continue
+            assert b[key] == pytest.approx(res[key], abs=1e-6), key
+    for u in d["units"]:
+        kind, i = u["id"].split(":")
+        res = ppn[f"res_{kind}"].loc[int(i)]
+        for key in ("p_mw", "q_mvar"):
+            if u[key] is None:  # a unit in a dark island: pandapower reports 0
+                assert res[key] == 0.0
+                continue
+            assert u[key] == pytest.approx(res[key], abs=1e-6), (u["id"], key)
+
+
+def test_flow_ac_text_prints_ids_literally(capsys, tmp_path, load):
+    from warmgrid.io.tables import write_tables
+
+    grid = load("case9")
+    br = grid.branch.copy()
+    br.loc[br["id"] == "line:0", "id"] = "line:[bold]0"
+    folder = write_tables(grid.replace(branch=br), tmp_path / "c9")
+    code, out, err = _run(capsys, "flow", str(folder), "--ac", "--q-limits", "--top", "9")
+    assert code == 0, err
+    assert "line:[bold]0" in out
+    assert "converged in" in out
+    assert "vm min" in out
+
+
+def test_flow_ac_not_converged_is_one_line_exit_1(capsys):
+    code, out, err = _run(capsys, "flow", "case11_iwamoto", "--ac", "--json")
+    assert code == 1
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert "did not converge" in err
+    assert "10 Newton iterations" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--q-limits",),  # needs --ac
+        ("--ac", "--max-iter", "0"),
+        ("--ac", "--outage", "line:99"),
+    ],
+)
+def test_flow_ac_bad_input_exit_2(capsys, args):
+    code, _, err = _run(capsys, "flow", "case9", *args)
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 from typing import Any, Literal
@@ -38,15 +39,28 @@ def flow(
     top: int = typer.Option(
         15, "--top", min=0, max=1_000_000, help="Rows in the table of most loaded branches."
     ),
+    ac: bool = typer.Option(
+        False, "--ac", help="AC power flow (Newton-Raphson) instead of the DC approximation."
+    ),
+    q_limits: bool = typer.Option(
+        False, "--q-limits", help="With --ac: enforce reactive limits (PV units switch to PQ)."
+    ),
+    max_iter: int = typer.Option(
+        10, "--max-iter", min=1, max=1000, help="With --ac: Newton iterations per solve."
+    ),
 ) -> None:
-    """DC power flow (pandapower rundcpp conventions: the ext_grid is the slack)."""
+    """DC or AC power flow (pandapower rundcpp / runpp conventions: the ext_grid is the slack)."""
     import numpy as np
 
+    from warmgrid.errors import InputError
     from warmgrid.io import load_grid
     from warmgrid.power.dc import dc_flow, dispatch_note
     from warmgrid.power.elements import check_ids
     from warmgrid.power.network import compile_network
 
+    if not ac and (q_limits or max_iter != 10):
+        flag = "--q-limits" if q_limits else "--max-iter"
+        raise InputError(f"{flag} needs --ac", field=flag)
     grid = load_grid(case)
     net = compile_network(grid)
     ids = _split_ids(outage)
@@ -56,6 +70,18 @@ def flow(
     note = dispatch_note(net, how="the slack units take the difference")
     if note:
         warnings.append(note)
+    if ac:
+        _ac(
+            net,
+            ids,
+            state,
+            q_limits=q_limits,
+            max_iter=max_iter,
+            json_out=json_out,
+            top=top,
+            warnings=warnings,
+        )
+        return
     r = dc_flow(net, state)
     eff = state.effective(net)
     shown = np.flatnonzero(eff.branch_on)  # outaged branches are left out
@@ -112,6 +138,144 @@ def flow(
     con.print(t)
     if dark:
         con.print(f"dark buses: {', '.join(dark[:20])}{' ...' if len(dark) > 20 else ''}")
+
+
+def _num(x: float) -> float | None:
+    """A float for JSON: None for NaN."""
+    return float(x) if math.isfinite(x) else None
+
+
+def _ac(
+    net: Any,
+    ids: list[str],
+    state: Any,
+    *,
+    q_limits: bool,
+    max_iter: int,
+    json_out: bool,
+    top: int,
+    warnings: list[str],
+) -> None:
+    """``warmgrid flow --ac``: solve, then print JSON or a summary with tables."""
+    import numpy as np
+
+    from warmgrid.errors import ConvergenceError
+    from warmgrid.power.ac import ACOptions, ac_flow
+
+    r = ac_flow(net, state, options=ACOptions(q_limits=q_limits, max_iter=max_iter))
+    if not r.converged:
+        what = f" with reactive limits ({r.q_rounds} solves)" if q_limits else ""
+        raise ConvergenceError(
+            f"{net.name}: the AC power flow did not converge{what} after {r.iterations} "
+            f"Newton iterations (largest bus mismatch {r.max_mismatch_pu:.3g} p.u.)"
+        )
+    eff = state.effective(net)
+    shown = np.flatnonzero(eff.branch_on)  # outaged branches are left out
+    units = np.flatnonzero(eff.gen_on)
+    loading = r.loading_percent
+    live = np.flatnonzero(~r.dark_bus)
+    n_isl = int(r.island.max() + 1) if (r.island >= 0).any() else 0
+    dark = [str(b) for b in net.bus_ids[r.dark_bus]]
+    lo = live[np.argmin(r.vm_pu[live])] if len(live) else None
+    hi = live[np.argmax(r.vm_pu[live])] if len(live) else None
+    losses = float(np.nansum(r.loss_mw))
+    if json_out:
+        print_json(
+            {
+                "name": net.name,
+                "model": "ac",
+                "outages": ids,
+                "q_limits": q_limits,
+                "converged": True,
+                "iterations": r.iterations,
+                "q_rounds": r.q_rounds,
+                "seconds": r.seconds,
+                "islands": n_isl,
+                "dark_buses": dark,
+                "losses_mw": losses,
+                "min_vm": None
+                if lo is None
+                else {"bus": str(net.bus_ids[lo]), "vm_pu": float(r.vm_pu[lo])},
+                "max_vm": None
+                if hi is None
+                else {"bus": str(net.bus_ids[hi]), "vm_pu": float(r.vm_pu[hi])},
+                "buses": [
+                    {
+                        "id": str(net.bus_ids[b]),
+                        "vm_pu": _num(r.vm_pu[b]),
+                        "va_deg": _num(r.va_deg[b]),
+                    }
+                    for b in range(net.n_bus)
+                ],
+                "branches": [
+                    {
+                        "id": str(net.branch_ids[k]),
+                        "p_from_mw": _num(r.p_from_mw[k]),
+                        "q_from_mvar": _num(r.q_from_mvar[k]),
+                        "p_to_mw": _num(r.p_to_mw[k]),
+                        "q_to_mvar": _num(r.q_to_mvar[k]),
+                        "loading_percent": _num(loading[k]),
+                    }
+                    for k in shown
+                ],
+                "units": [
+                    {
+                        "id": str(net.gen_ids[g]),
+                        "p_mw": _num(r.gen_p_mw[g]),
+                        "q_mvar": _num(r.gen_q_mvar[g]),
+                        "q_limited": bool(r.q_limited[g]),
+                    }
+                    for g in units
+                ],
+                "warnings": warnings,
+            }
+        )
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    con = console()
+    head = Text()
+    head.append(net.name, style="bold")
+    head.append(
+        f": AC flow converged in {r.iterations} iteration(s)"
+        + (f", {r.q_rounds} solve(s) with reactive limits" if q_limits else "")
+        + f", {r.seconds:.3f} s; {len(ids)} outage(s), {n_isl} island(s), "
+        f"{len(dark)} dark bus(es); losses {losses:,.2f} MW"
+    )
+    con.print(head)
+    for w in warnings:
+        con.print(styled(("warning: ", "bold yellow"), w))
+    if lo is not None and hi is not None:
+        con.print(
+            Text(
+                f"vm min {r.vm_pu[lo]:.4f} p.u. at {net.bus_ids[lo]}, "
+                f"max {r.vm_pu[hi]:.4f} p.u. at {net.bus_ids[hi]}"
+            )
+        )
+    if q_limits:
+        con.print(Text(f"{int(r.q_limited.sum())} unit(s) held at a reactive limit"))
+    ld = np.nan_to_num(loading[shown], nan=-1.0)
+    order = shown[np.argsort(-ld, kind="stable")[:top]]
+    t = Table(title=f"{min(top, len(shown))} most loaded branches")
+    for col in ("branch", "p_from_mw", "q_from_mvar", "p_to_mw", "q_to_mvar", "loading %"):
+        t.add_column(col, justify="left" if col == "branch" else "right")
+    for k in order:
+        p = r.p_from_mw[k]
+        cells = [Text(str(net.branch_ids[k]))]
+        if np.isnan(p):
+            cells += [Text("dark"), Text(""), Text(""), Text("")]
+        else:
+            cells += [
+                Text(f"{x:,.2f}")
+                for x in (r.p_from_mw[k], r.q_from_mvar[k], r.p_to_mw[k], r.q_to_mvar[k])
+            ]
+        lp = loading[k]
+        cells.append(Text("" if np.isnan(lp) else f"{lp:,.1f}"))
+        t.add_row(*cells)
+    con.print(t)
+    if dark:
+        con.print(Text(f"dark buses: {', '.join(dark[:20])}{' ...' if len(dark) > 20 else ''}"))
 
 
 def _read_sets(path: Path) -> list[tuple[str, ...]]:

@@ -19,7 +19,7 @@ from warmgrid.model.grid import Grid
 __all__ = ["CACHE_VERSION", "bundled_names", "cache_dir", "load_grid"]
 
 #: Bump when the conversion or the schema changes, so stale caches are ignored.
-CACHE_VERSION = "2"
+CACHE_VERSION = "3"
 
 #: Cases warmgrid itself ships (generated at run time).
 WARMGRID_CASES = ("winter-city",)

@@ -53,6 +53,16 @@ _UNSUPPORTED = (
 
 _BUNDLED_EXTRA = ("GBnetwork", "GBreducednetwork", "iceland")
 
+#: Columns of pandapower's internal branch matrix beyond MATPOWER's (pandapower's
+#: ``pypower/idx_brch.py``): asymmetric series parameters and the branch shunt conductance.
+_BR_G, _BR_B_ASYM = 23, 25
+_BR_ASYM = (21, 22, 24, 25)  # BR_R_ASYM, BR_X_ASYM, BR_G_ASYM, BR_B_ASYM
+
+
+def _q_limits(tab: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(min, max) reactive limits, Mvar; NaN or absent reads as unlimited."""
+    return _col(tab, "min_q_mvar", -np.inf), _col(tab, "max_q_mvar", np.inf)
+
 
 def bundled_case_names() -> list[str]:
     """Names of the grids that ``pandapower.networks`` ships as power-system test cases.
@@ -199,6 +209,12 @@ def from_pandapower_net(net: Any, *, name: str, source: str) -> Grid:
     bus_lookup = np.asarray(lookup["bus"])
     ppc_bus = np.real(ppc["bus"])
     ppc_br = np.real(ppc["branch"])
+    if ppc_br.shape[1] > _BR_B_ASYM and np.any(ppc_br[:, list(_BR_ASYM)]):
+        raise InputError(
+            "branches with different from- and to-side parameters are not supported yet",
+            file=source,
+            field="trafo",
+        )
 
     # ---- buses
     b = net.bus
@@ -215,6 +231,8 @@ def from_pandapower_net(net: Any, *, name: str, source: str) -> Grid:
             "zone": b["zone"].astype(object).where(b["zone"].notna(), "").astype(str).to_numpy()
             if "zone" in b.columns
             else "",
+            "vm_min_pu": _col(b, "min_vm_pu", np.nan),
+            "vm_max_pu": _col(b, "max_vm_pu", np.nan),
             "in_service": b["in_service"].to_numpy(dtype=bool),
         }
     )
@@ -264,6 +282,7 @@ def from_pandapower_net(net: Any, *, name: str, source: str) -> Grid:
                     "r_pu": br[:, 2],
                     "x_pu": br[:, 3],
                     "b_pu": br[:, 4],
+                    "g_pu": br[:, _BR_G] if br.shape[1] > _BR_G else 0.0,
                     "tap_ratio": np.where(tap == 0, 1.0, tap),
                     "shift_deg": br[:, 9],
                     "rate_mva": np.nan_to_num(rate, nan=0.0),
@@ -289,6 +308,11 @@ def from_pandapower_net(net: Any, *, name: str, source: str) -> Grid:
                     "p_max_mw": pmax,
                     "slack": True,
                     "va_deg": _col(eg, "va_degree", 0.0),
+                    "voltage_control": True,
+                    "vm_pu": _col(eg, "vm_pu", 1.0),
+                    # pandapower never enforces a slack's reactive limits in a power flow
+                    "q_min_mvar": -np.inf,
+                    "q_max_mvar": np.inf,
                     "in_service": eg["in_service"].to_numpy(dtype=bool),
                 }
             )
@@ -309,6 +333,10 @@ def from_pandapower_net(net: Any, *, name: str, source: str) -> Grid:
                     "p_min_mw": pmin,
                     "p_max_mw": pmax,
                     "slack": g["slack"].to_numpy(dtype=bool) if "slack" in g.columns else False,
+                    "voltage_control": True,
+                    "vm_pu": _col(g, "vm_pu", 1.0),
+                    "q_min_mvar": _q_limits(g)[0],
+                    "q_max_mvar": _q_limits(g)[1],
                     "in_service": g["in_service"].to_numpy(dtype=bool),
                 }
             )
@@ -316,6 +344,14 @@ def from_pandapower_net(net: Any, *, name: str, source: str) -> Grid:
     s = net.sgen
     if len(s):
         p = s["p_mw"].to_numpy(dtype=float) * _col(s, "scaling", 1.0)
+        # pandapower (3.x) clips an sgen's q_mvar to its limits before the flow with
+        # enforce_q_lims and then scales it; the limits are kept in the unit's own scale
+        q = s["q_mvar"].to_numpy(dtype=float) if "q_mvar" in s.columns else np.zeros(len(s))
+        scale = _col(s, "scaling", 1.0)
+        lo, hi = _q_limits(s)
+        lo = np.where(np.isinf(lo), lo, lo * scale)
+        hi = np.where(np.isinf(hi), hi, hi * scale)
+        qlo, qhi = np.minimum(lo, hi), np.maximum(lo, hi)
         gens.append(
             pd.DataFrame(
                 {
@@ -326,13 +362,19 @@ def from_pandapower_net(net: Any, *, name: str, source: str) -> Grid:
                     "p_min_mw": np.minimum(p, 0.0),
                     "p_max_mw": np.maximum(p, 0.0),
                     "slack": False,
+                    "voltage_control": False,
+                    "q_mvar": np.nan_to_num(q, nan=0.0) * _col(s, "scaling", 1.0),
+                    "q_min_mvar": qlo,
+                    "q_max_mvar": qhi,
                     "in_service": s["in_service"].to_numpy(dtype=bool),
                 }
             )
         )
     gen_df = pd.concat(gens, ignore_index=True) if gens else None
     if gen_df is not None:
-        gen_df["va_deg"] = gen_df["va_deg"].fillna(0.0) if "va_deg" in gen_df else 0.0
+        # columns one kind of unit does not set get the schema's defaults
+        for col, default in (("va_deg", 0.0), ("vm_pu", 1.0), ("q_mvar", 0.0)):
+            gen_df[col] = gen_df[col].fillna(default) if col in gen_df else default
 
     # ---- loads and shunts
     ld = net.load
@@ -380,7 +422,7 @@ def from_pandapower_net(net: Any, *, name: str, source: str) -> Grid:
 
 
 def _check_injections(grid: Grid, ppc_bus: np.ndarray, bus_lookup: np.ndarray, source: str) -> None:
-    """Check that loads, static generators and shunts add up to pandapower's bus values.
+    """Check that loads, static generators and shunts add up to pandapower's bus P, Q, G and B.
 
     A mismatch means an element type the importer did not map; it is an error rather
     than a silently different grid.
@@ -392,13 +434,21 @@ def _check_injections(grid: Grid, ppc_bus: np.ndarray, bus_lookup: np.ndarray, s
     np.add.at(mine, [pos[b] for b in ld["bus"]], ld["p_mw"].to_numpy())
     sg = grid.gen[(grid.gen["kind"] == "static") & grid.gen["in_service"]]
     np.add.at(mine, [pos[b] for b in sg["bus"]], -sg["p_mw"].to_numpy())
+    mine_q = np.zeros(n)
+    np.add.at(mine_q, [pos[b] for b in ld["bus"]], ld["q_mvar"].to_numpy())
+    np.add.at(mine_q, [pos[b] for b in sg["bus"]], -sg["q_mvar"].to_numpy())
     on = ppc_bus[:, 1] != 4
     diff = np.abs(mine - ppc_bus[:, 2])[on]
+    diff_q = np.abs(mine_q - ppc_bus[:, 3])[on]
     gs = np.zeros(n)
+    bs = np.zeros(n)
     sh = grid.shunt[grid.shunt["in_service"]]
     np.add.at(gs, [pos[b] for b in sh["bus"]], sh["g_mw"].to_numpy())
+    np.add.at(bs, [pos[b] for b in sh["bus"]], sh["b_mvar"].to_numpy())
     diff_gs = np.abs(gs - ppc_bus[:, 4])[on]
-    if diff.size and (diff.max() > 1e-6 or diff_gs.max() > 1e-6):
+    diff_bs = np.abs(bs - ppc_bus[:, 5])[on]
+    worst = max(diff.max(), diff_q.max(), diff_gs.max(), diff_bs.max()) if diff.size else 0.0
+    if worst > 1e-6:
         raise InputError(
             "bus injections do not match pandapower's (an element type is not mapped)",
             file=source,

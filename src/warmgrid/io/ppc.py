@@ -19,17 +19,19 @@ from warmgrid.model.grid import Grid
 __all__ = ["grid_from_ppc"]
 
 # bus columns
-BUS_I, BUS_TYPE, PD, QD, GS, BS, VM, VA, BASE_KV = 0, 1, 2, 3, 4, 5, 7, 8, 9
-REF, ISOLATED = 3, 4
+BUS_I, BUS_TYPE, PD, QD, GS, BS, VM, VA, BASE_KV, VMAX, VMIN = 0, 1, 2, 3, 4, 5, 7, 8, 9, 11, 12
+PV, REF, ISOLATED = 2, 3, 4
 # branch columns
 F_BUS, T_BUS, BR_R, BR_X, BR_B, RATE_A, TAP, SHIFT, BR_STATUS = 0, 1, 2, 3, 4, 5, 8, 9, 10
 # gen columns
-GEN_BUS, PG, GEN_STATUS, PMAX, PMIN = 0, 1, 7, 8, 9
+GEN_BUS, PG, QG, QMAX, QMIN, VG, GEN_STATUS, PMAX, PMIN = 0, 1, 2, 3, 4, 5, 7, 8, 9
 
 
 #: Columns warmgrid reads (MATPOWER names), which must hold finite numbers; the others
-#: (voltages, reactive limits, MBASE, ...) are not used and may hold NaN. ``inf`` is
-#: accepted where it means "unlimited" (RATE_A, PMAX).
+#: (MBASE, ...) are not used and may hold NaN. ``inf`` is accepted where it means
+#: "unlimited" (RATE_A, PMAX). Read leniently, outside this list: QG (NaN reads 0), QMAX and
+#: QMIN (NaN reads as unlimited), VMAX and VMIN (NaN: no limit), and VG, which must be a
+#: positive number only for units on PV and reference buses (the others read 1.0).
 _USED = {
     "bus": {
         BUS_I: "BUS_I",
@@ -152,6 +154,12 @@ def grid_from_ppc(ppc: dict[str, Any], *, name: str, source: str) -> Grid:
         {
             "id": bus_id,
             "vn_kv": np.where(bus[:, BASE_KV] > 0, bus[:, BASE_KV], 1.0),
+            "vm_min_pu": np.where(
+                np.isfinite(bus[:, VMIN]) & (bus[:, VMIN] > 0), bus[:, VMIN], np.nan
+            ),
+            "vm_max_pu": np.where(
+                np.isfinite(bus[:, VMAX]) & (bus[:, VMAX] > 0), bus[:, VMAX], np.nan
+            ),
             "in_service": bus[:, BUS_TYPE] != ISOLATED,
         }
     )
@@ -172,8 +180,24 @@ def grid_from_ppc(ppc: dict[str, Any], *, name: str, source: str) -> Grid:
         }
     )
     slack_bus = set(bus_num[bus[:, BUS_TYPE] == REF].astype(np.int64).tolist())
+    pv_bus = set(bus_num[np.isin(bus[:, BUS_TYPE], (PV, REF))].astype(np.int64).tolist())
     bus_va = dict(zip(bus_num.astype(np.int64).tolist(), bus[:, VA].tolist(), strict=True))
     gen_bus = gen[:, GEN_BUS].astype(np.int64)
+    # MATPOWER's bustypes: a unit holds its bus voltage when the bus is PV or REF
+    vctl = np.array([b in pv_bus for b in gen_bus.tolist()], dtype=bool)
+    vg = gen[:, VG]
+    bad_vg = vctl & ~(np.isfinite(vg) & (vg > 0))
+    if bad_vg.any():
+        r = int(np.flatnonzero(bad_vg)[0])
+        raise InputError(
+            f"voltage set point of a unit on a PV or reference bus must be > 0, got {vg[r]}",
+            file=source,
+            row=r + 1,
+            field=f"gen VG (column {VG + 1})",
+        )
+    vg = np.where(np.isfinite(vg) & (vg > 0), vg, 1.0)
+    qmin = np.where(np.isnan(gen[:, QMIN]), -np.inf, gen[:, QMIN])
+    qmax = np.where(np.isnan(gen[:, QMAX]), np.inf, gen[:, QMAX])
     gen_df = pd.DataFrame(
         {
             "id": [f"gen:{i + 1}" for i in range(len(gen))],
@@ -185,6 +209,11 @@ def grid_from_ppc(ppc: dict[str, Any], *, name: str, source: str) -> Grid:
             "slack": [b in slack_bus for b in gen_bus.tolist()],
             # MATPOWER's dcpf holds each reference bus at its VA column
             "va_deg": [bus_va.get(b, 0.0) for b in gen_bus.tolist()],
+            "voltage_control": vctl,
+            "vm_pu": vg,
+            "q_mvar": np.nan_to_num(gen[:, QG], nan=0.0),
+            "q_min_mvar": qmin,
+            "q_max_mvar": qmax,
             "in_service": gen[:, GEN_STATUS] > 0,
         }
     )

@@ -121,6 +121,14 @@ def _slack_generators(n: Any) -> set[str]:
     return out
 
 
+def _vm_set(n: Any, buses: pd.Series) -> np.ndarray:
+    """Voltage set point of each unit's bus, p.u. (1.0 where PyPSA's is unset or not > 0)."""
+    v = _first_snapshot(n, "Bus", "v_mag_pu_set", pd.Index(buses.unique()))
+    by_bus = dict(zip(buses.unique().tolist(), v.tolist(), strict=True))
+    out = np.array([by_bus[b] for b in buses.tolist()], dtype=float)
+    return np.where(np.isfinite(out) & (out > 0), out, 1.0)
+
+
 #: Components whose bus columns this importer reads: PyPSA class, list name, columns.
 _BUS_REFS = (
     ("Line", "lines", ("bus0", "bus1")),
@@ -240,6 +248,12 @@ def from_pypsa_network(n: Any, *, name: str, source: str, csv_folder: bool = Fal
                     "p_min_mw": np.minimum(pmin, pmax),
                     "p_max_mw": pmax,
                     "slack": [str(i) in slack for i in tab.index] if comp == "Generator" else False,
+                    # PyPSA's control: PV and Slack units hold their bus's v_mag_pu_set
+                    "voltage_control": tab["control"].isin(["PV", "Slack"]).to_numpy()
+                    if "control" in tab.columns
+                    else False,
+                    "vm_pu": _vm_set(n, tab["bus"]),
+                    "q_mvar": np.nan_to_num(_first_snapshot(n, comp, "q_set", tab.index), nan=0.0),
                     "in_service": tab["active"].to_numpy(dtype=bool),
                 }
             )

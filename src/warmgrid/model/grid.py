@@ -180,7 +180,7 @@ def validate_tables(
     Fills defaults for absent optional columns, casts dtypes, and checks: required
     columns, NaN and infinity, bounds, zero (and, unless allowed, negative) reactance,
     duplicate ids (across all tables), references to unknown buses, and
-    ``p_min_mw > p_max_mw``.
+    ``p_min_mw > p_max_mw``, ``q_min_mvar > q_max_mvar`` and ``vm_min_pu > vm_max_pu``.
 
     Parameters
     ----------
@@ -314,6 +314,29 @@ def validate_tables(
                 source,
                 _row_labels(g).iloc[i],
                 "gen.p_min_mw",
+            )
+        )
+    qmin = pd.to_numeric(g["q_min_mvar"], errors="coerce").to_numpy(dtype=float)
+    qmax = pd.to_numeric(g["q_max_mvar"], errors="coerce").to_numpy(dtype=float)
+    for i in np.flatnonzero(qmin > qmax)[:5]:
+        problems.append(
+            Problem(
+                f"q_min_mvar {qmin[i]} > q_max_mvar {qmax[i]}",
+                source,
+                _row_labels(g).iloc[i],
+                "gen.q_min_mvar",
+            )
+        )
+    b = out["bus"]
+    vlo = pd.to_numeric(b["vm_min_pu"], errors="coerce").to_numpy(dtype=float)
+    vhi = pd.to_numeric(b["vm_max_pu"], errors="coerce").to_numpy(dtype=float)
+    for i in np.flatnonzero(vlo > vhi)[:5]:
+        problems.append(
+            Problem(
+                f"vm_min_pu {vlo[i]} > vm_max_pu {vhi[i]}",
+                source,
+                _row_labels(b).iloc[i],
+                "bus.vm_min_pu",
             )
         )
     if problems:

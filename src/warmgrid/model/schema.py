@@ -77,6 +77,24 @@ TABLES: dict[str, tuple[Column, ...]] = {
             finite=False,
         ),
         Column("zone", "str", "zone or substation group", default=""),
+        Column(
+            "vm_min_pu",
+            "float",
+            "lowest acceptable voltage magnitude, p.u. (NaN: no limit); AC reports only",
+            default=float("nan"),
+            lo=0.0,
+            hi=10.0,
+            finite=False,
+        ),
+        Column(
+            "vm_max_pu",
+            "float",
+            "highest acceptable voltage magnitude, p.u. (NaN: no limit); AC reports only",
+            default=float("nan"),
+            lo=0.0,
+            hi=10.0,
+            finite=False,
+        ),
         _ON,
     ),
     "branch": (
@@ -92,6 +110,14 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ),
         Column(
             "b_pu", "float", "total line charging susceptance, p.u.", default=0.0, lo=-1e4, hi=1e4
+        ),
+        Column(
+            "g_pu",
+            "float",
+            "total shunt conductance of the branch (charging, transformer iron losses), p.u.",
+            default=0.0,
+            lo=-1e4,
+            hi=1e4,
         ),
         Column(
             "tap_ratio",
@@ -144,6 +170,42 @@ TABLES: dict[str, tuple[Column, ...]] = {
             default=0.0,
             lo=-360.0,
             hi=360.0,
+        ),
+        Column(
+            "voltage_control",
+            "bool",
+            "the unit holds its bus at vm_pu (a PV unit, pandapower gen/ext_grid); "
+            "False: it injects p_mw + j q_mvar (a PQ unit, pandapower sgen)",
+            default=True,
+        ),
+        Column(
+            "vm_pu", "float", "voltage set point, p.u. (AC flow)", default=1.0, lo=0.01, hi=10.0
+        ),
+        Column(
+            "q_mvar",
+            "float",
+            "reactive output of a unit without voltage control, Mvar (AC flow)",
+            default=0.0,
+            lo=-1e6,
+            hi=1e6,
+        ),
+        Column(
+            "q_min_mvar",
+            "float",
+            "lowest reactive output, Mvar (-inf: unlimited)",
+            default=float("-inf"),
+            lo=float("-inf"),
+            hi=1e6,
+            finite=False,
+        ),
+        Column(
+            "q_max_mvar",
+            "float",
+            "highest reactive output, Mvar (inf: unlimited)",
+            default=float("inf"),
+            lo=-1e6,
+            hi=float("inf"),
+            finite=False,
         ),
         _ON,
     ),

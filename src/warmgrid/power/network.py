@@ -76,6 +76,15 @@ class Network:
     gen_slack : (n_gen,) bool. gen_kind : (n_gen,) object.
     gen_va_rad : (n_gen,) angle a slack unit holds, rad (pandapower ext_grid ``va_degree``).
     load_p_mw : (n_load,) float. shunt_g_mw : (n_shunt,) float.
+    r_pu, charging_g_pu, charging_b_pu : (n_branch,) float, series resistance and total
+        branch shunt conductance and susceptance (split half to each end), p.u.
+    load_q_mvar : (n_load,) float. shunt_b_mvar : (n_shunt,) float, injected at 1 p.u.
+    gen_pv : (n_gen,) bool, the unit holds its bus voltage (``voltage_control``).
+    gen_vm_pu : (n_gen,) voltage set point, p.u. gen_q_mvar : (n_gen,) reactive output of
+        a unit without voltage control, Mvar. gen_qmin_mvar, gen_qmax_mvar : (n_gen,)
+        reactive limits, Mvar (±inf: unlimited).
+    bus_vm_min_pu, bus_vm_max_pu : (n_bus,) voltage limits, p.u. (NaN: none).
+    Shunts out of service are compiled with g = b = 0.
     base_mva : float.
     groups : named groups of buses (``substation:S4`` -> bus indices).
     """
@@ -105,6 +114,18 @@ class Network:
     load_p_mw: np.ndarray
     shunt_bus: np.ndarray
     shunt_g_mw: np.ndarray
+    r_pu: np.ndarray
+    charging_g_pu: np.ndarray
+    charging_b_pu: np.ndarray
+    load_q_mvar: np.ndarray
+    shunt_b_mvar: np.ndarray
+    gen_pv: np.ndarray
+    gen_vm_pu: np.ndarray
+    gen_q_mvar: np.ndarray
+    gen_qmin_mvar: np.ndarray
+    gen_qmax_mvar: np.ndarray
+    bus_vm_min_pu: np.ndarray
+    bus_vm_max_pu: np.ndarray
     base_state: State
     groups: dict[str, np.ndarray] = field(default_factory=dict)
     bus_vn_kv: np.ndarray | None = None
@@ -232,6 +253,7 @@ def compile_network(grid: Grid, *, groups: dict[str, Sequence[str]] | None = Non
     )
     # shunts out of service are compiled with g = 0
     shunt_g = sh["g_mw"].to_numpy(dtype=float) * sh["in_service"].to_numpy(dtype=bool)
+    shunt_b = sh["b_mvar"].to_numpy(dtype=float) * sh["in_service"].to_numpy(dtype=bool)
     grp = {}
     for gname, members in (groups or {}).items():
         missing = [m for m in members if m not in pos]
@@ -269,6 +291,18 @@ def compile_network(grid: Grid, *, groups: dict[str, Sequence[str]] | None = Non
         load_p_mw=ld["p_mw"].to_numpy(dtype=float),
         shunt_bus=idx(sh["bus"]),
         shunt_g_mw=shunt_g,
+        r_pu=br["r_pu"].to_numpy(dtype=float),
+        charging_g_pu=br["g_pu"].to_numpy(dtype=float),
+        charging_b_pu=br["b_pu"].to_numpy(dtype=float),
+        load_q_mvar=ld["q_mvar"].to_numpy(dtype=float),
+        shunt_b_mvar=shunt_b,
+        gen_pv=g["voltage_control"].to_numpy(dtype=bool),
+        gen_vm_pu=g["vm_pu"].to_numpy(dtype=float),
+        gen_q_mvar=g["q_mvar"].to_numpy(dtype=float),
+        gen_qmin_mvar=g["q_min_mvar"].to_numpy(dtype=float),
+        gen_qmax_mvar=g["q_max_mvar"].to_numpy(dtype=float),
+        bus_vm_min_pu=bus["vm_min_pu"].to_numpy(dtype=float),
+        bus_vm_max_pu=bus["vm_max_pu"].to_numpy(dtype=float),
         base_state=base_state,
         groups=grp,
         bus_vn_kv=bus["vn_kv"].to_numpy(dtype=float),
