@@ -18,7 +18,7 @@ demo: setup
 	$(BIN)/warmgrid demo
 
 test: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 bench: setup
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
@@ -27,6 +27,7 @@ bench: setup
 lint: setup
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy src
 
 clean:
 	rm -rf $(VENV) warmgrid-out .pytest_cache

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import scipy.sparse.linalg as spl
 
+from warmgrid.errors import InputError
 from warmgrid.examples.winter_city import (
     frost_strike_weather,
     generate,
@@ -94,9 +95,25 @@ def test_demand_and_supply(city):
 
 
 def test_tables_revalidate(city):
+    """The generated tables pass the same validation as a user's, unchanged, and a broken
+    copy of them does not."""
     grid, svc = city
     regrid = Grid(name=grid.name, base_mva=grid.base_mva, **grid.tables())
-    Services.build(regrid, substations=svc.substations, **{t: getattr(svc, t) for t in _TABLES})
+    for name, df in grid.tables().items():
+        pd.testing.assert_frame_equal(regrid.tables()[name], df)
+    resvc = Services.build(
+        regrid, substations=svc.substations, **{t: getattr(svc, t) for t in _TABLES}
+    )
+    for t in _TABLES:
+        pd.testing.assert_frame_equal(getattr(resvc, t), getattr(svc, t))
+    broken = svc.areas.copy()
+    broken.loc[0, "load"] = "load:nowhere"
+    with pytest.raises(InputError, match="unknown load 'load:nowhere'"):
+        Services.build(
+            regrid,
+            substations=svc.substations,
+            **{**{t: getattr(svc, t) for t in _TABLES}, "areas": broken},
+        )
 
 
 def test_every_area_has_power_water_and_heat_rules(city):

@@ -100,12 +100,22 @@ def _kind(carrier: pd.Series) -> np.ndarray:
     return out
 
 
+def _static(n: Any, component: str) -> Any:
+    """The static table of a component (``n.components[c].static`` in PyPSA >= 1.0, whose
+    ``n.static(c)`` is deprecated; ``n.df(c)`` before)."""
+    comps = getattr(n, "components", None)
+    try:
+        return comps[component].static
+    except (TypeError, KeyError, AttributeError):
+        return n.df(component)
+
+
 def _first_snapshot(n: Any, component: str, attr: str, index: pd.Index) -> np.ndarray:
     """The attribute for the first snapshot (the static value where it does not vary)."""
     if len(index) == 0:
         return np.zeros(0)
     if len(n.snapshots) == 0:
-        return n.static(component)[attr].reindex(index).to_numpy(dtype=float)
+        return _static(n, component)[attr].reindex(index).to_numpy(dtype=float)
     dense = n.get_switchable_as_dense(component, attr, n.snapshots[:1], index)
     return dense.iloc[0].reindex(index).to_numpy(dtype=float)
 
@@ -144,7 +154,7 @@ def _check_bus_refs(n: Any, source: str, csv_folder: bool) -> None:
     """Raise for the first component that refers to a bus the network does not have."""
     known = set(n.buses.index)
     for comp, table, cols in _BUS_REFS:
-        tab = n.static(comp)
+        tab = _static(n, comp)
         for col in cols:
             bad = ~tab[col].isin(known)
             if bad.any():
@@ -174,7 +184,7 @@ def from_pypsa_network(n: Any, *, name: str, source: str, csv_folder: bool = Fal
         cannot convert.
     """
     for comp, table in (("Link", "links"), ("Store", "stores")):
-        if len(n.static(comp)):
+        if len(_static(n, comp)):
             raise InputError(
                 f"PyPSA {table} are not supported by the importer yet", file=source, field=table
             )
@@ -205,7 +215,7 @@ def from_pypsa_network(n: Any, *, name: str, source: str, csv_folder: bool = Fal
 
     rows = []
     for comp, kind in (("Line", "line"), ("Transformer", "trafo")):
-        tab = n.static(comp)
+        tab = _static(n, comp)
         if len(tab) == 0:
             continue
         tap = tab["tap_ratio"].to_numpy(dtype=float) if kind == "trafo" else np.ones(len(tab))
@@ -232,7 +242,7 @@ def from_pypsa_network(n: Any, *, name: str, source: str, csv_folder: bool = Fal
 
     gens = []
     for comp, prefix in (("Generator", "gen"), ("StorageUnit", "storage")):
-        tab = n.static(comp)
+        tab = _static(n, comp)
         if len(tab) == 0:
             continue
         p_nom = tab["p_nom"].to_numpy(dtype=float)

@@ -63,8 +63,8 @@ def people_at(tl: Timeline, hours: list[int]) -> dict[str, list[int]]:
 def makespan_bound_h(durations: Mapping[str, float], crews: int) -> float:
     """The longest any list schedule of ``durations`` on ``crews`` crews can take, h.
 
-    >>> makespan_bound_h({"a": 36, "b": 36, "c": 72}, 2)
-    90.0
+    >>> makespan_bound_h({"a": 36, "b": 36, "c": 72}, 2)  # (144 - 72) / 2 + 72
+    108.0
     """
     d = [float(v) for v in durations.values()]
     if not d:

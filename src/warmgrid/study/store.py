@@ -228,6 +228,10 @@ class Store:
             yield con
         except duckdb.InterruptException:  # Ctrl-C inside a query: an interrupt, not damage
             raise KeyboardInterrupt from None
+        except RuntimeError as e:  # DuckDB's pandas scan reports the interrupt this way
+            if "interrupted" in str(e).lower():
+                raise KeyboardInterrupt from None
+            raise
         except duckdb.Error as e:
             what = "read" if read_only else "write"
             raise InputError(
