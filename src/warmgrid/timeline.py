@@ -55,7 +55,8 @@ from warmgrid.metrics import (
     threshold_key,
 )
 from warmgrid.model.grid import Grid
-from warmgrid.model.services import Services, split_ids
+from warmgrid.model.services import Services
+from warmgrid.model.validate import split_ids
 from warmgrid.power.network import Network, compile_network
 from warmgrid.services import thermal
 from warmgrid.services.propagate import FreezeOptions, ServiceLinks, propagate
@@ -467,7 +468,7 @@ class Simulator:
         The thermal model's ``Φ_heat`` at full heat, ``max(0, H (T_set − T_out) − Φ_int)``
         per m², times the area's floor (people × m² per person of its archetype).
         """
-        from warmgrid.services.thermal import ARCHETYPES
+        from warmgrid.model.archetypes import ARCHETYPES
 
         m2 = self.population * np.array(
             [ARCHETYPES[a].floor_m2_per_person for a in self.services.areas["archetype"]]

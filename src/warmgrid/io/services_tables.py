@@ -19,44 +19,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from warmgrid.errors import InputError
+from warmgrid.errors import InputError, Problem
 from warmgrid.io.atomic import atomic_folder
 from warmgrid.io.tables import _read_csv
 from warmgrid.model.grid import Grid
+from warmgrid.model.schema import SERVICE_TABLES
 from warmgrid.model.services import Services
 
 __all__ = ["read_services", "write_services"]
 
-_TABLES = ("areas", "heat", "water", "facilities")
-_NUMERIC = {
-    "population",
-    "individual_heating_share",
-    "x",
-    "y",
-    "heat_mw",
-    "peak_boiler_share",
-    "backup_h",
-    "reservoir_h",
-    "people_served",
-}
-
-
-def _typed(df: pd.DataFrame, path: Path) -> pd.DataFrame:
-    for c in df.columns:
-        if c in _NUMERIC:
-            v = pd.to_numeric(df[c], errors="coerce")
-            bad = v.isna() & df[c].notna() & ~df[c].isin(["nan", "NaN"])
-            if bad.any():
-                i = int(bad.to_numpy().argmax())
-                raise InputError(
-                    f"not a number: {df[c].iloc[i]!r}", file=str(path), row=i + 2, field=c
-                )
-            df[c] = v
-        elif c == "needs_local_power":
-            df[c] = df[c].astype(str).str.strip().str.lower().isin(["true", "1", "yes"])
-        else:
-            df[c] = df[c].where(df[c].notna(), "").astype(str)
-    return df
+_TABLES = tuple(SERVICE_TABLES)
 
 
 def read_services(folder: str | Path, grid: Grid) -> Services:
@@ -74,7 +46,7 @@ def read_services(folder: str | Path, grid: Grid) -> Services:
                 raise InputError("missing table 'areas.csv'", file=str(folder), field="areas")
             tables[t] = None
             continue
-        tables[t] = _typed(_read_csv(p, t), p)
+        tables[t] = _read_csv(p, t)  # text; the schema's validator casts and checks it
     subs: dict[str, list[str]] = {}
     sp = folder / "substations.csv"
     if sp.exists():
@@ -90,10 +62,10 @@ def read_services(folder: str | Path, grid: Grid) -> Services:
         return Services.build(grid, source=str(folder), substations=subs, **tables)
     except InputError as err:
         probs = []
-        for p in err.problems:
-            table = (p.field or "").split(".", 1)[0]
-            file = str(folder / f"{table}.csv") if table in _TABLES else p.file
-            probs.append(type(p)(p.message, file, p.row, p.field))
+        for prob in err.problems:
+            table = (prob.field or "").split(".", 1)[0]
+            file = str(folder / f"{table}.csv") if table in _TABLES else prob.file
+            probs.append(Problem(prob.message, file, prob.row, prob.field))
         raise InputError(problems=probs) from None
 
 

@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from warmgrid.errors import InputError, Problem, quoted
-from warmgrid.model.schema import TABLES, Column
+from warmgrid.errors import InputError, Problem
+from warmgrid.model.schema import TABLES
+from warmgrid.model.validate import check_refs, row_labels, validate_table
 
 __all__ = ["Grid", "validate_tables"]
 
@@ -123,52 +124,6 @@ class Grid:
         return Grid(**kw)
 
 
-def _exact_float(x: Any, fallback: float) -> float:
-    try:
-        return float(x)
-    except (TypeError, ValueError, OverflowError):
-        return fallback
-
-
-def _coerce(col: Column, s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Cast a column to its dtype; return (values, mask of rows that failed)."""
-    if col.dtype == "str":
-        missing = s.isna()
-        if col.required:
-            return s.astype(str).where(~missing, ""), missing
-        return s.astype(str).where(~missing, str(col.default)), pd.Series(False, index=s.index)
-    if col.dtype == "bool":
-        if s.dtype == bool:
-            return s, pd.Series(False, index=s.index)
-        m = s.astype(str).str.strip().str.lower()
-        true = m.isin(["true", "1", "1.0", "yes", "t"])
-        false = m.isin(["false", "0", "0.0", "no", "f"])
-        return true, ~(true | false)
-    v = pd.to_numeric(s, errors="coerce").astype(float)
-    if s.dtype == object and v.notna().any():
-        # pandas' fast text parser is not correctly rounded; Python's float() is, so
-        # numbers read from CSV text round-trip exactly.
-        ok = v.notna().to_numpy()
-        v[ok] = [
-            _exact_float(x, y) for x, y in zip(s.to_numpy()[ok], v.to_numpy()[ok], strict=True)
-        ]
-    nan_ok = isinstance(col.default, float) and np.isnan(col.default)
-    bad = v.isna() & ~(s.isna() & nan_ok)
-    if col.finite:
-        bad = bad | np.isinf(v)
-    return v, bad
-
-
-def _row_labels(df: pd.DataFrame) -> pd.Series:
-    """How a problem names a row: its id, or its 1-based position where the id is empty."""
-    pos = pd.Series(np.arange(1, len(df) + 1), index=df.index, dtype=object)
-    if "id" not in df.columns:
-        return pos
-    ids = df["id"].astype(object)
-    ok = ids.notna() & (ids.astype(str).str.strip().str.len() > 0)
-    return ids.astype(str).where(ok, pos)
-
-
 def validate_tables(
     tables: Mapping[str, pd.DataFrame | None],
     *,
@@ -198,77 +153,17 @@ def validate_tables(
         Listing every problem found (the first is the message).
     """
     problems: list[Problem] = []
-    out: dict[str, pd.DataFrame] = {}
-    for tname, cols in TABLES.items():
-        df = tables.get(tname)
-        if df is None or (len(df.columns) == 0 and len(df) == 0):
-            df = pd.DataFrame({c.name: pd.Series(dtype=object) for c in cols})
-        df = df.reset_index(drop=True)
-        dup_cols = df.columns[df.columns.duplicated()]
-        for c in dict.fromkeys(dup_cols):
-            problems.append(Problem("duplicate column", source, "header", f"{tname}.{c}"))
-        df = df.loc[:, ~df.columns.duplicated()]
-        df.columns = [str(c) for c in df.columns]
-        unknown = [c for c in df.columns if c not in {k.name for k in cols}]
-        ids = _row_labels(df)
-        res = {}
-        for col in cols:
-            if col.name not in df.columns:
-                if col.required:
-                    problems.append(
-                        Problem(
-                            "required column is missing", source, "header", f"{tname}.{col.name}"
-                        )
-                    )
-                    res[col.name] = pd.Series([None] * len(df), dtype=object)
-                    continue
-                res[col.name] = pd.Series([col.default] * len(df), dtype=object)
-            values, bad = _coerce(col, df[col.name] if col.name in df.columns else res[col.name])
-            for i in np.flatnonzero(bad.to_numpy())[:5]:
-                problems.append(
-                    Problem(
-                        f"not a valid {col.dtype}: {df[col.name].iloc[i]!r}",
-                        source,
-                        ids.iloc[i],
-                        f"{tname}.{col.name}",
-                    )
-                )
-            if col.dtype == "float":
-                v = values.to_numpy(dtype=float)
-                ok = ~bad.to_numpy()
-                for label, mask in (
-                    (f"must be >= {col.lo}", (v < col.lo) if col.lo is not None else None),
-                    (f"must be <= {col.hi}", (v > col.hi) if col.hi is not None else None),
-                    ("must not be 0", (v == 0) if col.nonzero else None),
-                    (
-                        "must be > 0 (negative reactance; set allow_negative_x to accept series compensation)",
-                        (v < 0) if (col.nonzero and not allow_negative_x) else None,
-                    ),
-                ):
-                    if mask is None:
-                        continue
-                    for i in np.flatnonzero(mask & ok)[:5]:
-                        problems.append(
-                            Problem(
-                                f"{label}, got {v[i]!r}", source, ids.iloc[i], f"{tname}.{col.name}"
-                            )
-                        )
-            if col.choices is not None:
-                badc = ~values.isin(col.choices) & ~bad
-                for i in np.flatnonzero(badc.to_numpy())[:5]:
-                    problems.append(
-                        Problem(
-                            f"must be one of {', '.join(col.choices)}, got {values.iloc[i]!r}",
-                            source,
-                            ids.iloc[i],
-                            f"{tname}.{col.name}",
-                        )
-                    )
-            res[col.name] = values.reset_index(drop=True)
-        out_df = pd.DataFrame(res, columns=[c.name for c in cols])
-        for c in unknown:  # extra columns are kept, so overlays can ride along
-            out_df[c] = df[c].to_numpy()
-        out[tname] = out_df
+    out = {
+        tname: validate_table(
+            tname,
+            tables.get(tname),
+            cols,
+            source=source,
+            problems=problems,
+            allow_negative_x=allow_negative_x,
+        )[0]
+        for tname, cols in TABLES.items()
+    }
 
     # ids: unique across all tables, of the form kind:name
     all_ids = pd.concat([out[t]["id"] for t in TABLES], keys=list(TABLES)).reset_index(level=0)
@@ -281,28 +176,14 @@ def validate_tables(
         for i in np.flatnonzero(empty.to_numpy())[:5]:
             problems.append(Problem("empty id", source, i + 1, f"{t}.id"))
 
-    # references to buses
     bus_ids = set(out["bus"]["id"])
     for tname, cols in TABLES.items():
-        for col in cols:
-            if col.ref != "bus":
-                continue
-            v = out[tname][col.name]
-            missing = ~v.isin(bus_ids) & (v.str.len() > 0)
-            for i in np.flatnonzero(missing.to_numpy())[:5]:
-                problems.append(
-                    Problem(
-                        f"refers to unknown bus {quoted(v.iloc[i])}",
-                        source,
-                        _row_labels(out[tname]).iloc[i],
-                        f"{tname}.{col.name}",
-                    )
-                )
+        check_refs(tname, out[tname], cols, {"bus": bus_ids}, source=source, problems=problems)
     br = out["branch"]
     loops = br["from_bus"] == br["to_bus"]
     for i in np.flatnonzero(loops.to_numpy())[:5]:
         problems.append(
-            Problem("from_bus equals to_bus", source, _row_labels(br).iloc[i], "branch.to_bus")
+            Problem("from_bus equals to_bus", source, row_labels(br).iloc[i], "branch.to_bus")
         )
     g = out["gen"]
     pmin = pd.to_numeric(g["p_min_mw"], errors="coerce").to_numpy(dtype=float)
@@ -312,7 +193,7 @@ def validate_tables(
             Problem(
                 f"p_min_mw {pmin[i]} > p_max_mw {pmax[i]}",
                 source,
-                _row_labels(g).iloc[i],
+                row_labels(g).iloc[i],
                 "gen.p_min_mw",
             )
         )
@@ -323,7 +204,7 @@ def validate_tables(
             Problem(
                 f"q_min_mvar {qmin[i]} > q_max_mvar {qmax[i]}",
                 source,
-                _row_labels(g).iloc[i],
+                row_labels(g).iloc[i],
                 "gen.q_min_mvar",
             )
         )
@@ -335,7 +216,7 @@ def validate_tables(
             Problem(
                 f"vm_min_pu {vlo[i]} > vm_max_pu {vhi[i]}",
                 source,
-                _row_labels(b).iloc[i],
+                row_labels(b).iloc[i],
                 "bus.vm_min_pu",
             )
         )

@@ -1,4 +1,8 @@
-"""The grid's tables as data: columns, dtypes, units, defaults and bounds.
+"""The tables as data: columns, dtypes, units, defaults, bounds and references.
+
+The grid's tables (:data:`TABLES`) and the services overlay's (:data:`SERVICE_TABLES`)
+are described here and checked by one generic validator
+(:func:`warmgrid.model.validate.validate_table`).
 
 One truth for validation, the native table format, the docs and the importers (the idea
 of PyPSA's ``component_attrs`` and pandapower's ``network_schema``). Units are in the
@@ -10,7 +14,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["BRANCH_KINDS", "GEN_KINDS", "TABLES", "Column", "columns"]
+from warmgrid.model.archetypes import ARCHETYPES
+
+__all__ = [
+    "BRANCH_KINDS",
+    "GEN_KINDS",
+    "HEAT_KINDS",
+    "SERVICE_TABLES",
+    "TABLES",
+    "Column",
+    "columns",
+]
 
 #: Generator kinds. ``external`` is a supply point from the wider grid (the slack of a
 #: pandapower case is its ``ext_grid``), ``static`` a fixed-output static generator
@@ -33,9 +47,13 @@ class Column:
     default : value used when the column is absent; ``None`` means required.
     lo, hi : inclusive bounds for floats (``None``: unbounded).
     nonzero : the value may not be 0 (a reactance).
-    ref : name of the table whose ``id`` this column refers to.
+    ref : name of the table whose ``id`` this column refers to (``"load"``, ``"bus"``,
+        ``"gen"`` for the grid's; ``"heat"``, ``"areas"`` for the overlay's).
     choices : allowed values for strings.
     finite : NaN and infinity are rejected (``hi=inf`` is allowed for ratings).
+    many : a ``;``-joined list of ids (each refers to ``ref``).
+    cosmetic : the default invents nothing that changes a figure (a name, a coordinate),
+        so a missing column need not be stated as an assumption.
     """
 
     name: str
@@ -48,6 +66,8 @@ class Column:
     ref: str | None = None
     choices: tuple[str, ...] | None = None
     finite: bool = True
+    many: bool = False
+    cosmetic: bool = False
 
     @property
     def required(self) -> bool:
@@ -240,10 +260,115 @@ TABLES: dict[str, tuple[Column, ...]] = {
 }
 
 
+#: Heat source kinds: a combined heat-and-power plant, a heat-only boiler house.
+HEAT_KINDS = ("chp", "boiler")
+
+_NAME = Column("name", "str", "human-readable name", default="", cosmetic=True)
+_X = Column("x", "float", "map x, km east", default=float("nan"), finite=False, cosmetic=True)
+_Y = Column("y", "float", "map y, km north", default=float("nan"), finite=False, cosmetic=True)
+_HOURS = 24.0 * 366 * 2  # buffers longer than two years are a typo
+
+#: The services overlay (:mod:`warmgrid.model.services`): who lives where and what
+#: powers their heat, water and hospitals. Every service element names the grid load
+#: that powers it.
+SERVICE_TABLES: dict[str, tuple[Column, ...]] = {
+    "areas": (
+        Column("id", "str", "area id, 'area:name'"),
+        _NAME,
+        Column("population", "float", "residents, persons", lo=0.0, hi=1e9),
+        Column(
+            "archetype",
+            "str",
+            "building type (a key of warmgrid.model.archetypes.ARCHETYPES)",
+            default="panel9",
+            choices=tuple(ARCHETYPES),
+        ),
+        Column("load", "str", "grid load that feeds its homes", ref="load"),
+        Column(
+            "heat_sources",
+            "str",
+            "';'-joined heat ids of its district heating (empty: none)",
+            default="",
+            ref="heat",
+            many=True,
+        ),
+        Column(
+            "individual_heating_share",
+            "float",
+            "share of people with their own heating, which needs power",
+            default=0.0,
+            lo=0.0,
+            hi=1.0,
+        ),
+        Column(
+            "needs_local_power",
+            "bool",
+            "building circulation pumps need the area's own power (modern blocks)",
+            default=False,
+        ),
+        _X,
+        _Y,
+        Column("district", "str", "administrative district", default="", cosmetic=True),
+    ),
+    "heat": (
+        Column("id", "str", "heat source id, 'heat:name'"),
+        _NAME,
+        Column("kind", "str", "chp or boiler", default="boiler", choices=HEAT_KINDS),
+        Column("load", "str", "grid load of its pumps and controls", default="", ref="load"),
+        Column(
+            "gens",
+            "str",
+            "';'-joined generator ids a CHP co-produces with",
+            default="",
+            ref="gen",
+            many=True,
+        ),
+        Column("heat_mw", "float", "heat capacity, MW", default=0.0, lo=0.0, hi=1e5),
+        Column(
+            "peak_boiler_share",
+            "float",
+            "share of its heat its peak boilers give while its units are down",
+            default=0.0,
+            lo=0.0,
+            hi=1.0,
+        ),
+        Column("backup_h", "float", "hours of backup power", default=0.0, lo=0.0, hi=_HOURS),
+        _X,
+        _Y,
+    ),
+    "water": (
+        Column("id", "str", "water station id, 'water:name'"),
+        _NAME,
+        Column("load", "str", "grid load of its pumps", ref="load"),
+        Column("areas", "str", "';'-joined area ids it serves", default="", ref="areas", many=True),
+        Column(
+            "reservoir_h",
+            "float",
+            "hours its clean-water tanks carry its areas",
+            default=0.0,
+            lo=0.0,
+            hi=_HOURS,
+        ),
+        _X,
+        _Y,
+    ),
+    "facilities": (
+        Column("id", "str", "facility id, 'facility:name'"),
+        _NAME,
+        Column("kind", "str", "hospital, ...", default="hospital"),
+        Column("load", "str", "grid load of its mains power", ref="load"),
+        Column("backup_h", "float", "hours of backup generation", default=0.0, lo=0.0, hi=_HOURS),
+        Column("people_served", "float", "patients and staff", default=0.0, lo=0.0, hi=1e9),
+        _X,
+        _Y,
+    ),
+}
+
+
 def columns(table: str) -> list[str]:
     """Column names of ``table`` in schema order.
 
     >>> columns("load")
     ['id', 'bus', 'p_mw', 'q_mvar', 'in_service']
     """
-    return [c.name for c in TABLES[table]]
+    return [c.name for c in {**TABLES, **SERVICE_TABLES}[table]]

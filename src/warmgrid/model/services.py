@@ -27,13 +27,14 @@ station, and mains power for a hospital. Tables (ids are ``kind:name``):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from warmgrid.errors import InputError, Problem, closest, quoted
 from warmgrid.model.grid import Grid
+from warmgrid.model.schema import SERVICE_TABLES
+from warmgrid.model.validate import check_refs, split_ids, validate_table
 
 __all__ = ["PRIORITY_WEIGHTS", "Services", "auto_services", "split_ids"]
 
@@ -55,64 +56,6 @@ PRIORITY_WEIGHTS = {
 #: equally good sets of homes, and the choice can flip between nearby damage states
 #: (a restoration replay would then see noise, not physics).
 RESIDENTIAL_TIE_BREAK = 0.01
-
-_COLUMNS: dict[str, dict[str, Any]] = {
-    "areas": {
-        "id": None,
-        "name": "",
-        "population": None,
-        "archetype": "panel9",
-        "load": None,
-        "heat_sources": "",
-        "individual_heating_share": 0.0,
-        "needs_local_power": False,
-        "x": np.nan,
-        "y": np.nan,
-        "district": "",
-    },
-    "heat": {
-        "id": None,
-        "name": "",
-        "kind": "boiler",
-        "load": "",
-        "gens": "",
-        "heat_mw": 0.0,
-        "peak_boiler_share": 0.0,
-        "backup_h": 0.0,
-        "x": np.nan,
-        "y": np.nan,
-    },
-    "water": {
-        "id": None,
-        "name": "",
-        "load": None,
-        "areas": "",
-        "reservoir_h": 0.0,
-        "x": np.nan,
-        "y": np.nan,
-    },
-    "facilities": {
-        "id": None,
-        "name": "",
-        "kind": "hospital",
-        "load": None,
-        "backup_h": 0.0,
-        "people_served": 0.0,
-        "x": np.nan,
-        "y": np.nan,
-    },
-}
-
-
-#: Columns whose default invents nothing that changes a figure.
-_COSMETIC = frozenset({"name", "x", "y", "district"})
-
-
-def split_ids(value: object) -> list[str]:
-    """``"a;b"`` -> ``["a", "b"]``; empty or NaN -> ``[]``."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return []
-    return [v.strip() for v in str(value).split(";") if v.strip()]
 
 
 @dataclass(frozen=True, eq=False)
@@ -138,129 +81,56 @@ class Services:
         substations: dict[str, list[str]] | None = None,
         **tables: pd.DataFrame | None,
     ) -> Services:
-        """Fill defaults, then validate against ``grid``; report every problem at once."""
-        out = {}
+        """Fill defaults and validate every table against its schema
+        (:data:`~warmgrid.model.schema.SERVICE_TABLES`) and the references against
+        ``grid`` and each other; report every problem at once."""
+        problems: list[Problem] = []
+        out: dict[str, pd.DataFrame] = {}
         used: dict[str, object] = {}
-        for name, cols in _COLUMNS.items():
-            df = tables.get(name)
-            df = (
-                pd.DataFrame(columns=list(cols)) if df is None else df.reset_index(drop=True).copy()
+        for name, cols in SERVICE_TABLES.items():
+            out[name], defaulted = validate_table(
+                name, tables.get(name), cols, source=source, problems=problems
             )
-            for c, default in cols.items():
-                if c not in df.columns:
-                    if default is None:
-                        raise InputError(
-                            "required column is missing", file=source, field=f"{name}.{c}"
-                        )
-                    df[c] = default
-                    if len(df) and c not in _COSMETIC:
-                        used[f"{name}.{c}"] = default
-            out[name] = df
+            default = {c.name: c.default for c in cols}
+            used.update({f"{name}.{c}": default[c] for c in defaulted})
+        if problems:
+            raise InputError(problems=problems[:50])
         svc = cls(substations=dict(substations or {}), source=source, defaults_used=used, **out)
         svc.validate(grid)
         return svc
 
     # ------------------------------------------------------------------ checks
     def validate(self, grid: Grid) -> None:
-        """Check references and values against the grid."""
-        from warmgrid.services.thermal import ARCHETYPES
-
+        """Check the references against the grid and each other, and that every id is
+        unique among the grid's and the overlay's."""
         src = self.source
         probs: list[Problem] = []
-        loads = set(grid.load["id"])
-        gens = set(grid.gen["id"])
-        buses = set(grid.bus["id"])
-        heat_ids = set(self.heat["id"])
-        area_ids = set(self.areas["id"])
-        all_ids: list[str] = []
-        for tname in _COLUMNS:
-            df: pd.DataFrame = getattr(self, tname)
-            all_ids.extend(df["id"].astype(str))
-            if "load" in df.columns:
-                for rid, ld in zip(df["id"], df["load"], strict=True):
-                    if ld and ld not in loads:
-                        probs.append(
-                            Problem(
-                                f"unknown load {quoted(ld)}{closest(str(ld), loads)}",
-                                src,
-                                rid,
-                                f"{tname}.load",
-                            )
-                        )
-            for col in ("population", "backup_h", "reservoir_h", "heat_mw", "people_served"):
-                if col in df.columns:
-                    v = pd.to_numeric(df[col], errors="coerce")
-                    for rid, val in zip(df["id"], v, strict=True):
-                        if not np.isfinite(val) or val < 0:
-                            probs.append(
-                                Problem(
-                                    f"must be a number >= 0, got {val}", src, rid, f"{tname}.{col}"
-                                )
-                            )
-            for col in ("individual_heating_share", "peak_boiler_share"):
-                if col in df.columns:
-                    v = pd.to_numeric(df[col], errors="coerce")
-                    for rid, val in zip(df["id"], v, strict=True):
-                        if not (0.0 <= val <= 1.0):
-                            probs.append(
-                                Problem(f"must be in [0, 1], got {val}", src, rid, f"{tname}.{col}")
-                            )
-        for rid, arch in zip(self.areas["id"], self.areas["archetype"], strict=True):
-            if arch not in ARCHETYPES:
-                probs.append(
-                    Problem(
-                        f"unknown archetype {quoted(arch)}{closest(str(arch), ARCHETYPES)}",
-                        src,
-                        rid,
-                        "areas.archetype",
-                    )
-                )
-        for rid, hs in zip(self.areas["id"], self.areas["heat_sources"], strict=True):
-            for h in split_ids(hs):
-                if h not in heat_ids:
-                    probs.append(
-                        Problem(
-                            f"unknown heat source {quoted(h)}{closest(h, heat_ids)}",
-                            src,
-                            rid,
-                            "areas.heat_sources",
-                        )
-                    )
-        for rid, gs in zip(self.heat["id"], self.heat["gens"], strict=True):
-            for g in split_ids(gs):
-                if g not in gens:
-                    probs.append(
-                        Problem(
-                            f"unknown generator {quoted(g)}{closest(g, gens)}",
-                            src,
-                            rid,
-                            "heat.gens",
-                        )
-                    )
-        for rid, ars in zip(self.water["id"], self.water["areas"], strict=True):
-            for a in split_ids(ars):
-                if a not in area_ids:
-                    probs.append(
-                        Problem(
-                            f"unknown area {quoted(a)}{closest(a, area_ids)}",
-                            src,
-                            rid,
-                            "water.areas",
-                        )
-                    )
+        targets = {
+            "load": set(grid.load["id"]),
+            "gen": set(grid.gen["id"]),
+            "bus": set(grid.bus["id"]),
+            "heat": set(self.heat["id"]),
+            "areas": set(self.areas["id"]),
+        }
+        for name, cols in SERVICE_TABLES.items():
+            check_refs(name, getattr(self, name), cols, targets, source=src, problems=probs)
         for sname, members in self.substations.items():
             for b in members:
-                if b not in buses:
+                if b not in targets["bus"]:
                     probs.append(
                         Problem(
-                            f"unknown bus {quoted(b)}{closest(b, buses)}", src, sname, "substations"
+                            f"unknown bus {quoted(b)}{closest(b, targets['bus'])}",
+                            src,
+                            sname,
+                            "substations",
                         )
                     )
         seen: set[str] = set(grid.ids())
-        for i in all_ids:
-            if i in seen:
-                probs.append(Problem("duplicate id", src, i, "id"))
-            seen.add(i)
+        for name in SERVICE_TABLES:
+            for i in getattr(self, name)["id"].astype(str):
+                if i in seen:
+                    probs.append(Problem("duplicate id", src, i, "id"))
+                seen.add(i)
         if probs:
             raise InputError(problems=probs[:50])
 

@@ -364,7 +364,7 @@ def _none(x: float | None) -> float | None:
 def _impact_dict(study: Study, tl: Timeline) -> dict[str, Any]:
     """People, areas, metrics, the hourly timeline, temperature curves and the map."""
     from warmgrid.metrics import threshold_key
-    from warmgrid.services.thermal import ARCHETYPES
+    from warmgrid.model.archetypes import ARCHETYPES
 
     sim, sc = study.simulator, study.scenario
     damage = list(sc.damage.elements)
