@@ -124,6 +124,33 @@ def _heat_class(pct: Any) -> str:
     return "s-run" if pct >= 99 else ("s-down" if pct <= 0 else "s-part")
 
 
+class _Buckets:
+    """Boxes in a uniform grid of cells, to find the ones near a box fast."""
+
+    def __init__(self, cell: float = 48.0) -> None:
+        self.cell = cell
+        self.cells: dict[tuple[int, int], list[Any]] = {}
+
+    def _keys(self, box: tuple[float, float, float, float]) -> list[tuple[int, int]]:
+        c = self.cell
+        return [
+            (i, j)
+            for i in range(int(box[0] // c), int(box[2] // c) + 1)
+            for j in range(int(box[1] // c), int(box[3] // c) + 1)
+        ]
+
+    def add(self, box: tuple[float, float, float, float], item: Any) -> None:
+        for k in self._keys(box):
+            self.cells.setdefault(k, []).append(item)
+
+    def near(self, box: tuple[float, float, float, float]) -> list[Any]:
+        seen: dict[int, Any] = {}
+        for k in self._keys(box):
+            for it in self.cells.get(k, ()):
+                seen[id(it)] = it
+        return list(seen.values())
+
+
 def _labels(
     placed_circles: Sequence[tuple[float, float, float, str, int]],
     w: float,
@@ -132,7 +159,12 @@ def _labels(
 ) -> str:
     """District names where there is room: biggest districts first, a name only where it
     overlaps no other name, no obstacle (damage badges) and no other district's disc."""
-    boxes: list[tuple[float, float, float, float]] = list(obstacles)
+    boxes, discs = _Buckets(), _Buckets()
+    for b in obstacles:
+        boxes.add(b, b)
+    for c in placed_circles:
+        x, y, r = c[0], c[1], c[2]
+        discs.add((x - r, y - r, x + r, y + r), c)
     out = []
     for x, y, r, name, i in sorted(placed_circles, key=lambda c: -c[2]):
         tw, th = 5.6 * len(name) + 2, 11.0
@@ -142,11 +174,11 @@ def _labels(
                 continue
             if any(
                 not (box[2] < b[0] or box[0] > b[2] or box[3] < b[1] or box[1] > b[3])
-                for b in boxes
+                for b in boxes.near(box)
             ):
                 continue
             hit = False
-            for cx, cy, cr, _n, j in placed_circles:
+            for cx, cy, cr, _n, j in discs.near(box):
                 if j == i:
                     continue
                 nx = min(max(cx, box[0]), box[2])
@@ -156,7 +188,7 @@ def _labels(
                     break
             if hit:
                 continue
-            boxes.append(box)
+            boxes.add(box, box)
             tx = bx if anchor == "start" else bx + tw
             out.append(svg_text(tx, by, name, anchor=anchor, cls="name", extra=f' data-i="{i}"'))
             break

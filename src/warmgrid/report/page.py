@@ -484,7 +484,10 @@ def context_section(
 ) -> str:
     """The header: title, facts (label, value), the damaged elements by name and kind,
     the warnings and the assumptions (None: left out; ``note`` says why)."""
-    dl = "".join(f"<div><dt>{esc(k)}</dt><dd>{esc(v)}</dd></div>" for k, v in facts)
+    dl = "".join(
+        f"<div{' class=wide' if len(v) > 48 else ''}><dt>{esc(k)}</dt><dd>{esc(v)}</dd></div>"
+        for k, v in facts
+    )
     parts = [
         f'<header><h1>{esc(title)}</h1><p class="sub">{esc(subtitle)}</p>',
         f'<dl class="facts">{dl}</dl>',

@@ -329,19 +329,19 @@ def plan_html(result: Mapping[str, Any]) -> str:
             chart_id=cid,
             hours=hours[:nview],
             horizon=view,
-            series=[
-                {
-                    "label": "this plan",
-                    "color": color,
-                    "values": plan.get(key, [])[:nview],
-                    "width": 2.5,
-                },
+            series=[  # no repair first: the plan's line is drawn over it
                 {
                     "label": "no repair",
                     "color": GREY,
                     "values": none.get(key, [])[:nview],
                     "dash": "5 4",
                     "width": 1.5,
+                },
+                {
+                    "label": "this plan",
+                    "color": color,
+                    "values": plan.get(key, [])[:nview],
+                    "width": 2.5,
                 },
             ],
             start=start,
