@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test bench lint clean
+.PHONY: setup chromium demo test bench lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -12,7 +12,22 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-setup: $(STAMP)
+# The HTML pages' browser test (tests/report) drives Debian's chromium through Playwright
+# (Playwright never downloads a browser here). Installed when missing and we may; else the
+# test skips and says why.
+CHROMIUM := /usr/bin/chromium
+
+setup: $(STAMP) chromium
+
+chromium:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get install -y -qq chromium >/dev/null 2>&1 || \
+	    { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; } || \
+	    echo "warning: apt-get could not install chromium; the browser test will skip"; \
+	  else \
+	    echo "warning: $(CHROMIUM) is missing and cannot be installed here (needs root and apt-get); the browser test will skip"; \
+	  fi; }
 
 demo: setup
 	$(BIN)/warmgrid demo

@@ -1,4 +1,5 @@
-"""``warmgrid report RUN_OR_JSON -o FILE``: a self-contained HTML report."""
+"""``warmgrid report RUN_OR_JSON -o FILE``: a self-contained, offline HTML page of an
+impact (JSON), a restoration plan (JSON) or a Monte Carlo run (id in the store)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from warmgrid.cli._common import console, print_json
 @app.command("report")
 def report(
     source: str = typer.Argument(
-        ..., help="An impact JSON file (warmgrid impact --json, demo) or a Monte Carlo run id."
+        ...,
+        help="An impact JSON file (warmgrid impact --json, demo), a restore JSON file "
+        "(warmgrid restore --json) or a Monte Carlo run id.",
     ),
     out: Path = typer.Option(..., "-o", "--out", help="HTML file to write."),
     store: Path = typer.Option(
@@ -25,7 +28,8 @@ def report(
     ),
     json_out: bool = typer.Option(False, "--json", help="Print what was written as JSON."),
 ) -> None:
-    """Write the HTML report of an impact (JSON file) or of a Monte Carlo run (id in the store)."""
+    """Write the HTML page of an impact or a restoration plan (JSON file) or of a Monte
+    Carlo run (id in the store): one self-contained file that works offline."""
     from warmgrid.errors import InputError
     from warmgrid.io.atomic import write_text_atomic
 
@@ -39,24 +43,9 @@ def report(
             data = json.loads(path.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise InputError(f"not a JSON file ({exc})", file=source) from None
-        if not isinstance(data, dict) or "timeline" not in data or "people" not in data:
-            raise InputError("not an impact result (needs 'people' and 'timeline')", file=source)
-        from warmgrid.report.html import impact_html
+        from warmgrid.report import render_json
 
-        try:
-            page = impact_html(
-                data, title=f"warmgrid: {data.get('scenario', '')} on {data.get('grid', '')}"
-            )
-        except KeyError as exc:
-            raise InputError(
-                f"not a complete impact result: missing key {exc.args[0]!r}", file=source
-            ) from None
-        except (TypeError, ValueError, IndexError, AttributeError) as exc:
-            raise InputError(
-                f"not a complete impact result: a value of the wrong type or shape ({exc})",
-                file=source,
-            ) from None
-        kind = "impact"
+        kind, page = render_json(data, file=source)
     else:
         if not store.exists():
             raise InputError(

@@ -1,6 +1,6 @@
 """``warmgrid restore SCENARIO.toml [--crews K] [--order ID,...] [--method M] [--json]``
 ``[--generators N --generator-mw P] [--shelters M --shelter-capacity C] [--radius-km R]``
-``[--deploy-h H] [--siting S]``.
+``[--deploy-h H] [--siting S] [--report FILE.html] [--csv FILE.csv]``.
 
 Optimises the repair order of the scenario's damage for K crews (or scores a given
 order: list scheduling in that order, each repair to the first free crew) and replays
@@ -19,6 +19,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Literal
 
 import typer
@@ -253,6 +254,15 @@ def restore(
         help="Print JSON: plan [{element, crew, start_h, end_h}], objective {total, terms}, "
         "no_repair, people at a few hours, horizon_h, baseline, warnings, assumptions.",
     ),
+    report: Path = typer.Option(
+        None,
+        "--report",
+        help="Also write the plan's page: a self-contained HTML file (Gantt chart, people "
+        "back, the table, the map hour by hour).",
+    ),
+    csv_out: Path = typer.Option(
+        None, "--csv", help="Also write the plan's table as CSV (one row per repair)."
+    ),
 ) -> None:
     """Which repair order brings the most people back to light, heat and water soonest.
 
@@ -265,6 +275,10 @@ def restore(
     from warmgrid.model.scenario import load_scenario
     from warmgrid.study.restore import restore as run_restore
 
+    if report is not None and report.suffix.lower() not in (".html", ".htm"):
+        raise InputError(f"--report must end in .html, got {report.name!r}", field="--report")
+    if csv_out is not None and csv_out.suffix.lower() != ".csv":
+        raise InputError(f"--csv must end in .csv, got {csv_out.name!r}", field="--csv")
     sc = load_scenario(scenario)
     ids = None
     if order is not None:
@@ -294,9 +308,24 @@ def restore(
             progress=update,
         )
     out = result.to_json()
+    files = []
+    if report is not None:
+        from warmgrid.report.plan import plan_html
+
+        files.append((report, plan_html(out)))
+    if csv_out is not None:
+        from warmgrid.report.plan import plan_csv
+
+        files.append((csv_out, plan_csv(out)))
+    if files:
+        from warmgrid.io.atomic import write_texts_atomic
+
+        write_texts_atomic(files)
     if json_out:
         print_json(out)
         return
     _print_human(out, result.search.plan)
     if "emergency" in out:
         _print_emergency(out["emergency"])
+    for path, _ in files:
+        console().print(f"wrote {path}")

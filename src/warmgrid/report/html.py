@@ -1,207 +1,289 @@
-"""A self-contained HTML page for one impact run: no CDN, plots inlined as PNG.
+"""The impact page: one self-contained HTML file for ``warmgrid impact --json`` / ``demo``.
 
-The richer report (maps, Monte Carlo distributions) grows from here; this page shows the
-people without light, heat and water over time and the indoor temperature curves.
+Context first (scenario, start, damaged elements, weather, mode, warnings and
+assumptions, the peaks), then the map with its hour slider, the people without light,
+heat and water over time, the indoor temperatures, the coldest districts and the figures
+over the horizon. See :mod:`warmgrid.report.page` for how the pages are built.
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
-__all__ = ["impact_html"]
+from warmgrid.report.mapview import map_section
+from warmgrid.report.page import (
+    GREY,
+    HEAT,
+    LIGHT,
+    MODE_LABELS,
+    WATER,
+    cards,
+    clock,
+    context_section,
+    fmt_int,
+    fmt_num,
+    footer,
+    line_chart,
+    metric_label,
+    page,
+    parse_start,
+    people_unit,
+    table,
+)
 
-_CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;
-color:#1d2433;line-height:1.45;padding:0 1rem}
-h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #dde}
-.sub{color:#667}.cards{display:flex;gap:1rem;flex-wrap:wrap}
-.card{background:#f4f6fb;border-radius:8px;padding:.8rem 1rem;min-width:180px}
-.card b{display:block;font-size:1.5rem}table{border-collapse:collapse;width:100%;font-size:.9rem}
-td,th{border-bottom:1px solid #e3e6ee;padding:.3rem .5rem;text-align:right}th{background:#f4f6fb}
-td:first-child,th:first-child{text-align:left}img{max-width:100%}
-"""
+__all__ = ["archetype_labels", "counting_label", "impact_html"]
 
-
-def _pyplot() -> Any:
-    """matplotlib.pyplot on the headless Agg backend (imported only when a plot is drawn)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _png(fig: Any) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    _pyplot().close(fig)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def _people_plot(timeline: Sequence[Mapping[str, Any]]) -> str:
-    plt = _pyplot()
-
-    h = [r["hour"] for r in timeline]
-    fig, ax = plt.subplots(figsize=(9, 3.6))
-    for key, label, color in (
-        ("people_without_power", "without light", "#e0a100"),
-        ("people_without_heat", "without heat", "#c0392b"),
-        ("people_without_water", "without water", "#2471a3"),
-    ):
-        ax.step(h, [r[key] / 1e3 for r in timeline], where="post", label=label, color=color, lw=2)
-    ax.set_xlabel("hours after the damage")
-    ax.set_ylabel("thousand people")
-    ax.grid(alpha=0.3)
-    ax.legend(frameon=False)
-    return _png(fig)
+_SERIES_COLORS = [
+    "#4d004b",
+    "#88419d",
+    "#0072b2",
+    "#009e73",
+    "#e69f00",
+    "#cc79a7",
+    "#56b4e9",
+    "#d55e00",
+]
 
 
-def _temp_plot(
-    hours: Sequence[float],
-    temps: Mapping[str, Sequence[float]],
-    t_out: Sequence[float],
-    thresholds: Sequence[float],
-) -> str:
-    plt = _pyplot()
-
-    fig, ax = plt.subplots(figsize=(9, 4))
-    for name, series in temps.items():
-        ax.plot(hours, series, lw=1.4, label=name)
-    ax.plot(hours[:-1], t_out, color="#555", lw=1, ls="--", label="outdoor")
-    for thr in thresholds:
-        ax.axhline(thr, color="#c0392b", lw=0.8, ls=":")
-        ax.text(hours[-1], thr, f" {thr:g} °C", va="center", fontsize=8, color="#c0392b")
-    ax.set_xlabel("hours after the damage")
-    ax.set_ylabel("indoor temperature, °C")
-    ax.grid(alpha=0.3)
-    ax.legend(frameon=False, fontsize=8, ncol=2)
-    return _png(fig)
+def counting_label(counting: Any) -> str:
+    if counting == "absolute":
+        return "from zero, including what was missing before the damage"
+    return "only the harm the damage adds to the state before it"
 
 
-def _map_plot(m: Mapping[str, Any]) -> str:
-    """The network at hour 0 (branches out dashed red, dark buses black) with the areas
-    as discs sized by people and coloured by their lowest indoor temperature."""
-    plt = _pyplot()
+def archetype_labels(result: Mapping[str, Any], keys: Sequence[str]) -> dict[str, str]:
+    """Building type key -> ``description (key)``: the result's own archetypes, else
+    warmgrid's (:data:`warmgrid.services.thermal.ARCHETYPES`), else the key."""
+    from warmgrid.services.thermal import ARCHETYPES
 
-    fig, ax = plt.subplots(figsize=(7.5, 7))
-    for b in m["branches"]:
-        xs, ys = (b["from"][0], b["to"][0]), (b["from"][1], b["to"][1])
-        if b["out"]:
-            ax.plot(xs, ys, color="#c0392b", lw=1.6, ls="--", zorder=1)
-        else:
-            ax.plot(xs, ys, color="#8893a8", lw=0.9, zorder=1)
-    areas = m["areas"]
-    if areas:
-        pop = [a["population"] for a in areas]
-        top = max(pop) or 1.0
-        sc = ax.scatter(
-            [a["x"] for a in areas],
-            [a["y"] for a in areas],
-            s=[20 + 280 * p / top for p in pop],
-            c=[a["min_temp_c"] for a in areas],
-            cmap="coolwarm",
-            vmin=-10,
-            vmax=20,
-            alpha=0.75,
-            edgecolors="white",
-            linewidths=0.5,
-            zorder=2,
-        )
-        fig.colorbar(sc, ax=ax, shrink=0.7, label="lowest indoor temperature, °C")
-    live = [b for b in m["buses"] if not b["dark"]]
-    dark = [b for b in m["buses"] if b["dark"]]
-    ax.scatter(
-        [b["x"] for b in live],
-        [b["y"] for b in live],
-        s=14,
-        marker="s",
-        color="#1d2433",
-        zorder=3,
-        label="substation bus",
-    )
-    if dark:
-        ax.scatter(
-            [b["x"] for b in dark],
-            [b["y"] for b in dark],
-            s=40,
-            marker="x",
-            color="#c0392b",
-            zorder=4,
-            label="dark bus",
-        )
-    ax.plot([], [], color="#c0392b", ls="--", label="branch out")
-    ax.set_aspect("equal")
-    ax.set_xlabel("x, km")
-    ax.set_ylabel("y, km")
-    ax.legend(frameon=False, fontsize=8, loc="upper left")
-    ax.grid(alpha=0.2)
-    return _png(fig)
+    own = result.get("archetypes") or {}
+    out = {}
+    for k in keys:
+        d = (own.get(k) or {}).get("description") if isinstance(own.get(k), Mapping) else None
+        if d is None and k in ARCHETYPES:
+            d = ARCHETYPES[k].description
+        out[k] = f"{d} ({k})" if d else str(k)
+    return out
 
 
-def impact_html(result: Mapping[str, Any], *, title: str) -> str:
+def _until(start: Any, hours: float) -> str:
+    if start is None:
+        return f"{hours:g} h"
+    end = start + timedelta(hours=hours)
+    return f"{hours:g} h, to {end:%a} {end.day} {end:%b} {end:%H:%M}"
+
+
+def _peak(series: Sequence[float]) -> tuple[float, int]:
+    if not series:
+        return 0.0, 0
+    m = max(series)
+    return m, series.index(m)
+
+
+def impact_html(result: Mapping[str, Any], *, title: str | None = None) -> str:
     """Render an impact result (the ``warmgrid impact --json`` dict) as one HTML page."""
-    tl = result.get("timeline", [])
-    people = result.get("people", {})
-    esc = html.escape
-    cards = "".join(
-        f'<div class="card">{esc(label)}<b>{people.get(key, 0):,.0f}</b>peak, people</div>'
-        for key, label in (
-            ("without_power", "Without light"),
-            ("without_heat", "Without heat"),
-            ("without_water", "Without water"),
-        )
-    )
-    parts = [
-        f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{esc(title)}</title>",
-        f"<style>{_CSS}</style></head><body><h1>{esc(title)}</h1>",
-        f'<p class="sub">{esc(str(result.get("description", "")))}</p>',
-        f'<div class="cards">{cards}</div>',
+    tl = result["timeline"]
+    light = [r["people_without_power"] for r in tl]
+    heat = [r["people_without_heat"] for r in tl]
+    water = [r["people_without_water"] for r in tl]
+    hours = [float(r["hour"]) for r in tl]
+    n = len(tl)
+    start = parse_start(result.get("start"))
+    pop = result.get("population") or 0
+    scen, grid = str(result.get("scenario", "")), str(result.get("grid", ""))
+    title = title or f"warmgrid: {scen} on {grid}"
+    w = result.get("weather") or {}
+    t_out = [r.get("t_out_c") for r in tl if r.get("t_out_c") is not None]
+    lo = w.get("outdoor_min_c", min(t_out, default=None))
+    hi = w.get("outdoor_max_c", max(t_out, default=None))
+    damage = result.get("damage_detail") or [
+        {"id": e, "name": e, "kind": e.split(":", 1)[0]} for e in result.get("damage", [])
     ]
-    if tl:
-        parts.append("<h2>People without light, heat and water</h2>")
-        parts.append(f'<img alt="people without services over time" src="{_people_plot(tl)}">')
-    curves = result.get("temperature_curves")
-    if curves:
-        parts.append("<h2>Indoor temperature: the coldest district of each building type</h2>")
-        parts.append(
-            f'<img alt="indoor temperatures" src="{_temp_plot(curves["hours"], curves["series"], curves["t_out_c"], curves["thresholds_c"])}">'
+    facts = [
+        (
+            "Start",
+            f"{start:%a} {start.day} {start:%b %Y %H:%M}"
+            if start
+            else "not given (hours after the damage)",
+        ),
+        ("Horizon", _until(start, n)),
+        ("Outdoors", "—" if lo is None else f"{lo:.0f} to {hi:.0f} °C".replace("-", "−")),
+        ("Mode", MODE_LABELS.get(str(result.get("mode")), str(result.get("mode", "")))),
+        ("People", f"{fmt_int(pop)} in {len(result.get('areas', [])):,} districts"),
+        ("Counting", counting_label(result.get("counting"))),
+    ]
+    if result.get("demand_mw"):
+        facts.append(
+            (
+                "Power right after the damage",
+                f"{result['served_mw']:,.0f} of {result['demand_mw']:,.0f} MW served; "
+                f"{result.get('dark_buses', 0)} buses without supply",
+            )
         )
-    if result.get("map"):
-        parts.append("<h2>The city after the damage</h2>")
+    parts = [
+        context_section(
+            title=f"{scen} on {grid}",
+            subtitle="What the damage does to light, heat and water, hour by hour",
+            facts=facts,
+            damage=damage,
+            warnings=result.get("warnings", []),
+            assumptions=result.get("assumptions", []),
+        )
+    ]
+    items = []
+    for cls, label, s in (
+        ("light", "without light", light),
+        ("heat", "without heat", heat),
+        ("water", "without water", water),
+    ):
+        v, k = _peak(s)
+        share = f"{100 * v / pop:.1f} % of the people" if pop else ""
+        when = f"peak at {clock(start, k)}" if v else "nobody"
+        items.append((cls, f"People {label}", fmt_int(v), f"{share}; {when}" if v else when))
+    thr = result.get("thresholds") or []
+    mid = next((t for t in thr if t.get("indoor_c") == 12.0), thr[len(thr) // 2] if thr else None)
+    if mid is not None:
+        first = mid.get("first_area_below_h")
+        items.append(
+            (
+                "cold",
+                f"Person-hours indoors below {mid['indoor_c']:g} °C",
+                fmt_int(mid.get("person_hours_below")),
+                "no home that cold" if first is None else f"first homes after {first:.1f} h",
+            )
+        )
+    parts.append(cards(items))
+
+    arche = archetype_labels(
+        result, sorted({str(a.get("archetype")) for a in result.get("areas", [])})
+    )
+    charts: dict[str, Any] = {}
+    data: dict[str, Any] = {"kind": "impact", "start": result.get("start"), "charts": charts}
+    m = result.get("map")
+    if m and m.get("areas"):
+        html, mdata = map_section(
+            m,
+            start=start,
+            people={"light": light, "heat": heat, "water": water},
+            archetypes=arche,
+            thresholds=[t["indoor_c"] for t in thr] if thr else [18.0, 12.0, 5.0],
+            note="Hover a district, a heat source, a water station or a hospital for its state at "
+            "the chosen hour. Disc area is proportional to the people in the district.",
+        )
+        parts.append("<h2>The city hour by hour</h2>" + html)
+        data["map"] = mdata
+    scale, unit = people_unit(max([*light, *heat, *water, 1]))
+    svg, desc = line_chart(
+        chart_id="chart-people",
+        hours=hours,
+        horizon=n,
+        series=[
+            {"label": "without light", "color": LIGHT, "values": light},
+            {"label": "without heat", "color": HEAT, "values": heat},
+            {"label": "without water", "color": WATER, "values": water},
+        ],
+        start=start,
+        y_label=unit,
+        y_fmt=lambda v: f"{v:,.0f}",
+        scale=scale,
+        y_min=0,
+    )
+    charts["chart-people"] = desc
+    parts.append("<h2>People without light, heat and water</h2>" + svg)
+    curves = result.get("temperature_curves")
+    if curves and curves.get("series"):
+        ch = list(curves["hours"])
+        series = [
+            {
+                "label": name,
+                "color": _SERIES_COLORS[i % len(_SERIES_COLORS)],
+                "values": list(v),
+                "unit": "°C",
+            }
+            for i, (name, v) in enumerate(curves["series"].items())
+        ]
+        to = list(curves.get("t_out_c") or [])
+        if to:
+            series.append(
+                {
+                    "label": "outdoors",
+                    "color": GREY,
+                    "values": [*to, to[-1]],
+                    "dash": "5 4",
+                    "width": 1.5,
+                    "unit": "°C",
+                }
+            )
+        allv = [v for s in series for v in s["values"] if v is not None]
+        svg, desc = line_chart(
+            chart_id="chart-temp",
+            hours=ch,
+            horizon=ch[-1] if ch else n,
+            series=series,
+            start=start,
+            y_label="°C",
+            y_fmt=lambda v: f"{v:g}".replace("-", "−"),
+            steps=False,
+            height=340,
+            y_min=min(allv, default=0.0),
+            y_max=max(allv, default=20.0),
+            hlines=[(float(t), f"{t:g} °C") for t in curves.get("thresholds_c", [])],
+        )
+        charts["chart-temp"] = desc
         parts.append(
-            f'<img alt="map of the network and districts" src="{_map_plot(result["map"])}">'
+            "<h2>Indoor temperature: the coldest district of each building type</h2>"
+            '<p class="lead">Dotted lines: the thresholds of the scenario. Homes cool at a rate '
+            "set by their building type once heat (and, for individual heating, light) is gone.</p>"
+            + svg
         )
     areas = result.get("areas", [])
     if areas:
-        thr_keys = [k for k in areas[0] if k.startswith("hours_to_")]
-        head = "".join(f"<th>{esc(k.replace('hours_to_', 'h to '))}</th>" for k in thr_keys)
+        keys = [t["key"] for t in thr]
+        head = ["district", "people", "building type", "lowest °C"]
+        head += [f"hours until below {t['indoor_c']:g} °C" for t in thr]
+        head += ["hours without heat", "drained"]
+        rows = []
+        for a in sorted(areas, key=lambda a: a.get("min_temp_c", 99))[:20]:
+            row = [
+                str(a["name"]),
+                fmt_int(a["population"]),
+                arche.get(str(a["archetype"]), str(a["archetype"])).split(",")[0],
+                fmt_num(a["min_temp_c"]),
+            ]
+            row += [fmt_num(a.get(f"hours_to_{k}")) for k in keys]
+            row += [fmt_num(a.get("hours_without_heat"), 0), "yes" if a.get("drained") else "no"]
+            rows.append(row)
         parts.append(
-            "<h2>Worst districts</h2><table><tr><th>area</th><th>people</th><th>archetype</th>"
-            f"<th>min °C</th>{head}</tr>"
+            "<h2>The coldest districts</h2>"
+            '<p class="lead">Twenty districts with the lowest indoor temperature over the '
+            "horizon; a dash: not within the horizon. Drained: heating emptied against frost, "
+            "heat returns only after a refill.</p>"
+            + table(head, rows, text_cols=(0, 2), cls="districts")
         )
-        for a in sorted(areas, key=lambda a: a.get("min_temp_c", 99))[:25]:
-            cells = "".join(f"<td>{'—' if a[k] is None else f'{a[k]:.1f}'}</td>" for k in thr_keys)
-            parts.append(
-                f"<tr><td>{esc(a['name'])}</td><td>{a['population']:,.0f}</td><td>{esc(a['archetype'])}</td>"
-                f"<td>{a['min_temp_c']:.1f}</td>{cells}</tr>"
-            )
-        parts.append("</table>")
-    m = result.get("metrics", {})
-    if m:
+    met = result.get("metrics") or {}
+    if met:
+        rows = []
+        for k, v in met.items():
+            if k.endswith("_unsheltered") and met.get(k[: -len("_unsheltered")]) == v:
+                continue  # the same figure when nobody is in a shelter
+            if isinstance(v, bool) or v is None:
+                val = "—" if v is None else str(v)
+            elif isinstance(v, int):
+                val = f"{v:,}"
+            elif k.endswith("_h"):
+                val = f"{v:,.1f}"
+            else:
+                val = fmt_int(v)
+            rows.append([metric_label(k), val])
         parts.append(
-            "<h2>Metrics over the horizon</h2><table><tr><th>metric</th><th>value</th></tr>"
+            "<h2>Figures over the horizon</h2>" + table(["figure", "value"], rows, cls="narrow")
         )
-        for k, v in m.items():
-            val = "—" if v is None else (f"{v:,.1f}" if isinstance(v, float) else str(v))
-            parts.append(f"<tr><td>{esc(k.replace('_', ' '))}</td><td>{val}</td></tr>")
-        parts.append("</table>")
     parts.append(
-        '<p class="sub">Made by warmgrid. Figures are model estimates; '
-        "see the archetype parameters and their sources in the JSON.</p></body></html>"
+        footer(
+            f"Source: {result.get('source', grid)}. Figures are model estimates; the building "
+            "types' parameters and their sources are in the JSON."
+        )
     )
-    return "".join(parts)
+    return page(title, "".join(parts), data, kind="impact")

@@ -208,6 +208,8 @@ class RestoreResult:
     def to_json(self) -> dict[str, Any]:
         """The ``warmgrid restore --json`` dict."""
         from warmgrid.restore.durations import element_kind
+        from warmgrid.study.mapdata import units_json, weather_json
+        from warmgrid.study.run import _map
 
         problem, res, st = self.problem, self.search, self.study
         sim = problem.sim
@@ -272,9 +274,13 @@ class RestoreResult:
             },
             **st.context_json(),
             "detail": res.detail,
+            "weather": weather_json(sim.t_out_c),
+            "map": _map(sim, tl, list(problem.damage), {r.element: r.end_h for r in res.plan}),
         }
         if self.emergency is not None:
             out["emergency"] = self.emergency
+            if out["map"] is not None:
+                out["map"]["units"] = units_json(sim, self.emergency)
         return out
 
 

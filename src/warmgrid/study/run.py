@@ -454,14 +454,30 @@ def _impact_dict(study: Study, tl: Timeline) -> dict[str, Any]:
         },
         "source": str(Path(sim.grid.source)) if sim.grid.source else sim.grid.name,
         "map": _map(sim, tl, damage),
+        **_context(sim, sc, damage),
     }
 
 
-def _map(sim: Simulator, tl: Timeline, damage: list[str]) -> dict[str, Any] | None:
+def _context(sim: Simulator, sc: Scenario, damage: list[str]) -> dict[str, Any]:
+    """The pages' header: the start, the damaged elements by name and kind, the weather."""
+    from warmgrid.study.mapdata import damage_detail, weather_json
+
+    start = sc.horizon.start
+    return {
+        "start": start.isoformat() if start is not None else None,
+        "damage_detail": damage_detail(sim, damage),
+        "weather": weather_json(sim.t_out_c),
+    }
+
+
+def _map(
+    sim: Simulator, tl: Timeline, damage: list[str], repairs: dict[str, float] | None = None
+) -> dict[str, Any] | None:
     """Coordinates and state at hour 0 for a map: buses (dark or not), branches (out or
-    not), areas (people, lowest indoor temperature); None when the grid has no
-    coordinates."""
+    not), areas (people, lowest indoor temperature), and the hourly layers of
+    :func:`~warmgrid.study.mapdata.map_layers`; None when the grid has no coordinates."""
     from warmgrid.power.damage import apply_damage
+    from warmgrid.study.mapdata import map_layers
 
     net = sim.net
     xy = net.bus_xy
@@ -470,7 +486,6 @@ def _map(sim: Simulator, tl: Timeline, damage: list[str]) -> dict[str, Any] | No
     dark = np.asarray(tl.power[0].detail.dark_bus, dtype=bool)
     on = apply_damage(net, list(damage)).effective(net).branch_on
     ok = np.isfinite(xy).all(axis=1)
-    a = sim.services.areas
     return {
         "buses": [
             {
@@ -491,15 +506,5 @@ def _map(sim: Simulator, tl: Timeline, damage: list[str]) -> dict[str, Any] | No
             for k, (f, t) in enumerate(zip(net.f, net.t, strict=True))
             if ok[f] and ok[t]
         ],
-        "areas": [
-            {
-                "id": r.id,
-                "x": float(r.x),
-                "y": float(r.y),
-                "population": people(r.population),
-                "min_temp_c": float(tl.temp_c[:, i].min()),
-            }
-            for i, r in enumerate(a.itertuples(index=False))
-            if np.isfinite(r.x) and np.isfinite(r.y)
-        ],
+        **map_layers(sim, tl, damage, repairs=repairs),
     }

@@ -1,0 +1,540 @@
+"""The interactive map of a result's ``map`` object (:mod:`warmgrid.study.mapdata`):
+an SVG drawn from coordinates (no tiles), a side panel with the hour's figures and the
+legend, and the data the page's script needs to redraw it at another hour.
+
+Districts are discs whose area is proportional to their people, filled by their indoor
+temperature at the chosen hour (:data:`~warmgrid.report.page.PALETTE`); branches out are
+dashed, buses without supply dark; heat sources (diamonds), water stations (triangles)
+and hospitals (crosses) take their state's colour; damaged elements are ringed until
+repaired; shelters and mobile generators appear when a siting placed them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from warmgrid.report.page import (
+    KIND_LABELS,
+    PALETTE,
+    clock,
+    element_name,
+    esc,
+    fmt_int,
+    svg_text,
+    temp_color,
+)
+
+__all__ = ["dense", "map_section"]
+
+_W = 760.0
+_PAD = 26.0
+
+
+def _at(changes: Sequence[Sequence[Any]], hour: float, default: Any = None) -> Any:
+    """The value of a ``[[hour, value], ...]`` change list at ``hour``."""
+    v = default
+    for h, x in changes:
+        if h <= hour + 1e-9:
+            v = x
+        else:
+            break
+    return v
+
+
+def dense(
+    changes: Sequence[Sequence[Any]], n: int, default: Any = None, dt: float = 1.0
+) -> list[Any]:
+    """A ``[[hour, value], ...]`` change list as one value per hour 0..n-1."""
+    out, j, v = [], 0, default
+    for k in range(n):
+        while j < len(changes) and changes[j][0] <= k * dt + 1e-9:
+            v = changes[j][1]
+            j += 1
+        out.append(v)
+    return out
+
+
+def _coldest_hour(areas: Sequence[Mapping[str, Any]], n: int, dt: float) -> int:
+    """The hour whose people-weighted mean indoor temperature is lowest (the map opens
+    there: the moment that matters most); the first such hour."""
+    total = [0.0] * (n + 1)
+    for a in areas:
+        for k, t in enumerate(dense(a.get("temp_c", []), n + 1, a.get("min_temp_c", 20.0), dt)):
+            total[k] += a["population"] * (t if t is not None else 20.0)
+    best = min(total)
+    return next(k for k, v in enumerate(total) if v <= best + 1e-6 * max(1.0, abs(best)))
+
+
+class _Proj:
+    def __init__(self, pts: Sequence[tuple[float, float]]) -> None:
+        xs = [p[0] for p in pts] or [0.0, 1.0]
+        ys = [p[1] for p in pts] or [0.0, 1.0]
+        self.x0, self.x1, self.y0, self.y1 = min(xs), max(xs), min(ys), max(ys)
+        dx = max(self.x1 - self.x0, 1e-9)
+        dy = max(self.y1 - self.y0, 1e-9)
+        h = min(max(_W * dy / dx, 0.55 * _W), 1.05 * _W)
+        self.w, self.h = _W, h
+        self.s = min((_W - 2 * _PAD) / dx, (h - 2 * _PAD) / dy)
+        # centre the drawing
+        self.ox = (_W - self.s * dx) / 2
+        self.oy = (h - self.s * dy) / 2
+
+    def __call__(self, x: float, y: float) -> tuple[float, float]:
+        return self.ox + (x - self.x0) * self.s, self.h - self.oy - (y - self.y0) * self.s
+
+
+def _diamond(x: float, y: float, r: float) -> str:
+    return f"M{x:.1f},{y - r:.1f}L{x + r:.1f},{y:.1f}L{x:.1f},{y + r:.1f}L{x - r:.1f},{y:.1f}Z"
+
+
+def _triangle(x: float, y: float, r: float) -> str:
+    return f"M{x:.1f},{y - r:.1f}L{x + r:.1f},{y + 0.8 * r:.1f}L{x - r:.1f},{y + 0.8 * r:.1f}Z"
+
+
+def _plus(x: float, y: float, r: float) -> str:
+    a = r / 3
+    return (
+        f"M{x - a:.1f},{y - r:.1f}h{2 * a:.1f}v{r - a:.1f}h{r - a:.1f}v{2 * a:.1f}h{a - r:.1f}"
+        f"v{r - a:.1f}h{-2 * a:.1f}v{a - r:.1f}h{a - r:.1f}v{-2 * a:.1f}h{r - a:.1f}Z"
+    )
+
+
+def _cross(x: float, y: float, r: float) -> str:
+    return f"M{x - r:.1f},{y - r:.1f}L{x + r:.1f},{y + r:.1f}M{x + r:.1f},{y - r:.1f}L{x - r:.1f},{y + r:.1f}"
+
+
+def _badge(x: float, y: float, k: int) -> str:
+    """A damage badge beside the point (x, y) (the k-th there), leaving the element's own
+    symbol visible: a cross in a ring, a tick once repaired (CSS)."""
+    bx, by = x + 11 + 15 * k, y - 11
+    return (
+        f'<line class="lead" x1="{x:.1f}" y1="{y:.1f}" x2="{bx:.1f}" y2="{by:.1f}"/>'
+        f'<circle cx="{bx:.1f}" cy="{by:.1f}" r="7"/>'
+        f'<path class="x" d="{_cross(bx, by, 3.2)}"/>'
+        f'<path class="ok" d="M{bx - 3.5:.1f},{by:.1f}l2.5,3l4.5,-6"/>'
+    )
+
+
+def _heat_class(pct: Any) -> str:
+    if pct is None:
+        return "s-run"
+    return "s-run" if pct >= 99 else ("s-down" if pct <= 0 else "s-part")
+
+
+class _Buckets:
+    """Boxes in a uniform grid of cells, to find the ones near a box fast."""
+
+    def __init__(self, cell: float = 48.0) -> None:
+        self.cell = cell
+        self.cells: dict[tuple[int, int], list[Any]] = {}
+
+    def _keys(self, box: tuple[float, float, float, float]) -> list[tuple[int, int]]:
+        c = self.cell
+        return [
+            (i, j)
+            for i in range(int(box[0] // c), int(box[2] // c) + 1)
+            for j in range(int(box[1] // c), int(box[3] // c) + 1)
+        ]
+
+    def add(self, box: tuple[float, float, float, float], item: Any) -> None:
+        for k in self._keys(box):
+            self.cells.setdefault(k, []).append(item)
+
+    def near(self, box: tuple[float, float, float, float]) -> list[Any]:
+        seen: dict[int, Any] = {}
+        for k in self._keys(box):
+            for it in self.cells.get(k, ()):
+                seen[id(it)] = it
+        return list(seen.values())
+
+
+def _labels(
+    placed_circles: Sequence[tuple[float, float, float, str, int]],
+    w: float,
+    h: float,
+    obstacles: Sequence[tuple[float, float, float, float]] = (),
+) -> str:
+    """District names where there is room: biggest districts first, a name only where it
+    overlaps no other name, no obstacle (damage badges) and no other district's disc."""
+    boxes, discs = _Buckets(), _Buckets()
+    for b in obstacles:
+        boxes.add(b, b)
+    for c in placed_circles:
+        x, y, r = c[0], c[1], c[2]
+        discs.add((x - r, y - r, x + r, y + r), c)
+    out = []
+    for x, y, r, name, i in sorted(placed_circles, key=lambda c: -c[2]):
+        tw, th = 5.6 * len(name) + 2, 11.0
+        for bx, by, anchor in ((x + r + 2, y + 3.5, "start"), (x - r - 2 - tw, y + 3.5, "end")):
+            box = (bx, by - th + 2, bx + tw, by + 2)
+            if box[0] < 2 or box[2] > w - 2 or box[1] < 2 or box[3] > h - 2:
+                continue
+            if any(
+                not (box[2] < b[0] or box[0] > b[2] or box[3] < b[1] or box[1] > b[3])
+                for b in boxes.near(box)
+            ):
+                continue
+            hit = False
+            for cx, cy, cr, _n, j in discs.near(box):
+                if j == i:
+                    continue
+                nx = min(max(cx, box[0]), box[2])
+                ny = min(max(cy, box[1]), box[3])
+                if (nx - cx) ** 2 + (ny - cy) ** 2 < (cr * 0.8) ** 2:
+                    hit = True
+                    break
+            if hit:
+                continue
+            boxes.add(box, box)
+            tx = bx if anchor == "start" else bx + tw
+            out.append(svg_text(tx, by, name, anchor=anchor, cls="name", extra=f' data-i="{i}"'))
+            break
+    return "".join(out)
+
+
+def _legend_bar(thresholds: Sequence[float]) -> str:
+    """The colour scale as an SVG gradient with ticks at 20 °C, the thresholds and the
+    coldest stop."""
+    lo, hi = PALETTE[0][0], PALETTE[-1][0]
+    w, x0, x1 = 270.0, 16.0, 254.0
+
+    def px(t: float) -> float:
+        return x0 + (t - lo) / (hi - lo) * (x1 - x0)
+
+    stops = "".join(
+        f'<stop offset="{(t - lo) / (hi - lo):.3f}" stop-color="{c}"/>' for t, c in PALETTE
+    )
+    ticks = sorted({hi, lo, *[t for t in thresholds if lo < t < hi]})
+    marks = "".join(
+        f'<line x1="{px(t):.1f}" x2="{px(t):.1f}" y1="4" y2="24" stroke="#1d2433" stroke-width=".8"/>'
+        f'<text x="{px(t):.1f}" y="37" text-anchor="middle" class="tick">'
+        f"{'≤ ' if t == lo else ''}{t:g}</text>"
+        for t in ticks
+    )
+    return (
+        f'<svg viewBox="0 0 {w:.0f} 42" aria-label="colour scale of indoor temperature">'
+        f'<defs><linearGradient id="wg-temp">{stops}</linearGradient></defs>'
+        f'<rect x="{x0}" y="6" width="{x1 - x0}" height="16" fill="url(#wg-temp)" stroke="#b9c1d2"/>'
+        f"{marks}</svg>"
+    )
+
+
+def _legend_sizes(rmax: float, pmax: float) -> str:
+    vals = [v for v in (10_000, 50_000, 100_000, 250_000, 1_000_000) if v <= pmax * 1.05]
+    if not vals:
+        vals = [pmax]
+    vals = vals[-3:]
+    parts, x = [], 6.0
+    for v in vals:
+        r = rmax * math.sqrt(v / pmax)
+        parts.append(
+            f'<circle cx="{x + r:.1f}" cy="{34 - r:.1f}" r="{r:.1f}" fill="#e0ecf4" stroke="#5b6475"/>'
+            f'<text x="{x + r:.1f}" y="48" text-anchor="middle" class="tick">{v / 1000:,.0f}k</text>'
+        )
+        x += 2 * r + 22
+    return f'<svg viewBox="0 0 {max(x, 120):.0f} 52" style="max-width:{max(x, 120):.0f}px">{"".join(parts)}</svg>'
+
+
+def _sym(svg: str, label: str) -> str:
+    return f'<svg viewBox="0 0 22 16">{svg}</svg><span>{esc(label)}</span>'
+
+
+def _legend_symbols(m: Mapping[str, Any]) -> str:
+    rows = [
+        _sym('<line x1="1" y1="8" x2="21" y2="8" class="br"/>', "line in service"),
+        _sym('<line x1="1" y1="8" x2="21" y2="8" class="br out"/>', "line out"),
+        _sym('<rect x="8" y="5" width="6" height="6" class="bus"/>', "substation bus, supplied"),
+        _sym('<rect x="8" y="5" width="6" height="6" class="bus dark"/>', "bus without supply"),
+        _sym(f'<g class="dmg">{_badge(0, 19, 0)}</g>', "damaged element"),
+        _sym(f'<g class="dmg repaired">{_badge(0, 19, 0)}</g>', "damaged, repaired"),
+    ]
+    if m.get("heat_sources"):
+        rows += [
+            _sym(f'<path d="{_diamond(11, 8, 6)}" class="heat s-run"/>', "heat source running"),
+            _sym(f'<path d="{_diamond(11, 8, 6)}" class="heat s-part"/>', "heat source in part"),
+            _sym(f'<path d="{_diamond(11, 8, 6)}" class="heat s-down"/>', "heat source down"),
+        ]
+    if m.get("water_stations"):
+        rows += [
+            _sym(f'<path d="{_triangle(11, 9, 6)}" class="water s-pumps"/>', "water: pumps on"),
+            _sym(f'<path d="{_triangle(11, 9, 6)}" class="water s-tanks"/>', "water: on tanks"),
+            _sym(f'<path d="{_triangle(11, 9, 6)}" class="water s-dry"/>', "water: dry"),
+        ]
+    if m.get("facilities"):
+        rows += [
+            _sym(f'<path d="{_plus(11, 8, 6)}" class="hosp s-mains"/>', "hospital on mains"),
+            _sym(f'<path d="{_plus(11, 8, 6)}" class="hosp s-backup"/>', "hospital on backup"),
+            _sym(f'<path d="{_plus(11, 8, 6)}" class="hosp s-down"/>', "hospital without power"),
+        ]
+    kinds = {u["kind"] for u in m.get("units", [])}
+    if "shelter" in kinds:
+        rows.append(_sym(_unit_svg("shelter", 11, 8), "warming shelter"))
+    if "generator" in kinds:
+        rows.append(_sym(_unit_svg("generator", 11, 8), "mobile generator"))
+    return '<div class="sym">' + "".join(rows) + "</div>"
+
+
+def _unit_svg(kind: str, x: float, y: float) -> str:
+    if kind == "shelter":
+        return (
+            f'<g class="unit"><rect x="{x - 7:.1f}" y="{y - 7:.1f}" width="14" height="14" rx="2"/>'
+            f'<text x="{x:.1f}" y="{y + 3.5:.1f}" text-anchor="middle">S</text></g>'
+        )
+    return (
+        f'<g class="unit"><circle cx="{x:.1f}" cy="{y:.1f}" r="7.5"/>'
+        f'<text x="{x:.1f}" y="{y + 3.5:.1f}" text-anchor="middle">G</text></g>'
+    )
+
+
+def map_section(
+    m: Mapping[str, Any],
+    *,
+    start: datetime | None,
+    people: Mapping[str, Sequence[float]],
+    archetypes: Mapping[str, str],
+    thresholds: Sequence[float],
+    note: str = "",
+) -> tuple[str, dict[str, Any]]:
+    """The map's HTML (controls, SVG, side panel) and its data for the script.
+
+    ``people``: hourly people without ``light``, ``heat`` and ``water`` for the read-out;
+    ``archetypes``: building type key -> words.
+    """
+    areas = list(m.get("areas", []))
+    n = int(m.get("n_hours") or len(people.get("heat", [])) or 1)
+    dt = float(m.get("dt_h") or 1.0)
+    buses = list(m.get("buses", []))
+    branches = list(m.get("branches", []))
+    heat = [h for h in m.get("heat_sources", []) if h.get("x") is not None]
+    water = [w for w in m.get("water_stations", []) if w.get("x") is not None]
+    fac = [f for f in m.get("facilities", []) if f.get("x") is not None]
+    dmg = [d for d in m.get("damage", []) if d.get("x") is not None]
+    units = [u for u in m.get("units", []) if u.get("x") is not None]
+    pts = [(a["x"], a["y"]) for a in areas] + [(b["x"], b["y"]) for b in buses]
+    pts += [(e["x"], e["y"]) for e in (*heat, *water, *fac, *units)]
+    P = _Proj(pts)
+    h0 = _coldest_hour(areas, n, dt) if areas else 0
+    pmax = max((a["population"] for a in areas), default=1) or 1
+    rmax = max(9.0, min(18.0, P.w / 42))
+
+    svg = [
+        f'<svg id="map" class="map" viewBox="0 0 {P.w:.0f} {P.h:.0f}" role="img" '
+        'aria-label="map of the districts, the grid and the services">'
+    ]
+    # grid
+    svg.append('<g class="g-grid">')
+    bus_index = {b["id"]: i for i, b in enumerate(buses)}
+    br_index = {b["id"]: i for i, b in enumerate(branches)}
+    for k, b in enumerate(branches):
+        x1, y1 = P(*b["from"])
+        x2, y2 = P(*b["to"])
+        if abs(x1 - x2) + abs(y1 - y2) < 0.5:
+            continue
+        cls = "br out" if b.get("out") else "br"
+        svg.append(
+            f'<line class="{cls}" data-k="{k}" x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}"/>'
+        )
+    svg.append("</g>")
+    # districts, the biggest first so the small ones stay on top
+    svg.append('<g class="g-areas">')
+    circles = []
+    for i in sorted(range(len(areas)), key=lambda i: -areas[i]["population"]):
+        a = areas[i]
+        x, y = P(a["x"], a["y"])
+        r = max(2.5, rmax * math.sqrt(max(a["population"], 0) / pmax))
+        t = _at(a.get("temp_c", []), h0, a.get("min_temp_c"))
+        circles.append((x, y, r, str(a.get("name") or a["id"]), i))
+        svg.append(
+            f'<circle class="area" data-i="{i}" cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" '
+            f'fill="{temp_color(t)}" aria-label="{esc(str(a.get("name") or a["id"]))}"/>'
+        )
+    svg.append("</g>")
+    # buses on top of the districts (small)
+    svg.append('<g class="g-grid">')
+    for i, b in enumerate(buses):
+        x, y = P(b["x"], b["y"])
+        cls = "bus dark" if b.get("dark") else "bus"
+        svg.append(
+            f'<rect class="{cls}" data-b="{i}" x="{x - 3:.1f}" y="{y - 3:.1f}" width="6" height="6"/>'
+        )
+    svg.append("</g>")
+    svg.append('<g class="g-heat">')
+    for j, h in enumerate(heat):
+        x, y = P(h["x"], h["y"])
+        r = 7.5 if h.get("kind") == "chp" else 5.5
+        cls = _heat_class(_at(h.get("available_pct", []), min(h0, n - 1)))
+        svg.append(f'<path class="heat {cls}" data-h="{j}" d="{_diamond(x, y, r)}"/>')
+    svg.append('</g><g class="g-water">')
+    for j, w in enumerate(water):
+        x, y = P(w["x"], w["y"])
+        st = _at(w.get("state", []), min(h0, n - 1), "pumps")
+        svg.append(
+            f'<path class="water s-{esc(str(st))}" data-w="{j}" d="{_triangle(x, y, 5.5)}"/>'
+        )
+    svg.append('</g><g class="g-hosp">')
+    for j, f in enumerate(fac):
+        x, y = P(f["x"], f["y"])
+        st = _at(f.get("state", []), min(h0, n - 1), "mains")
+        svg.append(f'<path class="hosp s-{esc(str(st))}" data-f="{j}" d="{_plus(x, y, 5)}"/>')
+    svg.append('</g><g class="g-units">')
+    for j, u in enumerate(units):
+        x, y = P(u["x"], u["y"])
+        x, y = x + 9, y - 9  # beside the site's own symbol
+        pending = " pending" if float(u.get("hour", 0)) > h0 else ""
+        svg.append(
+            _unit_svg(u["kind"], x, y).replace(
+                'class="unit"', f'class="unit{pending}" data-u="{j}"', 1
+            )
+        )
+    svg.append('</g><g class="g-damage">')
+    seen: dict[tuple[int, int], int] = {}
+    badges = []
+    for j, d in enumerate(dmg):
+        x, y = P(d["x"], d["y"])
+        key = (round(x), round(y))
+        k = seen.get(key, 0)  # several damaged elements at one place: badges side by side
+        seen[key] = k + 1
+        back = d.get("back_h")
+        cls = "dmg repaired" if back is not None and back <= h0 + 1e-9 else "dmg"
+        svg.append(f'<g class="{cls}" data-d="{j}">{_badge(x, y, k)}</g>')
+        bx, by = x + 11 + 15 * k, y - 11
+        badges.append((bx - 8, by - 8, bx + 8, by + 8))
+    svg.append('</g><g class="g-names">')
+    svg.append(_labels(circles, P.w, P.h, badges))
+    svg.append("</g>")
+    # a scale bar
+    km = next((k for k in (1, 2, 5, 10, 20, 50, 100, 200, 500) if k * P.s >= 60), 500)
+    sx, sy = 14.0, P.h - 12
+    svg.append(
+        f'<path class="scale" d="M{sx},{sy - 4}V{sy}H{sx + km * P.s:.1f}V{sy - 4}" fill="none"/>'
+        + svg_text(sx + km * P.s + 6, sy, f"{km} km", cls="tick")
+    )
+    svg.append("</svg>")
+
+    t_out = m.get("t_out_c") or []
+    hclock = clock(start, h0)
+    controls = (
+        '<div class="controls">'
+        '<button type="button" id="play" aria-label="play the hours">▶ Play</button>'
+        f'<input type="range" id="hour" min="0" max="{n}" step="1" value="{h0}" '
+        'aria-label="hour after the damage">'
+        f'<span class="readout"><span class="clock" id="r-clock">{esc(hclock)}</span> '
+        f'<span class="muted" id="r-hour">hour {h0} of {n}</span></span></div>'
+    )
+    pk = min(h0, n - 1)
+
+    def ppl(key: str) -> str:
+        s = people.get(key) or []
+        return fmt_int(s[pk]) if pk < len(s) else "—"
+
+    below = thresholds[len(thresholds) // 2] if thresholds else 12.0
+    side = (
+        '<aside class="side">'
+        '<div class="now">'
+        f'<div><span>outdoors</span><b id="r-out">{esc(f"{t_out[pk]:.0f} °C" if pk < len(t_out) else "—")}</b></div>'
+        f'<div><span>people without light</span><b id="r-light">{ppl("light")}</b></div>'
+        f'<div><span>people without heat</span><b id="r-heat">{ppl("heat")}</b></div>'
+        f'<div><span>people without water</span><b id="r-water">{ppl("water")}</b></div>'
+        f'<div><span>people below {below:g} °C indoors</span><b id="r-cold">—</b></div>'
+        "</div>"
+        "<h3>Indoor temperature, °C</h3>"
+        + _legend_bar(thresholds)
+        + "<h3>People in the district</h3>"
+        + _legend_sizes(rmax, pmax)
+        + "<h3>Symbols</h3>"
+        + _legend_symbols(m)
+        + "<h3>Show</h3>"
+        + "".join(
+            f'<label><input type="checkbox" data-layer="{k}" checked> {esc(v)}</label>'
+            for k, v in (
+                ("grid", "grid"),
+                ("heat", "heat sources"),
+                ("water", "water stations"),
+                ("hosp", "hospitals"),
+                ("names", "names"),
+            )
+        )
+        + "</aside>"
+    )
+    html = (
+        controls
+        + f'<div class="mapwrap"><div class="mapbox">{"".join(svg)}</div>{side}</div>'
+        + (f'<p class="lead">{esc(note)}</p>' if note else "")
+    )
+    data = {
+        "n": n,
+        "dt": dt,
+        "h0": h0,
+        "below": below,
+        "t_out": t_out,
+        "people": {k: list(v) for k, v in people.items()},
+        "areas": [
+            {
+                "name": str(a.get("name") or a["id"]),
+                "district": str(a.get("district") or ""),
+                "pop": a["population"],
+                "arch": archetypes.get(str(a.get("archetype")), str(a.get("archetype", ""))),
+                "min": a.get("min_temp_c"),
+                "t": a.get("temp_c", []),
+                "light": a.get("light_pct", []),
+                "heat": a.get("heat_pct", []),
+                "water": a.get("water_pct", []),
+                "drained": a.get("drained", []),
+            }
+            for a in areas
+        ],
+        "buses": [b["id"] for b in buses],
+        "branches": [b["id"] for b in branches],
+        "power": [
+            {
+                "h": s["hour"],
+                "dark": [bus_index[b] for b in s.get("dark", []) if b in bus_index],
+                "out": [br_index[b] for b in s.get("out", []) if b in br_index],
+                "dmg": [j for j, d in enumerate(dmg) if d["id"] in set(s.get("damaged", []))],
+            }
+            for s in m.get("power", [])
+        ],
+        "heat": [
+            {
+                "name": h["name"],
+                "kind": h.get("kind", ""),
+                "mw": h.get("heat_mw"),
+                "s": h.get("available_pct", []),
+            }
+            for h in heat
+        ],
+        "water": [
+            {"name": w["name"], "res": w.get("reservoir_h"), "s": w.get("state", [])} for w in water
+        ],
+        "fac": [
+            {
+                "name": f["name"],
+                "kind": f.get("kind", ""),
+                "backup": f.get("backup_h"),
+                "s": f.get("state", []),
+            }
+            for f in fac
+        ],
+        "damage": [
+            {
+                "name": element_name(d.get("name"), d["id"]),
+                "kind": KIND_LABELS.get(d.get("kind", ""), d.get("kind", "")),
+                "back": d.get("back_h"),
+            }
+            for d in dmg
+        ],
+        "units": [
+            {
+                "kind": u["kind"],
+                "name": u["name"],
+                "h": u.get("hour", 0),
+                "size": u.get("mw") if u["kind"] == "generator" else u.get("persons"),
+            }
+            for u in units
+        ],
+        "palette": PALETTE,
+    }
+    return html, data
