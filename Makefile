@@ -29,7 +29,7 @@ chromium:
 	    echo "warning: $(CHROMIUM) is missing and cannot be installed here (needs root and apt-get); the browser test will skip"; \
 	  fi; }
 
-demo: setup
+demo: $(STAMP)
 	$(BIN)/warmgrid demo
 
 test: setup
