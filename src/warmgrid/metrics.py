@@ -6,6 +6,8 @@ step (the timeline's convention).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 __all__ = [
@@ -14,6 +16,7 @@ __all__ = [
     "people_without",
     "person_hours_without",
     "threshold_key",
+    "timeline_metrics",
 ]
 
 
@@ -66,3 +69,36 @@ def first_time_h(crossing_h: np.ndarray) -> np.ndarray:
         return np.full(c.shape[-1] if c.ndim == 2 else 0, np.nan)
     out = np.where(np.isnan(c), np.inf, c).min(axis=0)  # no NaN left: a plain min
     return np.where(np.isinf(out), np.nan, out)
+
+
+def timeline_metrics(tl: Any) -> dict[str, Any]:
+    """Scalar outcome metrics of a replay over its horizon.
+
+    Person-hours without power, heat and water; energy not served, MWh; hospitals past
+    their backup; per indoor threshold (its key from :func:`threshold_key`) the
+    person-hours below it, the first hour an area falls below it (None: never) and the
+    person-hours below it that no warming shelter covers.
+
+    Parameters
+    ----------
+    tl : a :class:`warmgrid.timeline.Timeline` (its arrays; see there for shapes).
+    """
+    ph_below = (np.asarray(tl.hours_below) * np.asarray(tl.population)[:, None]).sum(axis=0)
+    first = first_time_h(tl.crossing_h)
+    out: dict[str, Any] = {
+        f"person_hours_without_{s}": person_hours_without(tl.population, getattr(tl, x), tl.dt_h)
+        for s, x in (("power", "light"), ("heat", "heat"), ("water", "water"))
+    }
+    out["energy_not_served_mwh"] = energy_not_served_mwh(tl.shed_mw, tl.dt_h)
+    out["facilities_past_backup"] = int((~tl.facility_ok).any(axis=0).sum())
+    for thr, ph, ft in zip(tl.thresholds_c, ph_below, first, strict=True):
+        key = threshold_key(thr)
+        out[f"person_hours_below_{key}"] = float(ph)
+        out[f"first_area_below_{key}_h"] = None if np.isnan(ft) else float(ft)
+    unsheltered = ph_below
+    if tl.sheltered is not None and tl.step_hours_below is not None:
+        warm = np.einsum("ka,kat->t", tl.sheltered, tl.step_hours_below)
+        unsheltered = np.maximum(ph_below - warm, 0.0)
+    for thr, ph in zip(tl.thresholds_c, unsheltered, strict=True):
+        out[f"person_hours_below_{threshold_key(thr)}_unsheltered"] = float(ph)
+    return out

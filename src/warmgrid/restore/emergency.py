@@ -47,7 +47,8 @@ from warmgrid.errors import InputError, closest, quoted
 from warmgrid.metrics import threshold_key
 from warmgrid.model.services import split_ids
 from warmgrid.restore.schedule import objective, resolve_weights
-from warmgrid.timeline import Event, Simulator, Timeline, step_hours_below
+from warmgrid.services.thermal import step_hours_below
+from warmgrid.timeline import Event, Simulator, Timeline
 
 __all__ = [
     "BRUTE_MAX_PLACEMENTS",

@@ -34,6 +34,7 @@ __all__ = [
     "indoor_outcomes",
     "person_hours_below",
     "simulate_indoor",
+    "step_hours_below",
     "time_constant_h",
 ]
 
@@ -369,3 +370,12 @@ def person_hours_below(hours_below: ArrayLike, population: ArrayLike) -> FloatAr
         raise _shape_error("hours_below", "(n_areas, n_thresholds)", hb.shape)
     pop = _per_area("population", population, hb.shape[0], lower=">= 0")
     return hb * pop[:, None]
+
+
+def step_hours_below(
+    temps: ArrayLike, thresholds_c: ArrayLike, tau_h: ArrayLike, dt_h: float
+) -> FloatArray:
+    """(n_steps, n_areas, n_thr) hours of each step each area spends below each threshold,
+    exact on the exponential (the per-step terms of :func:`hours_below`)."""
+    s, b0, b1 = _step_crossings(temps, thresholds_c, tau_h, dt_h)
+    return np.where(b0 & b1, dt_h, np.where(b1, dt_h - s, np.where(b0, s, 0.0)))
