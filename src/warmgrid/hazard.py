@@ -38,13 +38,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from warmgrid.errors import InputError, closest, quoted
 from warmgrid.power.elements import KINDS as ELEMENT_KINDS
 from warmgrid.power.elements import element_kind, general_kind
+
+if TYPE_CHECKING:
+    from warmgrid.model.scenario import Scenario
 
 __all__ = [
     "KINDS",
@@ -364,13 +367,13 @@ class Fragility(Hazard):
         return ctx.ids[rng.random(len(p)) < p].tolist()
 
 
-def hazard_from_scenario(scenario: Any) -> Hazard:
+def hazard_from_scenario(scenario: Scenario) -> Hazard:
     """The hazard of a scenario's ``[hazard]`` section (:class:`Explicit` of nothing if absent).
 
     The scenario's ``[damage]`` elements are not part of it: a Monte Carlo sample is
     ``[damage]`` plus the hazard's draw (:func:`warmgrid.study.montecarlo.sample_damage`).
     """
-    h = getattr(scenario, "hazard", None)
+    h = scenario.hazard
     if h is None or h.model == "explicit":
         return Explicit(elements=list(h.elements) if h is not None else [])
     if h.model == "random_k":

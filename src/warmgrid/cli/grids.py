@@ -90,9 +90,9 @@ def export(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing folder."),
     json_out: bool = typer.Option(False, "--json", help="Print what was written as JSON."),
 ) -> None:
-    """Write a grid as warmgrid tables (and winter-city's services overlay), to copy and edit.
+    """Write a grid as warmgrid tables (and its own services overlay), to copy and edit.
 
-    The grid goes to OUT/grid, the overlay (winter-city only) to OUT/services; a scenario
+    The grid goes to OUT/grid, a bundled city's overlay (winter-city's) to OUT/services; a scenario
     then uses them with case = "OUT/grid" and services = "OUT/services".
     """
     from warmgrid.io import load_grid
@@ -100,11 +100,9 @@ def export(
     from warmgrid.io.tables import write_tables
 
     grid = load_grid(case)
-    services = None
-    if case == "winter-city":
-        from warmgrid.examples.winter_city import winter_city
+    from warmgrid.io import bundled_overlay
 
-        services = winter_city()[1]
+    services = bundled_overlay(case)
     written = {"grid": str(out / "grid")}
     with atomic_folder(out, overwrite=overwrite) as tmp:  # all of it, or nothing
         write_tables(grid, tmp / "grid", fmt=fmt)

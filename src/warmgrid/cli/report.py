@@ -10,6 +10,7 @@ import typer
 
 from warmgrid.cli import app
 from warmgrid.cli._common import console, print_json
+from warmgrid.study.store import DEFAULT_STORE
 
 
 @app.command("report")
@@ -20,9 +21,7 @@ def report(
         "(warmgrid restore --json) or a Monte Carlo run id.",
     ),
     out: Path = typer.Option(..., "-o", "--out", help="HTML file to write."),
-    store: Path = typer.Option(
-        Path("warmgrid-out/results.duckdb"), "--store", help="Results store for run ids."
-    ),
+    store: Path = typer.Option(DEFAULT_STORE, "--store", help="Results store for run ids."),
     top: int = typer.Option(
         15, "--top", min=0, max=100_000, help="Critical elements shown for a Monte Carlo run."
     ),

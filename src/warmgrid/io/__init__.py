@@ -12,17 +12,42 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from warmgrid.errors import InputError, closest
 from warmgrid.model.grid import Grid
 
-__all__ = ["CACHE_VERSION", "bundled_names", "cache_dir", "load_grid"]
+__all__ = [
+    "CACHE_VERSION",
+    "GENERATED_CASES",
+    "bundled_names",
+    "bundled_overlay",
+    "cache_dir",
+    "load_grid",
+]
 
 #: Bump when the conversion or the schema changes, so stale caches are ignored.
 CACHE_VERSION = "3"
 
-#: Cases warmgrid itself ships (generated at run time).
-WARMGRID_CASES = ("winter-city",)
+#: Cases warmgrid ships as generators, by name: ``"module:function"``, the function
+#: returning ``(Grid, Services)`` (the grid and its own services overlay). They are
+#: looked up by name, like entry points, so this low layer never imports the generators
+#: (which use the engines of the layers above to design their grid).
+GENERATED_CASES: dict[str, str] = {"winter-city": "warmgrid.examples.winter_city:winter_city"}
+WARMGRID_CASES = tuple(GENERATED_CASES)
+
+
+def _generated(name: str) -> tuple[Grid, Any]:
+    """The ``(Grid, Services)`` of a generated case."""
+    from importlib import import_module
+
+    module, func = GENERATED_CASES[name].split(":")
+    return getattr(import_module(module), func)()  # type: ignore[no-any-return]
+
+
+def bundled_overlay(name: str) -> Any:
+    """The services overlay a bundled case comes with, or None (pandapower's have none)."""
+    return _generated(name)[1] if name in GENERATED_CASES else None
 
 
 def bundled_names() -> list[str]:
@@ -87,10 +112,8 @@ def load_grid(source: str | os.PathLike[str], *, use_cache: bool = True) -> Grid
     """
     text = os.fspath(source)
     path = Path(text)
-    if text in WARMGRID_CASES:
-        from warmgrid.examples.winter_city import winter_city_grid
-
-        return winter_city_grid()
+    if text in GENERATED_CASES:
+        return _generated(text)[0]
     if not path.exists():
         from warmgrid.io.pandapower import bundled_case_names
 

@@ -37,7 +37,7 @@ import itertools
 import math
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -46,6 +46,7 @@ import scipy.sparse as sp
 from warmgrid.errors import InputError, closest, quoted
 from warmgrid.metrics import threshold_key
 from warmgrid.model.services import split_ids
+from warmgrid.restore.result import Found
 from warmgrid.restore.schedule import objective, resolve_weights
 from warmgrid.services.thermal import step_hours_below
 from warmgrid.timeline import Event, Simulator, Timeline
@@ -131,21 +132,11 @@ class Placement:
         return cls(tuple(sorted(generators)), tuple(sorted(shelters)))
 
 
-@dataclass(frozen=True)
-class SitingResult:
-    """The best placement a method found, with its replay objective."""
+@dataclass(frozen=True, kw_only=True)
+class SitingResult(Found):
+    """The best placement a method found (:class:`~warmgrid.restore.result.Found`)."""
 
-    method: str
     placement: Placement
-    objective: dict[str, float]
-    evaluations: int
-    seconds: float
-    optimal: bool = False
-    detail: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def total(self) -> float:
-        return self.objective["total"]
 
 
 def emergency_weights(
@@ -431,11 +422,11 @@ def brute_force(problem: EmergencyProblem) -> SitingResult:
         )
     best = min(gen, key=lambda p: (problem.score(p)["total"], p.generators, p.shelters))
     return SitingResult(
-        "brute",
-        best,
-        problem.score(best),
-        problem.evaluations - e0,
-        time.perf_counter() - t0,
+        method="brute",
+        placement=best,
+        objective=problem.score(best),
+        evaluations=problem.evaluations - e0,
+        seconds=time.perf_counter() - t0,
         optimal=True,
         detail={"placements": count},
     )
@@ -461,7 +452,11 @@ def greedy(problem: EmergencyProblem) -> SitingResult:
         gens, shel = list(best.generators), list(best.shelters)
     pl = Placement.of(gens, shel)
     return SitingResult(
-        "greedy", pl, problem.score(pl), problem.evaluations - e0, time.perf_counter() - t0
+        method="greedy",
+        placement=pl,
+        objective=problem.score(pl),
+        evaluations=problem.evaluations - e0,
+        seconds=time.perf_counter() - t0,
     )
 
 
@@ -470,11 +465,11 @@ def milp(problem: EmergencyProblem) -> SitingResult:
     t0, e0 = time.perf_counter(), problem.evaluations
     sol = coverage_milp(problem)
     return SitingResult(
-        "milp",
-        sol.placement,
-        problem.score(sol.placement),
-        problem.evaluations - e0,
-        time.perf_counter() - t0,
+        method="milp",
+        placement=sol.placement,
+        objective=problem.score(sol.placement),
+        evaluations=problem.evaluations - e0,
+        seconds=time.perf_counter() - t0,
         detail={"milp_objective": sol.objective, "milp_seconds": sol.seconds},
     )
 
@@ -498,11 +493,11 @@ def site(problem: EmergencyProblem, *, method: str = "auto") -> SitingResult:
     a, b = greedy(problem), milp(problem)
     best = min((a, b), key=lambda r: r.total)
     return SitingResult(
-        best.method,
-        best.placement,
-        best.objective,
-        a.evaluations + b.evaluations,
-        time.perf_counter() - t0,
+        method=best.method,
+        placement=best.placement,
+        objective=best.objective,
+        evaluations=a.evaluations + b.evaluations,
+        seconds=time.perf_counter() - t0,
         detail={**best.detail, "greedy_total": a.total, "milp_total": b.total},
     )
 

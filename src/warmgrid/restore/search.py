@@ -33,12 +33,13 @@ import itertools
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from warmgrid.errors import InputError, quoted
+from warmgrid.restore.result import Found
 from warmgrid.restore.schedule import Evaluation, Plan, Repair, RestorationProblem
 
 __all__ = [
@@ -63,36 +64,20 @@ METHODS = ("auto", "brute", "local", "greedy", "rule")
 Progress = Callable[[int, int | None, float], None]
 
 
-@dataclass(frozen=True)
-class SearchResult:
-    """The best plan an optimiser found.
+@dataclass(frozen=True, kw_only=True)
+class SearchResult(Found):
+    """The best repair order an optimiser found (:class:`~warmgrid.restore.result.Found`).
 
     Attributes
     ----------
-    method : the optimiser (``brute``, ``local``, ``greedy``, ``rule:<name>``, ``order``).
     order : the order of the damaged elements.
     plan : its list schedule.
-    objective : ``{"total", <term>: ...}`` (weighted person-hours and each term).
-    evaluations : timeline replays this search ran (cache misses).
     calls : objective requests (cache hits included).
-    seconds : wall time.
-    optimal : True when proven optimal over list schedules (brute force).
-    detail : method-specific extras (rules' totals, local search moves, ...).
     """
 
-    method: str
     order: tuple[str, ...]
     plan: Plan
-    objective: dict[str, float]
-    evaluations: int
-    calls: int
-    seconds: float
-    optimal: bool = False
-    detail: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def total(self) -> float:
-        return self.objective["total"]
+    calls: int = 0
 
 
 class _Run:

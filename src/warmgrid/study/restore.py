@@ -389,13 +389,13 @@ def restore(
         e0 = problem.evaluations
         ev = problem.evaluate(problem.check_order(order, field="--order"))
         res = SearchResult(
-            "order",
-            ev.order,
-            ev.plan,
-            dict(ev.objective),
-            problem.evaluations - e0,
-            1,
-            time.perf_counter() - t0,
+            method="order",
+            order=ev.order,
+            plan=ev.plan,
+            objective=dict(ev.objective),
+            evaluations=problem.evaluations - e0,
+            calls=1,
+            seconds=time.perf_counter() - t0,
         )
         method = "order"
     else:

@@ -56,8 +56,8 @@ def fmt_mw(mw: float) -> str:
 def load_services(grid: Grid, scenario: Scenario) -> tuple[Services, list[str]]:
     """The overlay a scenario asks for, and the assumptions it brings.
 
-    ``"none"``: no people, power only. ``"auto"``: the bundled winter-city's own overlay
-    for winter-city, else one invented from the loads (:func:`auto_services`, with the
+    ``"none"``: no people, power only. ``"auto"``: a bundled case's own overlay
+    (winter-city's), else one invented from the loads (:func:`auto_services`, with the
     scenario's ``[services]`` people per MW and archetype). A path: a folder of services
     tables (:mod:`warmgrid.io.services_tables`).
     """
@@ -65,12 +65,13 @@ def load_services(grid: Grid, scenario: Scenario) -> tuple[Services, list[str]]:
     src = str(scenario.source) if scenario.source else scenario.name
     if spec == "none":
         return Services.build(grid, source=src), []
-    if scenario.grid.case == "winter-city" and spec in ("auto", "winter-city"):
-        from warmgrid.examples.winter_city import winter_city
+    from warmgrid.io import bundled_overlay
 
-        return winter_city()[1], [
-            "winter-city is synthetic: its people, buildings, heat and water services are "
-            "generated from public ballpark figures of a Kyiv-like capital, not surveyed"
+    own = bundled_overlay(scenario.grid.case) if spec in ("auto", scenario.grid.case) else None
+    if own is not None:
+        return own, [
+            f"{scenario.grid.case} is synthetic: its people, buildings, heat and water "
+            "services are generated from public ballpark figures, not surveyed"
         ]
     if spec == "auto":
         sv = scenario.services
