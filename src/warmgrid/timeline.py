@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -35,6 +35,9 @@ from warmgrid.services import emergency, thermal
 from warmgrid.services.links import compile_links, site_loads
 from warmgrid.services.propagate import FreezeOptions, propagate
 from warmgrid.services.thermal import step_hours_below
+
+if TYPE_CHECKING:
+    from warmgrid.water.coupling import HydraulicWater
 
 __all__ = [
     "EVENT_KINDS",
@@ -73,6 +76,7 @@ class Timeline:
     dt_h: float = 1.0
     sheltered: np.ndarray | None = None  # (n_steps, n_areas) persons; None: no shelters
     step_hours_below: np.ndarray | None = None  # (n_steps, n_areas, n_thr), with shelters
+    water_detail: Any = None  # the hydraulic run and its areas, with a [water] network
 
     baseline: Timeline | None = None  # set on a timeline made by relative_to
 
@@ -118,6 +122,7 @@ class Timeline:
             dt_h=self.dt_h,
             sheltered=self.sheltered,
             step_hours_below=self.step_hours_below,
+            water_detail=self.water_detail,
             baseline=base,
         )
 
@@ -162,6 +167,8 @@ class Simulator:
     shelter_radius_km : warming shelters take people from areas within this distance, km
         (0: their own area only); :meth:`run` can override it.
     shelter_below_c : a home is cold (its people seek shelter) below this temperature, °C.
+    water : a hydraulic water network (:class:`~warmgrid.water.coupling.HydraulicWater`)
+        whose pumps follow the grid; None: the rule-based water of the overlay.
     relative : :meth:`run` returns the harm the damage adds to :meth:`baseline` (the same
         horizon with no damage and no events; :meth:`Timeline.relative_to`) instead of
         absolute figures. Studies use it, so conditions that exist before the damage
@@ -184,8 +191,10 @@ class Simulator:
         shelter_radius_km: float = 0.0,
         shelter_below_c: float = 18.0,
         relative: bool = False,
+        water: HydraulicWater | None = None,
     ) -> None:
         self.mode = mode_of(mode).value
+        self.water = water
         self.t_out_c = _weather(t_out_c)
         self.grid, self.services = grid, services
         self.net = compile_network(grid, groups=services.groups())
@@ -384,6 +393,12 @@ class Simulator:
             self.tau_h,
             dt_h=self.dt_h,
         )
+        water = svc.water
+        detail = None
+        if self.water is not None:
+            dark = np.array([np.asarray(po.detail.dark_bus, dtype=bool) for po in grid.per_step])
+            detail = self.water.run(grid.load_frac, dark)
+            water = detail.served
         radius = self.shelter_radius_km if shelter_radius_km is None else shelter_radius_km
         hours = np.arange(self.n_steps) * self.dt_h
         sheltered = emergency.sheltered(
@@ -402,7 +417,7 @@ class Simulator:
             islands=grid.islands,
             light=svc.light,
             heat=svc.heat,
-            water=svc.water,
+            water=water,
             drained=svc.drained,
             temp_c=temps,
             facility_ok=svc.facility_ok.astype(bool),
@@ -416,6 +431,7 @@ class Simulator:
             step_hours_below=None
             if sheltered is None
             else step_hours_below(temps, self.thresholds_c, self.tau_h, self.dt_h),
+            water_detail=detail,
         )
 
 

@@ -60,8 +60,8 @@ def test_unknown_archetype_in_services_section(tmp_path, capsys) -> None:
     assert "closest: panel9" in err
 
 
-def test_default_repair_hours_are_stated(capsys) -> None:
-    res = _json(capsys, "restore", "frost-strike", "--method", "rule", "--json")
+def test_default_repair_hours_are_stated(frost_strike_restore) -> None:
+    res = frost_strike_restore
     (note,) = [a for a in res["assumptions"] if a.startswith("repair hours")]
     assert "gen 36 h ×4" in note
     assert "substation 72 h ×2" in note

@@ -127,8 +127,8 @@ def test_human_output(scen, capsys):
     assert "no repairs" in out
 
 
-def test_bundled_frost_strike_rule(capsys):
-    code, out, err = _run(capsys, "restore", "frost-strike", "--method", "rule", "--json")
+def test_bundled_frost_strike_rule(capsys, frost_strike_dry):
+    code, out, err = _run(capsys, "restore", str(frost_strike_dry), "--method", "rule", "--json")
     assert code == 0, err
     res = json.loads(out)
     assert res["method"].startswith("rule:")
@@ -173,13 +173,11 @@ def test_bad_repair_key_names_file_and_closest(tmp_path, capsys):
     assert "--method" in err
 
 
-def test_frost_strike_plan_fits_its_horizon(capsys):
+def test_frost_strike_plan_fits_its_horizon(frost_strike_restore):
     """The horizon holds every possible plan: every repair ends inside it, everyone has
     light again before it ends, and the people-over-time curves under the plan come back
     to the pre-damage state (0 harm) by its last hour."""
-    code, out, err = _run(capsys, "restore", "frost-strike", "--json")
-    assert code == 0, err
-    res = json.loads(out)
+    res = frost_strike_restore
     h = res["horizon_h"]
     assert h > 72  # the scenario's 72 h cannot hold 72 h substation repairs and a refill
     assert res["horizon"]["scenario_hours"] == 72
@@ -199,12 +197,13 @@ def test_frost_strike_plan_fits_its_horizon(capsys):
     assert tl["no_repair"]["without_power"][-1] > 0  # without repairs it never comes back
 
 
-def test_hours_shorter_than_the_longest_plan_is_refused(capsys):
+def test_hours_shorter_than_the_longest_plan_is_refused(capsys, frost_strike_dry):
     code, out, err = _run(capsys, "restore", "frost-strike", "--hours", "48", "--json")
     assert code == 2
     assert out == ""
     assert "--hours 48 is shorter than the longest repair plan" in err
-    code, out, err = _run(capsys, "restore", "frost-strike", "--hours", "200", "--json")
+    dry = str(frost_strike_dry)
+    code, out, err = _run(capsys, "restore", dry, "--hours", "200", "--method", "rule", "--json")
     assert code == 0, err
     res = json.loads(out)
     assert res["horizon_h"] == 200

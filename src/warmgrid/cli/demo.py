@@ -71,6 +71,35 @@ def tell_impact(result: dict[str, Any]) -> None:
         )
     if result["population"] > 0:
         tell_story(result)
+        tell_water(con, result)
+
+
+def tell_water(con: Any, result: dict[str, Any]) -> None:
+    """Which districts lose water first, and when (hydraulic water only)."""
+    w = result.get("water") or {}
+    if w.get("model") != "hydraulic":
+        return
+    names = {a["id"]: a["name"] for a in result["areas"]}
+    first = sorted(w["first_hour_short_of_water"].items(), key=lambda kv: (kv[1], kv[0]))
+    con.print()
+    if not first:
+        con.print(f"Water ({w['network']} network, hydraulic): every district keeps its supply.")
+        return
+    head = ", ".join(
+        f"{names.get(a, a)} at hour {h:g} ({100 * w['lowest_share_of_water'][a]:.0f}% delivered)"
+        for a, h in first[:4]
+    )
+    without = result["people"]["without_water"]
+    con.print(
+        f"Water ({w['network']} network, hydraulic): {len(first)} district(s) short of water, "
+        f"{w['people_short_of_water_peak']:,} people's worth of supply lost at the peak; "
+        f"first: {head}. "
+        + (
+            f"{without:,} people get less than {100 * w['service_share']:.0f}% of their water."
+            if without
+            else f"Nobody drops below {100 * w['service_share']:.0f}% of their water."
+        )
+    )
 
 
 def tell_story(result: dict[str, Any]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Literal
 
@@ -92,7 +93,8 @@ def export(
 ) -> None:
     """Write a grid as warmgrid tables (and its own services overlay), to copy and edit.
 
-    The grid goes to OUT/grid, a bundled city's overlay (winter-city's) to OUT/services; a scenario
+    The grid goes to OUT/grid, a bundled city's overlay (winter-city's) to OUT/services and
+    its water network to OUT/water (winter-city.inp, area_junctions.csv); a scenario
     then uses them with case = "OUT/grid" and services = "OUT/services".
     """
     from warmgrid.io import load_grid
@@ -111,6 +113,21 @@ def export(
 
             write_services(services, tmp / "services")
             written["services"] = str(out / "services")
+        from warmgrid.water.coupling import GENERATED_NETWORKS, generated_network
+
+        if case in GENERATED_NETWORKS:  # its EPANET network, for a [water] section
+            net = generated_network(case)
+            inp, csv = net.write(tmp / "water")
+            q = json.dumps  # a TOML basic string is a JSON string
+            links = "\n".join(f"{q(k)} = {q(v)}" for k, v in net.pump_power.items())
+            (tmp / "water" / "water.toml").write_text(
+                "# the [water] section of a scenario that sits next to this export's folder\n"
+                f"[water]\ninp = {q(f'{out.name}/water/{inp.name}')}\n"
+                f"area_junctions = {q(f'{out.name}/water/{csv.name}')}\n\n"
+                f"[water.pump_power]\n{links}\n",
+                encoding="utf-8",
+            )
+            written["water"] = str(out / "water")
     if json_out:
         print_json(written)
         return

@@ -29,6 +29,11 @@ def impact(
         help="Count every figure from zero, including what the grid cannot serve before "
         "any damage (default: only the harm the damage adds).",
     ),
+    water_detail: bool = typer.Option(
+        False,
+        "--water-detail",
+        help="With a [water] network: add every junction's hourly delivered demand (m³/h).",
+    ),
     json_out: bool = typer.Option(
         False,
         "--json",
@@ -46,7 +51,9 @@ def impact(
     from warmgrid.model.scenario import load_scenario
     from warmgrid.study.run import impact as run_impact
 
-    res = run_impact(load_scenario(scenario), mode=mode, absolute=absolute).to_json()
+    res = run_impact(
+        load_scenario(scenario), mode=mode, absolute=absolute, water_detail=water_detail
+    ).to_json()
     if json_out:
         print_json(res)
         return

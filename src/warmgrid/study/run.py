@@ -123,6 +123,7 @@ def build_simulator(
             f"the weather file covers {n - repeated} h; its last day repeats for the other "
             f"{repeated} h of the {n} h horizon"
         )
+    water = _water(scenario, grid, services, assumptions)
     fz = scenario.freeze
     sim = Simulator(
         grid,
@@ -134,8 +135,29 @@ def build_simulator(
             drain_after_h=fz.drain_after_h, drain_below_c=fz.drain_below_c, refill_h=fz.refill_h
         ),
         trip_factor=scenario.impact.trip_factor,
+        water=water,
     )
     return sim, assumptions, grid.warnings()
+
+
+def _water(scenario: Scenario, grid: Grid, services: Services, assumptions: list[str]) -> Any:
+    """The scenario's hydraulic water network (None: the overlay's rule-based water)."""
+    if scenario.water is None:
+        return None
+    from warmgrid.water.coupling import hydraulic_water
+
+    inp = scenario.water_inp_path
+    hw = hydraulic_water(
+        scenario.water,
+        inp_path=Path(inp) if inp is not None and Path(inp).exists() else None,
+        areas_path=scenario.water_area_junctions_path,
+        load_ids=grid.load["id"].astype(str).tolist(),
+        bus_ids=grid.bus["id"].astype(str).tolist(),
+        areas=services.areas,
+        source=str(scenario.source) if scenario.source else None,
+    )
+    assumptions.extend(hw.assumptions)
+    return hw
 
 
 @dataclass(eq=False)
@@ -292,18 +314,27 @@ class ImpactResult:
     study: Study
     timeline: Timeline
     seconds: float
+    water_detail: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        """The ``warmgrid impact --json`` (and ``warmgrid demo``) dict."""
+        """The ``warmgrid impact --json`` (and ``warmgrid demo``) dict; ``water_detail``
+        adds every junction's hourly delivered demand."""
         st, tl = self.study, self.timeline
         out = _impact_dict(st, tl)
+        out["water"] = water_json(st.simulator, tl, junctions=self.water_detail)
         out.update(power_summary(tl, st.simulator.mode, trip_factor=st.scenario.impact.trip_factor))
         out.update(st.context_json())
         out["seconds"] = self.seconds
         return out
 
 
-def impact(scenario: Scenario, *, mode: str | None = None, absolute: bool = False) -> ImpactResult:
+def impact(
+    scenario: Scenario,
+    *,
+    mode: str | None = None,
+    absolute: bool = False,
+    water_detail: bool = False,
+) -> ImpactResult:
     """Replay a scenario's damage with no repairs (``warmgrid impact``)."""
     from warmgrid.power.damage import check_damage
 
@@ -311,7 +342,69 @@ def impact(scenario: Scenario, *, mode: str | None = None, absolute: bool = Fals
     study = prepare(scenario, mode=mode, absolute=absolute)
     check_damage(study.simulator.net, scenario.damage.elements, file=study.file)
     tl = study.simulator.run(scenario.damage.elements)
-    return ImpactResult(study, tl, time.perf_counter() - t0)
+    return ImpactResult(study, tl, time.perf_counter() - t0, water_detail)
+
+
+#: An area is short of water when it gets less than this share of what it got before
+#: the damage (the upper floors behind a stopped booster, long before the 50 % mark).
+SHORT_OF_WATER = 0.95
+
+
+def _shortfall(tl: Timeline, aw: Any) -> dict[str, Any]:
+    """People short of water (persons × share of demand lost, against the baseline) and
+    each area's first hour below :data:`SHORT_OF_WATER` of its pre-damage supply."""
+    frac = aw.fraction
+    base = tl.baseline.water_detail if tl.baseline is not None else None
+    before = base.areas.fraction if base is not None else np.ones_like(frac)
+    kept = 1.0 - np.clip(before - frac, 0.0, 1.0)
+    short = (1.0 - kept) @ np.asarray(tl.population, dtype=float)  # areas in timeline order
+    first = {}
+    lowest = {}
+    for i, a in enumerate(aw.areas):
+        hit = np.flatnonzero(kept[:, i] < SHORT_OF_WATER)
+        if len(hit):
+            first[a] = float(tl.hours[hit[0]])
+            lowest[a] = round(float(kept[:, i].min()), 3)
+    return {
+        "people_short_of_water_peak": people(short.max(initial=0.0)),
+        "person_hours_short_of_water": float(short.sum() * tl.dt_h),
+        "first_hour_short_of_water": first,
+        "lowest_share_of_water": lowest,
+    }
+
+
+def water_json(sim: Simulator, tl: Timeline, *, junctions: bool = False) -> dict[str, Any]:
+    """The ``water`` object of a result: which model, and for hydraulics the network, its
+    runs, the worst pressure per area, the first hour each area is without water and,
+    with ``junctions``, each junction's hourly delivered demand (m³/h; EPANET ids
+    verbatim)."""
+    hw, detail = sim.water, tl.water_detail
+    if hw is None or detail is None:
+        return {"model": "rule", "network": None}
+    res, aw = detail.result, detail.areas
+    out: dict[str, Any] = {
+        "model": "hydraulic",
+        "network": hw.network,
+        "hydraulic_runs": hw.model.hydraulic_runs,
+        "service_share": hw.service_share,
+        "worst_pressure_m": {
+            a: (None if not np.isfinite(p) else round(float(p), 2))
+            for a, p in zip(aw.areas, aw.worst_pressure_m, strict=True)
+        },
+        "first_hour_without_water": {  # the damage's doing (relative to the baseline)
+            a: float(tl.hours[np.argmax(w)])
+            for a, w in zip(aw.areas, (tl.water < 0.5).T, strict=True)
+            if w.any()
+        },
+        **_shortfall(tl, aw),
+        "negative_pressures": [str(n) for n in res.negative_pressures[:20]],
+        "warnings": list(res.warnings),
+    }
+    if junctions:
+        out["junctions"] = {
+            j: np.round(res.delivered_m3h[:, i], 6).tolist() for i, j in enumerate(res.junctions)
+        }
+    return out
 
 
 def power_summary(tl: Timeline, mode: str, *, trip_factor: float = 1.0) -> dict[str, Any]:
