@@ -18,7 +18,8 @@ from warmgrid.timeline import Event, Simulator
 
 
 def closed_form(t_h, t0, t_out, arch, gain):
-    h, c = arch.h_w_per_k_m2, arch.c_kj_per_k_m2 * 1000.0 / 3600.0  # W/(K m2), Wh/(K m2)
+    # the simulator's default calibration (model.archetypes: the central one)
+    h, c = arch.h_w_per_k_m2, arch.c_for("central") * 1000.0 / 3600.0  # W/(K m2), Wh/(K m2)
     tau = c / h
     t_eq = t_out + gain / h
     return t_eq + (t0 - t_eq) * np.exp(-np.asarray(t_h) / tau)
@@ -138,7 +139,7 @@ def test_mobile_boiler_house_gives_its_share_of_the_heat_demand():
     assert tl.heat[:, 0] == pytest.approx(np.full(n, 0.5), abs=1e-12)
     assert not tl.drained.any()
     # closed form with half the weather-compensated heat: T_eq = T_out + (0.5 demand + gain) / H
-    h, c = arch.h_w_per_k_m2, arch.c_kj_per_k_m2 * 1000.0 / 3600.0
+    h, c = arch.h_w_per_k_m2, arch.c_for("central") * 1000.0 / 3600.0
     t_eq = -20.0 + (0.5 * demand_w_m2 + arch.internal_gain_w_m2) / h
     expect = t_eq + (arch.setpoint_c - t_eq) * np.exp(-np.arange(n + 1) * h / c)
     assert tl.temp_c[:, 0] == pytest.approx(expect, abs=1e-9)

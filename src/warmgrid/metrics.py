@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "band_ranges",
     "energy_not_served_mwh",
     "first_time_h",
     "people_without",
@@ -101,4 +102,29 @@ def timeline_metrics(tl: Any) -> dict[str, Any]:
         unsheltered = np.maximum(ph_below - warm, 0.0)
     for thr, ph in zip(tl.thresholds_c, unsheltered, strict=True):
         out[f"person_hours_below_{threshold_key(thr)}_unsheltered"] = float(ph)
+    if getattr(tl, "band", None):
+        out.update(band_ranges(tl))
+    return out
+
+
+def band_ranges(tl: Any) -> dict[str, list[float | None]]:
+    """``[low, high]`` of each per-threshold time and person-hour metric over the band's
+    calibrations (``tl.band``: the fast and the slow one): the first crossing comes
+    earliest with the fast calibration and latest (or never: None) with the slow one;
+    person-hours below are fewest with the slow one.
+
+    Keys: ``person_hours_below_<key>_range`` and ``first_area_below_<key>_h_range``.
+    """
+    pop = np.asarray(tl.population, dtype=float)[:, None]
+    firsts = {v: first_time_h(c) for v, (c, _) in tl.band.items()}
+    below = {v: (np.asarray(b) * pop).sum(axis=0) for v, (_, b) in tl.band.items()}
+    out: dict[str, list[float | None]] = {}
+    for j, thr in enumerate(tl.thresholds_c):
+        key = threshold_key(thr)
+        f = sorted((firsts[v][j] for v in firsts), key=lambda x: (np.isnan(x), x))
+        out[f"first_area_below_{key}_h_range"] = [
+            None if np.isnan(x) else float(x) for x in (f[0], f[-1])
+        ]
+        b = sorted(float(below[v][j]) for v in below)
+        out[f"person_hours_below_{key}_range"] = [b[0], b[-1]]
     return out

@@ -77,6 +77,9 @@ class Timeline:
     sheltered: np.ndarray | None = None  # (n_steps, n_areas) persons; None: no shelters
     step_hours_below: np.ndarray | None = None  # (n_steps, n_areas, n_thr), with shelters
     water_detail: Any = None  # the hydraulic run and its areas, with a [water] network
+    #: the indoor outcomes under the band's calibrations: {"fast"|"slow": (crossing_h,
+    #: hours_below)}, each (n_areas, n_thr); None unless the simulator's ``band`` is on
+    band: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
 
     baseline: Timeline | None = None  # set on a timeline made by relative_to
 
@@ -101,7 +104,16 @@ class Timeline:
         def lost(now: np.ndarray, before: np.ndarray) -> np.ndarray:
             return 1.0 - np.clip(before - now, 0.0, 1.0)
 
-        earlier = np.isnan(base.crossing_h) | (self.crossing_h < base.crossing_h - 1e-9)
+        def harm(now: tuple[np.ndarray, np.ndarray], before: tuple[np.ndarray, np.ndarray]):
+            earlier = np.isnan(before[0]) | (now[0] < before[0] - 1e-9)
+            return np.where(earlier, now[0], np.nan), np.maximum(now[1] - before[1], 0.0)
+
+        crossing_h, hours_below = harm(
+            (self.crossing_h, self.hours_below), (base.crossing_h, base.hours_below)
+        )
+        band = None
+        if self.band is not None and base.band is not None:
+            band = {v: harm(self.band[v], base.band[v]) for v in self.band}
         return Timeline(
             hours=self.hours,
             t_out_c=self.t_out_c,
@@ -115,14 +127,15 @@ class Timeline:
             temp_c=self.temp_c,
             facility_ok=self.facility_ok | ~base.facility_ok,
             thresholds_c=self.thresholds_c,
-            crossing_h=np.where(earlier, self.crossing_h, np.nan),
-            hours_below=np.maximum(self.hours_below - base.hours_below, 0.0),
+            crossing_h=crossing_h,
+            hours_below=hours_below,
             population=self.population,
             power=self.power,
             dt_h=self.dt_h,
             sheltered=self.sheltered,
             step_hours_below=self.step_hours_below,
             water_detail=self.water_detail,
+            band=band,
             baseline=base,
         )
 
@@ -167,6 +180,12 @@ class Simulator:
     shelter_radius_km : warming shelters take people from areas within this distance, km
         (0: their own area only); :meth:`run` can override it.
     shelter_below_c : a home is cold (its people seek shelter) below this temperature, °C.
+    calibration : the building archetypes' calibration used for the figures and for
+        decisions (:data:`~warmgrid.model.archetypes.CALIBRATIONS`; ``central`` by default).
+    thermal_overrides : a city's own archetype parameters (``{archetype: {"tau_h": τ}}``
+        or H and C), replacing every calibration's.
+    band : also compute the indoor outcomes under the ``fast`` and ``slow`` calibrations
+        (``Timeline.band``), for ranges in the output (two more thermal integrations).
     water : a hydraulic water network (:class:`~warmgrid.water.coupling.HydraulicWater`)
         whose pumps follow the grid; None: the rule-based water of the overlay.
     relative : :meth:`run` returns the harm the damage adds to :meth:`baseline` (the same
@@ -192,6 +211,9 @@ class Simulator:
         shelter_below_c: float = 18.0,
         relative: bool = False,
         water: HydraulicWater | None = None,
+        calibration: str = "central",
+        thermal_overrides: dict[str, dict[str, float]] | None = None,
+        band: bool = False,
     ) -> None:
         self.mode = mode_of(mode).value
         self.water = water
@@ -205,10 +227,16 @@ class Simulator:
         self.freeze = freeze or FreezeOptions()
         self.dt_h = dt_h
         names = services.areas["archetype"].tolist()
-        self.params = thermal.archetype_parameters(names)
+        self.calibration, self.band = calibration, band
+        self.thermal_overrides = dict(thermal_overrides or {})
+        self.params = thermal.archetype_parameters(names, calibration, self.thermal_overrides)
         self.tau_h = thermal.time_constant_h(
             self.params["h_w_per_k_m2"], self.params["c_kj_per_k_m2"]
         )
+        self._band_params = {
+            v: thermal.archetype_parameters(names, v, self.thermal_overrides)
+            for v in ("fast", "slow")
+        }
         self.t0_c = self.params["setpoint_c"] if t0_c is None else np.full(len(names), float(t0_c))
         self.population = services.areas["population"].to_numpy(dtype=float)
         self._cache: OrderedDict[frozenset[str], PowerOutcome] = OrderedDict()
@@ -232,6 +260,13 @@ class Simulator:
         if self._baseline is None:
             self._baseline = self._replay((), ())
         return self._baseline
+
+    def set_band(self, on: bool) -> None:
+        """Compute (or not) the band's indoor outcomes in every replay from now on (the
+        baseline is replayed again so that harm ranges compare like with like)."""
+        if bool(on) != self.band:
+            self.band = bool(on)
+            self._baseline = None
 
     def with_weather(self, t_out_c: np.ndarray) -> Simulator:
         """The same compiled scenario over another outdoor temperature series (and so
@@ -399,6 +434,7 @@ class Simulator:
             dark = np.array([np.asarray(po.detail.dark_bus, dtype=bool) for po in grid.per_step])
             detail = self.water.run(grid.load_frac, dark)
             water = detail.served
+        band = self._band(svc) if self.band else None
         radius = self.shelter_radius_km if shelter_radius_km is None else shelter_radius_km
         hours = np.arange(self.n_steps) * self.dt_h
         sheltered = emergency.sheltered(
@@ -432,7 +468,27 @@ class Simulator:
             if sheltered is None
             else step_hours_below(temps, self.thresholds_c, self.tau_h, self.dt_h),
             water_detail=detail,
+            band=band,
         )
+
+    def _band(self, svc: Any) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Threshold crossings and hours below under the ``fast`` and ``slow`` calibrations
+        of the same services (the same heat and light, other heat capacities)."""
+        out = {}
+        for v, params in self._band_params.items():
+            tau = thermal.time_constant_h(params["h_w_per_k_m2"], params["c_kj_per_k_m2"])
+            _, crossing, below = thermal.indoor_outcomes(
+                self.t0_c,  # the setpoints do not depend on the calibration
+                self.t_out_c,
+                svc.heat,
+                svc.light,
+                params,
+                self.thresholds_c,
+                tau,
+                dt_h=self.dt_h,
+            )
+            out[v] = (crossing, below)
+        return out
 
 
 @dataclass(eq=False)

@@ -30,6 +30,16 @@ def scenarios(json_out: bool = typer.Option(False, "--json", help="Print a JSON 
         con.print(styled(bold(n), f"  {desc}"))
 
 
+def _hours_range(r: list[float | None] | None) -> str:
+    """`` (12–26 h)``: the band of fast and slow building calibrations, in whole hours."""
+    if not r:
+        return ""
+    lo, hi = r
+    if lo is None:
+        return " (not within the horizon in any calibration)"
+    return f" ({lo:.0f}–{'beyond the horizon' if hi is None else f'{hi:.0f} h'})"
+
+
 def _fmt_people(x: float) -> str:
     return f"{x:,.0f}"
 
@@ -144,8 +154,9 @@ def tell_story(result: dict[str, Any]) -> None:
             + (
                 "not within the horizon"
                 if t["first_area_below_h"] is None
-                else f"after {t['first_area_below_h']:.1f} h"
+                else f"after {t['first_area_below_h']:.0f} h"
             )
+            + _hours_range(t.get("first_area_below_h_range"))
             for t in result["thresholds"]
         )
     )
@@ -177,12 +188,18 @@ def tell_story(result: dict[str, Any]) -> None:
     ph = Table(title="Person-hours over the horizon")
     ph.add_column("what")
     ph.add_column("person-hours", justify="right")
+    ph.add_column("range (fast–slow buildings)", justify="right")
     for s in ("power", "heat", "water"):
-        ph.add_row(f"without {s}", f"{m[f'person_hours_without_{s}']:,.0f}")
+        ph.add_row(f"without {s}", f"{m[f'person_hours_without_{s}']:,.0f}", "")
     for t in result["thresholds"]:
-        ph.add_row(f"indoors below {t['indoor_c']:g} °C", f"{t['person_hours_below']:,.0f}")
-    ph.add_row("energy not served (MWh)", f"{m['energy_not_served_mwh']:,.0f}")
-    ph.add_row("hospitals past their backup", str(m["facilities_past_backup"]))
+        r = t.get("person_hours_below_range")
+        ph.add_row(
+            f"indoors below {t['indoor_c']:g} °C",
+            f"{t['person_hours_below']:,.0f}",
+            f"{r[0]:,.0f}–{r[1]:,.0f}" if r else "",
+        )
+    ph.add_row("energy not served (MWh)", f"{m['energy_not_served_mwh']:,.0f}", "")
+    ph.add_row("hospitals past their backup", str(m["facilities_past_backup"]), "")
     con.print(ph)
 
 

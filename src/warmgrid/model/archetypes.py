@@ -22,14 +22,29 @@ Sources (see the "Indoor temperature" section of ``docs/model.md``)
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["ARCHETYPES", "Archetype", "archetype_parameters", "time_constant_h"]
+__all__ = [
+    "ARCHETYPES",
+    "CALIBRATIONS",
+    "PUBLISHED",
+    "Archetype",
+    "Published",
+    "archetype_parameters",
+    "fit_c_kj_per_k_m2",
+    "time_constant_h",
+]
+
+#: Calibrations of the heat capacity C (H and the gains are the same in all): ``expert``
+#: (Ukrainian expert estimates), ``guidance`` (Finnish rescue guidance and measured test
+#: cells), and for decisions ``fast`` and ``slow`` (the smaller and the larger τ of the
+#: two, per archetype: the band) and ``central`` (the geometric mean of their τ).
+CALIBRATIONS = ("central", "fast", "slow", "expert", "guidance")
 
 FloatArray = NDArray[np.float64]
 
@@ -63,6 +78,10 @@ class Archetype:
         Indoor temperature held with full heat, °C; heated floor per resident, m².
     source : str
         Where the numbers come from.
+    guidance_c_kj_per_k_m2 : float
+        C of the ``guidance`` calibration (:data:`PUBLISHED`), kJ/(K·m²).
+    guidance_source : str
+        The published row it is fitted to.
     """
 
     name: str
@@ -74,15 +93,112 @@ class Archetype:
     setpoint_c: float
     floor_m2_per_person: float
     source: str
+    guidance_c_kj_per_k_m2: float = float("nan")
+    guidance_source: str = ""
 
     @property
     def tau_h(self) -> float:
-        """Time constant C/H, hours."""
+        """Time constant C/H of the expert calibration, hours."""
         return float(time_constant_h(self.h_w_per_k_m2, self.c_kj_per_k_m2))
 
-    def to_dict(self) -> dict[str, Any]:
-        """All fields plus ``tau_h``, as plain JSON-serialisable values."""
-        return {**asdict(self), "tau_h": self.tau_h}
+    def c_for(self, calibration: str) -> float:
+        """C of a calibration (:data:`CALIBRATIONS`), kJ/(K·m²).
+
+        ``fast`` and ``slow`` are the smaller and larger of the expert and guidance C (for
+        panel5 the expert estimate is the slower one); ``central`` is their geometric
+        mean, i.e. the geometric mean of τ (H is common): halfway between them on the
+        log scale the sources disagree on (a factor of about 4), so neither source's
+        bias wins.
+        """
+        e, g = self.c_kj_per_k_m2, self.guidance_c_kj_per_k_m2
+        if calibration == "expert" or not np.isfinite(g):
+            return e
+        return {
+            "guidance": g,
+            "fast": min(e, g),
+            "slow": max(e, g),
+            "central": float(np.sqrt(e * g)),
+        }[calibration]
+
+    def tau_for(self, calibration: str) -> float:
+        """Time constant of a calibration, hours."""
+        return float(time_constant_h(self.h_w_per_k_m2, self.c_for(calibration)))
+
+    def to_dict(self, calibration: str = "expert") -> dict[str, Any]:
+        """All fields plus the ``tau_h`` and ``c_kj_per_k_m2_used`` of ``calibration``, the
+        band's ``tau_h_range`` and each source's τ, as plain JSON-serialisable values."""
+        return {
+            **asdict(self),
+            "calibration": calibration,
+            "c_kj_per_k_m2_used": self.c_for(calibration),
+            "tau_h": self.tau_for(calibration),
+            "tau_h_range": [self.tau_for("fast"), self.tau_for("slow")],
+            "tau_h_expert": self.tau_h,
+            "tau_h_guidance": self.tau_for("guidance"),
+        }
+
+
+@dataclass(frozen=True)
+class Published:
+    """One published cooling time: a building type left without heat.
+
+    Attributes
+    ----------
+    building : the building as the source describes it.
+    archetype : the archetype it maps to.
+    t_out_c, t0_c, target_c : outdoor, starting and reached indoor temperature, °C.
+    hours : the time to reach ``target_c``, h.
+    occupied : the building holds its occupants (their heat counts) or is an empty cell.
+    fitted : the ``guidance`` C of ``archetype`` is fitted to this row.
+    source : where it comes from.
+    """
+
+    building: str
+    archetype: str
+    t_out_c: float
+    t0_c: float
+    target_c: float
+    hours: float
+    occupied: bool
+    fitted: bool
+    source: str
+
+
+_SPEK = "SPEK (Finnish National Rescue Association), moas.fi guidance, reported by MTV 28 Jan 2026"
+_BAUMIT = "Baumit Viva research park, 3x4 m test cells, 48 h without heat at -12 °C"
+
+#: The published cooling times the ``guidance`` calibration is fitted to and checked
+#: against (``tests/validation/test_cooling_times.py``). Test cells are empty: no gains.
+PUBLISHED: tuple[Published, ...] = (
+    Published(
+        "precast-element (panel) apartment block", "panel16", -20, 21, 10, 36, True, True, _SPEK
+    ),
+    Published(
+        "precast-element (panel) apartment block", "panel9", -20, 21, 10, 36, True, True, _SPEK
+    ),
+    Published(
+        "precast-element (panel) apartment block", "panel5", -20, 21, 10, 36, True, True, _SPEK
+    ),
+    Published("solid masonry apartment block", "brick5", -20, 21, 10, 96, True, True, _SPEK),
+    Published("small stone house", "house", -20, 21, 10, 30, True, True, _SPEK),
+    Published("small wooden house", "house", -20, 21, 10, 18, True, False, _SPEK),
+    Published("insulated massive test cell", "modern", -12, 21, 16, 48, False, True, _BAUMIT),
+    Published("uninsulated brick test cell", "house", -12, 21, 4, 48, False, False, _BAUMIT),
+)
+
+
+def fit_c_kj_per_k_m2(h_w_per_k_m2: float, gain_w_m2: float, row: Published) -> float:
+    """The C that makes the 1R1C model reach ``row.target_c`` in ``row.hours``.
+
+    With heat off, ``T(t) = T_eq + (T0 − T_eq) e^{−t/τ}``, ``T_eq = T_out + gain/H``, so
+    ``τ = t / ln((T0 − T_eq)/(T_target − T_eq))`` and ``C = 3.6 τ H`` (kJ/(K·m²)).
+
+    >>> round(fit_c_kj_per_k_m2(1.0, 0.0, Published("", "", -20, 21, 10, 36, False, True, "")), 1)
+    402.3
+    """
+    t_eq = row.t_out_c + (gain_w_m2 if row.occupied else 0.0) / h_w_per_k_m2
+    tau = row.hours / np.log((row.t0_c - t_eq) / (row.target_c - t_eq))
+    return float(3.6 * tau * h_w_per_k_m2)
 
 
 _EXPERT = "money.comments.ua 'panelki-zamerzayut-pervymi' (Jan 2026, indicative)"
@@ -104,6 +220,11 @@ _PARAMS = {  # name: (H W/(K·m²), C kJ/(K·m²), floor m²/person (assumed), b
     "house": (2.2, 420.0, 40.0, "assumed, no published cooling time"),
 }
 
+
+def _fitted(name: str) -> Published:
+    return next(r for r in PUBLISHED if r.archetype == name and r.fitted)
+
+
 ARCHETYPES: dict[str, Archetype] = {
     name: Archetype(
         name=name,
@@ -115,6 +236,12 @@ ARCHETYPES: dict[str, Archetype] = {
         setpoint_c=20.0,
         floor_m2_per_person=m2pp,
         source=f"H, C {basis}; {_GAINS}; setpoint 20 °C (assumed)",
+        guidance_c_kj_per_k_m2=round(fit_c_kj_per_k_m2(h, _OCCUPANT_W / m2pp, _fitted(name)), 1),
+        guidance_source=(
+            f"C fitted to {_fitted(name).building}: {_fitted(name).t0_c:g}→"
+            f"{_fitted(name).target_c:g} °C in {_fitted(name).hours:g} h at "
+            f"{_fitted(name).t_out_c:g} °C ({_fitted(name).source})"
+        ),
     )
     for name, (h, c, m2pp, basis) in _PARAMS.items()
 }
@@ -130,13 +257,21 @@ than a standard 1R1C fit: treat them, like their source, as indicative.
 """
 
 
-def archetype_parameters(names: Sequence[str]) -> dict[str, FloatArray]:
+def archetype_parameters(
+    names: Sequence[str],
+    calibration: str = "expert",
+    overrides: Mapping[str, Mapping[str, float]] | None = None,
+) -> dict[str, FloatArray]:
     """Per-area parameter arrays for :func:`simulate_indoor`, one entry per area.
 
     Parameters
     ----------
     names : sequence of str, length n_areas
         Archetype keys of :data:`ARCHETYPES`.
+    calibration : one of :data:`CALIBRATIONS` (which C).
+    overrides : archetype -> ``{"h_w_per_k_m2": H, "c_kj_per_k_m2": C}`` or
+        ``{"tau_h": τ}`` (C = 3.6 τ H), a city's own measurements; they replace every
+        calibration's value for that archetype.
 
     Returns
     -------
@@ -148,10 +283,25 @@ def archetype_parameters(names: Sequence[str]) -> dict[str, FloatArray]:
         if n not in ARCHETYPES:
             close = difflib.get_close_matches(n, list(ARCHETYPES), n=3)
             raise ValueError(f"unknown archetype {n!r}; closest known: {close or list(ARCHETYPES)}")
+    if calibration not in CALIBRATIONS:
+        raise ValueError(
+            f"calibration must be one of {', '.join(CALIBRATIONS)}, got {calibration!r}"
+        )
     arch = [ARCHETYPES[n] for n in names]
+    h = np.array([a.h_w_per_k_m2 for a in arch], dtype=float)
+    c = np.array([a.c_for(calibration) for a in arch], dtype=float)
+    for i, n in enumerate(names):
+        o = (overrides or {}).get(n)
+        if o:
+            h[i] = float(o.get("h_w_per_k_m2", h[i]))
+            c[i] = (
+                float(o["c_kj_per_k_m2"])
+                if "c_kj_per_k_m2" in o
+                else (3.6 * float(o["tau_h"]) * h[i] if "tau_h" in o else c[i])
+            )
     return {
-        "h_w_per_k_m2": np.array([a.h_w_per_k_m2 for a in arch], dtype=float),
-        "c_kj_per_k_m2": np.array([a.c_kj_per_k_m2 for a in arch], dtype=float),
+        "h_w_per_k_m2": h,
+        "c_kj_per_k_m2": c,
         "gain_w_m2": np.array([a.internal_gain_w_m2 for a in arch], dtype=float),
         "outage_gain_w_m2": np.array([a.outage_gain_w_m2 for a in arch], dtype=float),
         "setpoint_c": np.array([a.setpoint_c for a in arch], dtype=float),

@@ -56,6 +56,7 @@ __all__ = [
     "RepairSection",
     "Scenario",
     "ServicesSection",
+    "ThermalSection",
     "ThresholdsSection",
     "WaterSection",
     "WeatherSection",
@@ -189,6 +190,54 @@ class ThresholdsSection(_Section):
     )
 
 
+class ArchetypeParameters(_Section):
+    """A city's own parameters of one building archetype: ``tau_h`` (hours; C follows
+    from the archetype's H) or ``c_kj_per_k_m2``, optionally with ``h_w_per_k_m2``."""
+
+    h_w_per_k_m2: float | None = Field(None, gt=0, le=50.0)
+    c_kj_per_k_m2: float | None = Field(None, gt=0, le=1e5)
+    tau_h: float | None = Field(None, gt=0, le=1e5)
+
+    @model_validator(mode="after")
+    def _one_capacity(self) -> ArchetypeParameters:
+        if self.tau_h is not None and self.c_kj_per_k_m2 is not None:
+            raise ValueError("give tau_h or c_kj_per_k_m2, not both")
+        if self.tau_h is None and self.c_kj_per_k_m2 is None and self.h_w_per_k_m2 is None:
+            raise ValueError("give tau_h, c_kj_per_k_m2 or h_w_per_k_m2")
+        return self
+
+
+class ThermalSection(_Section):
+    """``[thermal]``: how fast homes cool.
+
+    ``calibration`` picks the building parameters used for the figures and for decisions
+    (restoration objective, shelter siting): ``central`` (default), ``fast``, ``slow``, or
+    one source's (``expert``, ``guidance``); every output also gives the fast-slow range.
+    ``archetypes`` replaces an archetype's parameters with a city's own measurements
+    (``{ panel9 = { tau_h = 80 } }``).
+    """
+
+    calibration: Literal["central", "fast", "slow", "expert", "guidance"] = "central"
+    archetypes: dict[str, ArchetypeParameters] = Field(default_factory=dict)
+
+    @field_validator("archetypes")
+    @classmethod
+    def _known(cls, v: dict[str, ArchetypeParameters]) -> dict[str, ArchetypeParameters]:
+        from warmgrid.model.archetypes import ARCHETYPES
+
+        for k in v:
+            if k not in ARCHETYPES:
+                raise ValueError(f"unknown archetype {quoted(k)}{closest(k, list(ARCHETYPES))}")
+        return v
+
+    def overrides(self) -> dict[str, dict[str, float]]:
+        """The archetype overrides as plain numbers (None left out)."""
+        return {
+            k: {f: float(x) for f, x in p.model_dump().items() if x is not None}
+            for k, p in self.archetypes.items()
+        }
+
+
 class FreezeSection(_Section):
     """``[freeze]``: freeze protection of stopped district heating (REFERENCES.md)."""
 
@@ -305,6 +354,7 @@ class Scenario(_Section):
     repair: RepairSection = Field(default_factory=RepairSection)
     thresholds: ThresholdsSection = Field(default_factory=ThresholdsSection)
     freeze: FreezeSection = Field(default_factory=FreezeSection)
+    thermal: ThermalSection = Field(default_factory=ThermalSection)
     hazard: HazardSection | None = None
     emergency: EmergencySection | None = None
     water: WaterSection | None = None

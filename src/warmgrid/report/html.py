@@ -266,6 +266,8 @@ def impact_html(result: Mapping[str, Any], *, title: str | None = None) -> str:
     if met:
         rows = []
         for k, v in met.items():
+            if k.endswith("_range"):
+                continue  # shown beside its figure
             if k.endswith("_unsheltered") and met.get(k[: -len("_unsheltered")]) == v:
                 continue  # the same figure when nobody is in a shelter
             if isinstance(v, bool) or v is None:
@@ -273,9 +275,16 @@ def impact_html(result: Mapping[str, Any], *, title: str | None = None) -> str:
             elif isinstance(v, int):
                 val = f"{v:,}"
             elif k.endswith("_h"):
-                val = f"{v:,.1f}"
+                val = f"{v:,.0f}"
             else:
                 val = fmt_int(v)
+            band = met.get(f"{k}_range")
+            if band:
+                lo, hi = (
+                    "—" if x is None else (f"{x:,.0f}" if k.endswith("_h") else fmt_int(x))
+                    for x in band
+                )
+                val += f" ({lo}–{hi})"
             rows.append([metric_label(k), val])
         parts.append(
             "<h2>Figures over the horizon</h2>" + table(["figure", "value"], rows, cls="narrow")

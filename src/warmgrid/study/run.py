@@ -136,7 +136,14 @@ def build_simulator(
         ),
         trip_factor=scenario.impact.trip_factor,
         water=water,
+        calibration=scenario.thermal.calibration,
+        thermal_overrides=scenario.thermal.overrides(),
     )
+    if scenario.thermal.archetypes:
+        assumptions.append(
+            "the city's own building parameters replace warmgrid's for "
+            + ", ".join(sorted(scenario.thermal.archetypes))
+        )
     return sim, assumptions, grid.warnings()
 
 
@@ -341,6 +348,7 @@ def impact(
     t0 = time.perf_counter()
     study = prepare(scenario, mode=mode, absolute=absolute)
     check_damage(study.simulator.net, scenario.damage.elements, file=study.file)
+    study.simulator.set_band(True)  # the fast-slow range of every time and person-hour
     tl = study.simulator.run(scenario.damage.elements)
     return ImpactResult(study, tl, time.perf_counter() - t0, water_detail)
 
@@ -483,6 +491,11 @@ def _impact_dict(study: Study, tl: Timeline) -> dict[str, Any]:
         for j, key in enumerate(thr):
             d[f"hours_to_{key}"] = _none(tl.crossing_h[i, j])
             d[f"hours_below_{key}"] = float(tl.hours_below[i, j])
+            if tl.band is not None:
+                d[f"hours_to_{key}_range"] = [
+                    _none(tl.band["fast"][0][i, j]),
+                    _none(tl.band["slow"][0][i, j]),
+                ]
         areas.append(d)
     used = sorted(set(a["archetype"]))
     timeline = [
@@ -508,6 +521,8 @@ def _impact_dict(study: Study, tl: Timeline) -> dict[str, Any]:
             "key": key,
             "first_area_below_h": metrics[f"first_area_below_{key}_h"],
             "person_hours_below": metrics[f"person_hours_below_{key}"],
+            "first_area_below_h_range": metrics.get(f"first_area_below_{key}_h_range"),
+            "person_hours_below_range": metrics.get(f"person_hours_below_{key}_range"),
         }
         for t, key in zip(tl.thresholds_c, thr, strict=True)
     ]
@@ -538,7 +553,7 @@ def _impact_dict(study: Study, tl: Timeline) -> dict[str, Any]:
         "metrics": metrics,
         "thresholds": thresholds,
         "areas": areas,
-        "archetypes": {k: ARCHETYPES[k].to_dict() for k in used},
+        "archetypes": {k: ARCHETYPES[k].to_dict(sim.calibration) for k in used},
         "timeline": timeline,
         "temperature_curves": {
             "hours": [*tl.hours.tolist(), float(len(tl.hours) * tl.dt_h)],
