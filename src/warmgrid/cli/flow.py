@@ -1,16 +1,37 @@
-"""``warmgrid flow`` (one DC power flow) and ``warmgrid contingency`` (N-1 / N-2 screening)."""
+"""``warmgrid flow`` (one DC power flow) and ``warmgrid contingency`` (N-1 / N-2 screening).
+
+The commands' options are ``Annotated`` aliases (:mod:`warmgrid.cli._flow_options`);
+each command parses, calls the library, and hands the printing to a helper.
+"""
 
 from __future__ import annotations
 
 import math
 import sys
 from pathlib import Path
-from typing import Any, Literal
-
-import typer
+from typing import Any
 
 from warmgrid.cli import app
-from warmgrid.cli._common import bold, console, number, print_json, styled
+from warmgrid.cli._common import bold, console, print_json, styled
+from warmgrid.cli._flow_options import (
+    _K,
+    _Ac,
+    _AllViolations,
+    _Candidates,
+    _Case,
+    _ContingencyJson,
+    _ContingencyTop,
+    _FlowJson,
+    _FlowTop,
+    _Generators,
+    _MaxIter,
+    _Out,
+    _Outages,
+    _QLimits,
+    _Sets,
+    _Threshold,
+    _Worsening,
+)
 
 
 def _split_ids(values: list[str] | None) -> list[str]:
@@ -21,40 +42,21 @@ def _split_ids(values: list[str] | None) -> list[str]:
     return out
 
 
+# ---------------------------------------------------------------------- flow
 @app.command("flow")
 def flow(
-    case: str = typer.Argument(..., help="Bundled case name or path."),
-    outage: list[str] = typer.Option(
-        None,
-        "--outage",
-        "-o",
-        help="Element id to take out (repeat, or "
-        "comma-separate): line:3, trafo:1, gen:2, bus:7 ...",
-    ),
-    json_out: bool = typer.Option(
-        False,
-        "--json",
-        help="Print JSON: branches (id, p_mw, loading_percent), islands, dark_buses.",
-    ),
-    top: int = typer.Option(
-        15, "--top", min=0, max=1_000_000, help="Rows in the table of most loaded branches."
-    ),
-    ac: bool = typer.Option(
-        False, "--ac", help="AC power flow (Newton-Raphson) instead of the DC approximation."
-    ),
-    q_limits: bool = typer.Option(
-        False, "--q-limits", help="With --ac: enforce reactive limits (PV units switch to PQ)."
-    ),
-    max_iter: int = typer.Option(
-        10, "--max-iter", min=1, max=1000, help="With --ac: Newton iterations per solve."
-    ),
+    case: _Case,
+    outage: _Outages = None,
+    json_out: _FlowJson = False,
+    top: _FlowTop = 15,
+    ac: _Ac = False,
+    q_limits: _QLimits = False,
+    max_iter: _MaxIter = 10,
 ) -> None:
     """DC or AC power flow (pandapower rundcpp / runpp conventions: the ext_grid is the slack)."""
-    import numpy as np
-
     from warmgrid.errors import InputError
     from warmgrid.io import load_grid
-    from warmgrid.power.dc import dc_flow, dispatch_note
+    from warmgrid.power.dc import dispatch_note
     from warmgrid.power.elements import check_ids
     from warmgrid.power.network import compile_network
 
@@ -82,6 +84,17 @@ def flow(
             warnings=warnings,
         )
         return
+    _dc(net, ids, state, json_out=json_out, top=top, warnings=warnings)
+
+
+def _dc(
+    net: Any, ids: list[str], state: Any, *, json_out: bool, top: int, warnings: list[str]
+) -> None:
+    """``warmgrid flow`` (DC): solve, then print JSON or a summary with a table."""
+    import numpy as np
+
+    from warmgrid.power.dc import dc_flow
+
     r = dc_flow(net, state)
     eff = state.effective(net)
     shown = np.flatnonzero(eff.branch_on)  # outaged branches are left out
@@ -157,8 +170,6 @@ def _ac(
     warnings: list[str],
 ) -> None:
     """``warmgrid flow --ac``: solve, then print JSON or a summary with tables."""
-    import numpy as np
-
     from warmgrid.errors import ConvergenceError
     from warmgrid.power.ac import ACOptions, ac_flow
 
@@ -169,71 +180,96 @@ def _ac(
             f"{net.name}: the AC power flow did not converge{what} after {r.iterations} "
             f"Newton iterations (largest bus mismatch {r.max_mismatch_pu:.3g} p.u.)"
         )
-    eff = state.effective(net)
-    shown = np.flatnonzero(eff.branch_on)  # outaged branches are left out
-    units = np.flatnonzero(eff.gen_on)
-    loading = r.loading_percent
+    if json_out:
+        print_json(_ac_json(net, ids, state, r, q_limits=q_limits, warnings=warnings))
+        return
+    _print_ac(net, ids, state, r, q_limits=q_limits, top=top, warnings=warnings)
+
+
+def _ac_facts(net: Any, r: Any) -> tuple[int, list[str], Any, Any, float]:
+    """(islands, dark bus ids, bus of the lowest and of the highest voltage (None when
+    no bus is live), total losses MW) of an AC flow."""
+    import numpy as np
+
     live = np.flatnonzero(~r.dark_bus)
     n_isl = int(r.island.max() + 1) if (r.island >= 0).any() else 0
     dark = [str(b) for b in net.bus_ids[r.dark_bus]]
     lo = live[np.argmin(r.vm_pu[live])] if len(live) else None
     hi = live[np.argmax(r.vm_pu[live])] if len(live) else None
     losses = float(np.nansum(r.loss_mw))
-    if json_out:
-        print_json(
+    return n_isl, dark, lo, hi, losses
+
+
+def _ac_json(
+    net: Any, ids: list[str], state: Any, r: Any, *, q_limits: bool, warnings: list[str]
+) -> dict[str, Any]:
+    """The JSON of ``warmgrid flow --ac``: summary, then buses, branches and units."""
+    import numpy as np
+
+    eff = state.effective(net)
+    shown = np.flatnonzero(eff.branch_on)  # outaged branches are left out
+    loading = r.loading_percent
+    n_isl, dark, lo, hi, losses = _ac_facts(net, r)
+    return {
+        "name": net.name,
+        "model": "ac",
+        "outages": ids,
+        "q_limits": q_limits,
+        "converged": True,
+        "iterations": r.iterations,
+        "q_rounds": r.q_rounds,
+        "seconds": r.seconds,
+        "islands": n_isl,
+        "dark_buses": dark,
+        "losses_mw": losses,
+        "min_vm": None
+        if lo is None
+        else {"bus": str(net.bus_ids[lo]), "vm_pu": float(r.vm_pu[lo])},
+        "max_vm": None
+        if hi is None
+        else {"bus": str(net.bus_ids[hi]), "vm_pu": float(r.vm_pu[hi])},
+        "buses": [
+            {"id": str(net.bus_ids[b]), "vm_pu": _num(r.vm_pu[b]), "va_deg": _num(r.va_deg[b])}
+            for b in range(net.n_bus)
+        ],
+        "branches": [
             {
-                "name": net.name,
-                "model": "ac",
-                "outages": ids,
-                "q_limits": q_limits,
-                "converged": True,
-                "iterations": r.iterations,
-                "q_rounds": r.q_rounds,
-                "seconds": r.seconds,
-                "islands": n_isl,
-                "dark_buses": dark,
-                "losses_mw": losses,
-                "min_vm": None
-                if lo is None
-                else {"bus": str(net.bus_ids[lo]), "vm_pu": float(r.vm_pu[lo])},
-                "max_vm": None
-                if hi is None
-                else {"bus": str(net.bus_ids[hi]), "vm_pu": float(r.vm_pu[hi])},
-                "buses": [
-                    {
-                        "id": str(net.bus_ids[b]),
-                        "vm_pu": _num(r.vm_pu[b]),
-                        "va_deg": _num(r.va_deg[b]),
-                    }
-                    for b in range(net.n_bus)
-                ],
-                "branches": [
-                    {
-                        "id": str(net.branch_ids[k]),
-                        "p_from_mw": _num(r.p_from_mw[k]),
-                        "q_from_mvar": _num(r.q_from_mvar[k]),
-                        "p_to_mw": _num(r.p_to_mw[k]),
-                        "q_to_mvar": _num(r.q_to_mvar[k]),
-                        "loading_percent": _num(loading[k]),
-                    }
-                    for k in shown
-                ],
-                "units": [
-                    {
-                        "id": str(net.gen_ids[g]),
-                        "p_mw": _num(r.gen_p_mw[g]),
-                        "q_mvar": _num(r.gen_q_mvar[g]),
-                        "q_limited": bool(r.q_limited[g]),
-                    }
-                    for g in units
-                ],
-                "warnings": warnings,
+                "id": str(net.branch_ids[k]),
+                "p_from_mw": _num(r.p_from_mw[k]),
+                "q_from_mvar": _num(r.q_from_mvar[k]),
+                "p_to_mw": _num(r.p_to_mw[k]),
+                "q_to_mvar": _num(r.q_to_mvar[k]),
+                "loading_percent": _num(loading[k]),
             }
-        )
-        return
-    from rich.table import Table
+            for k in shown
+        ],
+        "units": [
+            {
+                "id": str(net.gen_ids[g]),
+                "p_mw": _num(r.gen_p_mw[g]),
+                "q_mvar": _num(r.gen_q_mvar[g]),
+                "q_limited": bool(r.q_limited[g]),
+            }
+            for g in np.flatnonzero(eff.gen_on)
+        ],
+        "warnings": warnings,
+    }
+
+
+def _print_ac(
+    net: Any,
+    ids: list[str],
+    state: Any,
+    r: Any,
+    *,
+    q_limits: bool,
+    top: int,
+    warnings: list[str],
+) -> None:
+    """The summary of ``warmgrid flow --ac``: voltages, reactive limits, loaded branches."""
     from rich.text import Text
 
+    n_isl, dark, lo, hi, losses = _ac_facts(net, r)
     con = console()
     head = Text()
     head.append(net.name, style="bold")
@@ -255,6 +291,19 @@ def _ac(
         )
     if q_limits:
         con.print(Text(f"{int(r.q_limited.sum())} unit(s) held at a reactive limit"))
+    con.print(_ac_table(net, state, r, top))
+    if dark:
+        con.print(Text(f"dark buses: {', '.join(dark[:20])}{' ...' if len(dark) > 20 else ''}"))
+
+
+def _ac_table(net: Any, state: Any, r: Any, top: int) -> Any:
+    """The table of the ``top`` most loaded branches of an AC flow."""
+    import numpy as np
+    from rich.table import Table
+    from rich.text import Text
+
+    shown = np.flatnonzero(state.effective(net).branch_on)  # outaged branches are left out
+    loading = r.loading_percent
     ld = np.nan_to_num(loading[shown], nan=-1.0)
     order = shown[np.argsort(-ld, kind="stable")[:top]]
     t = Table(title=f"{min(top, len(shown))} most loaded branches")
@@ -273,11 +322,10 @@ def _ac(
         lp = loading[k]
         cells.append(Text("" if np.isnan(lp) else f"{lp:,.1f}"))
         t.add_row(*cells)
-    con.print(t)
-    if dark:
-        con.print(Text(f"dark buses: {', '.join(dark[:20])}{' ...' if len(dark) > 20 else ''}"))
+    return t
 
 
+# ---------------------------------------------------------------------- contingency
 def _read_sets(path: Path) -> list[tuple[str, ...]]:
     """Outage sets from a text file: one set per line, ids split by commas or spaces."""
     from warmgrid.errors import InputError
@@ -295,6 +343,7 @@ def _read_sets(path: Path) -> list[tuple[str, ...]]:
 
 
 def _check_out(out: Path) -> None:
+    """Raise for an ``--out`` that is not a ``.parquet`` or ``.csv`` file path."""
     from warmgrid.errors import InputError
 
     if out.suffix.lower() not in (".parquet", ".csv"):
@@ -307,57 +356,17 @@ def _check_out(out: Path) -> None:
 
 @app.command("contingency")
 def contingency(
-    case: str = typer.Argument(..., help="Bundled case name or path."),
-    k: int = typer.Option(
-        1,
-        "--k",
-        min=1,
-        max=2,
-        help="1: every single branch outage; 2: every pair from the candidates.",
-    ),
-    candidates: int = typer.Option(
-        200, "--candidates", min=2, max=1_000_000, help="With --k 2: the N most loaded branches."
-    ),
-    threshold: float = typer.Option(
-        100.0,
-        "--threshold",
-        callback=number(0.0, 1e6, above=True),
-        help="Overload threshold, % of the rating.",
-    ),
-    generators: Literal["none", "slack", "pro_rata"] = typer.Option(
-        "none",
-        "--generators",
-        help="With --k 1, also take out each unit: "
-        "'slack' (slack picks up) or 'pro_rata' (by p_max); 'none'.",
-    ),
-    sets: Path = typer.Option(
-        None,
-        "--sets",
-        help="Text file of outage sets, one per line "
-        "(ids split by commas or spaces); overrides --k.",
-    ),
-    worsening: float = typer.Option(
-        1.0,
-        "--worsening",
-        callback=number(0.0, 1e6),
-        help="A branch overloaded before any outage counts only if an outage raises its "
-        "loading by more than this many percentage points.",
-    ),
-    all_violations: bool = typer.Option(
-        False,
-        "--all-violations",
-        help="Count every loading above the threshold, base-case overloads included.",
-    ),
-    out: Path = typer.Option(
-        None, "--out", help="Stream the violations to a file (.parquet or .csv), atomically."
-    ),
-    top: int = typer.Option(10, "--top", min=0, max=1_000_000, help="Worst contingencies to list."),
-    json_out: bool = typer.Option(
-        False,
-        "--json",
-        help="Print JSON: contingencies, islanding, with_overloads, violations, "
-        "base_overloads, seconds, worst.",
-    ),
+    case: _Case,
+    k: _K = 1,
+    candidates: _Candidates = 200,
+    threshold: _Threshold = 100.0,
+    generators: _Generators = "none",
+    sets: _Sets = None,
+    worsening: _Worsening = 1.0,
+    all_violations: _AllViolations = False,
+    out: _Out = None,
+    top: _ContingencyTop = 10,
+    json_out: _ContingencyJson = False,
 ) -> None:
     """Contingency screening: N-1 over all branches (LODF, bridges exact) or N-2 pairs.
 
@@ -369,7 +378,6 @@ def contingency(
     """
     from warmgrid.errors import InputError
     from warmgrid.io import load_grid
-    from warmgrid.power.contingency import n_minus_1, n_minus_k, n_minus_k_pairs
     from warmgrid.power.network import compile_network
 
     if out is not None and out.suffix.lower() not in (".parquet", ".csv"):
@@ -393,7 +401,49 @@ def contingency(
         keep_violations=False,
     )
 
-    def run(progress: Any, sink: Path | None) -> Any:
+    def screen(progress: Any) -> Any:
+        return _screen(
+            net,
+            explicit,
+            opts,
+            k=k,
+            candidates=candidates,
+            generators=generators,
+            out=out,
+            progress=progress,
+        )
+
+    res = screen(None) if json_out or not sys.stderr.isatty() else _with_progress_bar(screen)
+    summary = res.summary()
+    summary["warnings"] = grid.warnings()
+    summary["worst"] = res.worst(top)
+    summary["name"] = net.name
+    if json_out:
+        print_json(summary)
+        return
+    _print_contingency(
+        summary, threshold=threshold, worsening=worsening, all_violations=all_violations
+    )
+    if out is not None:
+        console().print(f"{res.n_violations:,} violations written to {out}")
+
+
+def _screen(
+    net: Any,
+    explicit: list[tuple[str, ...]] | None,
+    opts: dict[str, Any],
+    *,
+    k: int,
+    candidates: int,
+    generators: str,
+    out: Path | None,
+    progress: Any,
+) -> Any:
+    """Screen the outage sets, the pairs (``k == 2``) or N-1, as the options ask;
+    violations go to ``out`` atomically (complete or untouched) when it is given."""
+    from warmgrid.power.contingency import n_minus_1, n_minus_k, n_minus_k_pairs
+
+    def run(sink: Path | None) -> Any:
         if explicit is not None:
             return n_minus_k(net, explicit, progress=progress, violations_out=sink, **opts)
         if k == 2:
@@ -407,41 +457,39 @@ def contingency(
             **opts,
         )
 
-    def screen(progress: Any) -> Any:
-        if out is None:
-            return run(progress, None)
-        from warmgrid.io.atomic import atomic_file
+    if out is None:
+        return run(None)
+    from warmgrid.io.atomic import atomic_file
 
-        with atomic_file(out) as tmp:  # complete or untouched
-            return run(progress, tmp)
+    with atomic_file(out) as tmp:  # complete or untouched
+        return run(tmp)
 
-    if json_out or not sys.stderr.isatty():
-        res = screen(None)
-    else:
-        from rich.console import Console
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-        with Progress(
-            TextColumn("screening"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total}"),
-            TimeElapsedColumn(),
-            console=Console(stderr=True),
-            transient=True,
-        ) as bar:
-            task = bar.add_task("screen", total=None)
+def _with_progress_bar(screen: Any) -> Any:
+    """``screen(progress)`` with a transient progress bar on stderr."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-            def progress(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
+    with Progress(
+        TextColumn("screening"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("screen", total=None)
 
-            res = screen(progress)
-    summary = res.summary()
-    summary["warnings"] = grid.warnings()
-    summary["worst"] = res.worst(top)
-    summary["name"] = net.name
-    if json_out:
-        print_json(summary)
-        return
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return screen(progress)
+
+
+def _print_contingency(
+    summary: dict[str, Any], *, threshold: float, worsening: float, all_violations: bool
+) -> None:
+    """The summary of ``warmgrid contingency``: counts, base overloads, worst contingencies."""
     from rich.table import Table
 
     con = console()
@@ -453,7 +501,7 @@ def contingency(
     )
     con.print(
         styled(
-            bold(net.name),
+            bold(summary["name"]),
             f": {summary['contingencies']:,} contingencies in "
             f"{summary['seconds']:.3f} s; {summary['islanding']:,} island part of the grid; "
             f"{summary['with_overloads']:,} {how}",
@@ -493,5 +541,3 @@ def contingency(
             f"{w['lost_load_mw']:,.1f}" if w["islanding"] else "",
         )
     con.print(t)
-    if out is not None:
-        con.print(f"{res.n_violations:,} violations written to {out}")

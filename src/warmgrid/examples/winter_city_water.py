@@ -62,6 +62,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -69,6 +70,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra, minimum_spanning_tree
 from scipy.spatial import Delaunay
 
+from warmgrid.examples._epanet_inp import _Inp
 from warmgrid.examples.winter_city import river_x, winter_city
 from warmgrid.model.services import split_ids
 
@@ -136,8 +138,9 @@ def ground_elevation_m(x: np.ndarray | float, y: np.ndarray | float) -> np.ndarr
     return np.clip(np.where(d < 0, right, left), 130.0, 152.0)
 
 
-def _hw_loss(q: np.ndarray, d: np.ndarray, length_m: np.ndarray) -> np.ndarray:
-    """Hazen–Williams head loss, m, for flow q (m³/s), diameter d (m), length (m)."""
+def _hw_loss(q: np.ndarray | float, d: np.ndarray | float, length_m: np.ndarray | float) -> Any:
+    """Hazen–Williams head loss, m, for flow q (m³/s), diameter d (m), length (m)
+    (arrays of the common shape, or numbers)."""
     return 10.67 * length_m * np.abs(q) ** 1.852 / (_C_HW**1.852 * d**4.87)
 
 
@@ -207,78 +210,67 @@ def winter_city_water(seed: int = 2026) -> CityWater:
     return _build(int(seed))
 
 
-class _Inp:
-    """Collects the sections of an EPANET .inp file (SI: m, mm, m³/h)."""
+@dataclass(frozen=True)
+class _Junctions:
+    """The heat areas as EPANET junctions, parallel arrays of length n_area.
 
-    def __init__(self) -> None:
-        self.sec: dict[str, list[str]] = {
-            k: []
-            for k in (
-                "JUNCTIONS", "RESERVOIRS", "TANKS", "PIPES", "PUMPS", "CURVES", "PATTERNS",
-                "CONTROLS", "COORDINATES",
-            )
-        }  # fmt: skip
-        self.xy: dict[str, tuple[float, float]] = {}
+    Attributes
+    ----------
+    names : junction ids (the areas' names); apos : area id → index.
+    xy : (n, 2) positions, km; elev : (n,) ground elevation, m.
+    pop : (n,) people; high : (n,) bool, high-rise (an upper-floor junction too).
+    main_q, upper_q : (n,) average demand on the mains and on the upper floors, m³/s.
+    district : (n,) index of the main station that supplies each area.
+    """
 
-    def node(self, section: str, name: str, fields: str, xy: tuple[float, float]) -> None:
-        self.sec[section].append(f"{name} {fields}")
-        self.sec["COORDINATES"].append(f"{name} {xy[0]:.3f} {xy[1]:.3f}")
-        self.xy[name] = xy
+    names: list[str]
+    apos: dict[str, int]
+    xy: np.ndarray
+    elev: np.ndarray
+    pop: np.ndarray
+    high: np.ndarray
+    main_q: np.ndarray
+    upper_q: np.ndarray
+    district: np.ndarray
 
-    def pipe(self, name: str, a: str, b: str, length_m: float, d_m: float) -> None:
-        self.sec["PIPES"].append(f"{name} {a} {b} {length_m:.1f} {d_m * 1000:.0f} {_C_HW:g} 0 Open")
 
-    def text(self, title: str) -> str:
-        head = {
-            "JUNCTIONS": ";ID Elevation(m) Demand(m3/h) Pattern",
-            "RESERVOIRS": ";ID Head(m)",
-            "TANKS": ";ID Bottom(m) InitLevel MinLevel MaxLevel Diameter(m) MinVol",
-            "PIPES": ";ID Node1 Node2 Length(m) Diameter(mm) C-HW MinorLoss Status",
-            "PUMPS": ";ID Node1 Node2 Parameters",
-            "CURVES": ";ID Flow(m3/h) Head(m)",
-            "PATTERNS": ";ID Multipliers",
-            "CONTROLS": "",
-            "COORDINATES": ";Node X(km) Y(km)",
-        }
-        out = ["[TITLE]", title, ""]
-        for k, rows in self.sec.items():
-            if k == "COORDINATES":
-                continue
-            out += [f"[{k}]", head[k], *rows, ""]
-        out += [
-            "[OPTIONS]",
-            "UNITS CMH",
-            "HEADLOSS H-W",
-            "DEMAND MODEL PDA",
-            "MINIMUM PRESSURE 0",
-            "REQUIRED PRESSURE 20",
-            "PRESSURE EXPONENT 0.5",
-            "UNBALANCED CONTINUE 10",
-            "",
-            "[TIMES]",
-            "DURATION 72:00",
-            "HYDRAULIC TIMESTEP 1:00",
-            "PATTERN TIMESTEP 1:00",
-            "REPORT TIMESTEP 1:00",
-            "",
-            "[REPORT]",
-            "STATUS NO",
-            "SUMMARY NO",
-            "",
-            "[COORDINATES]",
-            ";Node X(km) Y(km)",
-            *self.sec["COORDINATES"],
-            "",
-            "[END]",
-            "",
-        ]
-        return "\n".join(out)
+#: A booster: (name, its water row, position (km), served area indices, suction junction).
+_Booster = tuple[str, pd.Series, np.ndarray, list[int], int]
 
 
 @functools.lru_cache(maxsize=4)
 def _build(seed: int) -> CityWater:
+    """The memoised builder behind :func:`winter_city_water`."""
     _, svc = winter_city(seed)
     areas, water = svc.areas, svc.water
+    boost = water["id"].str.startswith("water:booster-").to_numpy()
+    mains = water[~boost].reset_index(drop=True)
+    boosters = water[boost].reset_index(drop=True)
+    jn = _junctions(areas, mains)
+    inp = _Inp(_C_HW)
+    inp.sec["PATTERNS"].append("winter " + " ".join(f"{v:.4f}" for v in _PROFILE))
+    _junction_nodes(inp, jn)
+    b_rows = _booster_sites(jn, boosters)
+    draw = jn.main_q.copy()  # the load each junction puts on the mains
+    for *_, served, s in b_rows:
+        draw[s] += jn.upper_q[served].sum()
+    tank_xy = _main_stations(inp, jn, mains, draw)
+    st_names = [r.split(":", 1)[1] for r in mains["id"]]
+    path_hl = _mains(inp, jn, tank_xy, st_names, draw)
+    _booster_zones(inp, jn, b_rows, path_hl)
+
+    text = inp.text(f"winter-city water network (seed {seed}), generated by warmgrid")
+    pump_power = {r.split(":", 1)[1]: ld for r, ld in zip(water["id"], water["load"], strict=True)}
+    n, names = len(jn.names), jn.names
+    aj = [(areas["id"][i], names[i], 1.0) for i in range(n)]
+    aj += [(areas["id"][i], f"{names[i]}-upper", 1.0) for i in np.flatnonzero(jn.high)]
+    table = pd.DataFrame(aj, columns=["area", "junction", "share"])
+    return CityWater(text, pump_power, table, seed)
+
+
+def _junctions(areas: pd.DataFrame, mains: pd.DataFrame) -> _Junctions:
+    """The areas' junctions: ground, demand split between mains and upper floors, and
+    the main station of each (the overlay's ``areas`` of each main station)."""
     names = [a.split(":", 1)[1] for a in areas["id"]]
     apos = {a: i for i, a in enumerate(areas["id"])}
     xy = areas[["x", "y"]].to_numpy(dtype=float)
@@ -288,43 +280,56 @@ def _build(seed: int) -> CityWater:
     avg = pop * M3_PER_PERSON_DAY / 86400.0  # m³/s per area
     main_q = np.where(high, 1.0 - _UPPER_SHARE, 1.0) * avg
     upper_q = np.where(high, _UPPER_SHARE, 0.0) * avg
-    peak = float(_PROFILE.max())
-    n = len(names)
-
-    boost = water["id"].str.startswith("water:booster-").to_numpy()
-    mains = water[~boost].reset_index(drop=True)
-    boosters = water[boost].reset_index(drop=True)
-    district = np.full(n, -1)
+    district = np.full(len(names), -1)
     for s, ars in enumerate(mains["areas"]):
         for a in split_ids(ars):
             district[apos[a]] = s
+    return _Junctions(names, apos, xy, elev, pop, high, main_q, upper_q, district)
 
-    inp = _Inp()
-    inp.sec["PATTERNS"].append("winter " + " ".join(f"{v:.4f}" for v in _PROFILE))
+
+def _junction_nodes(inp: _Inp, jn: _Junctions) -> None:
+    """One junction per area, and one for the upper floors of each high-rise area."""
+    names, xy, elev = jn.names, jn.xy, jn.elev
     for i, nm in enumerate(names):
         inp.node(
-            "JUNCTIONS", nm, f"{elev[i]:.2f} {main_q[i] * 3600:.4f} winter", (xy[i, 0], xy[i, 1])
+            "JUNCTIONS",
+            nm,
+            f"{elev[i]:.2f} {jn.main_q[i] * 3600:.4f} winter",
+            (xy[i, 0], xy[i, 1]),
         )
-    for i in np.flatnonzero(high):
+    for k in np.flatnonzero(jn.high):
         inp.node(
             "JUNCTIONS",
-            f"{names[i]}-upper",
-            f"{elev[i] + _UPPER_RISE_M:.2f} {upper_q[i] * 3600:.4f} winter",
-            (xy[i, 0], xy[i, 1] + 0.05),
+            f"{names[k]}-upper",
+            f"{elev[k] + _UPPER_RISE_M:.2f} {jn.upper_q[k] * 3600:.4f} winter",
+            (xy[k, 0], xy[k, 1] + 0.05),
         )
 
-    # ------------------------------------------------------------ boosters (draw on the mains)
+
+def _booster_sites(jn: _Junctions, boosters: pd.DataFrame) -> list[_Booster]:
+    """Each booster with the areas it serves and its suction junction (the nearest)."""
     b_rows = []
     for _, b in boosters.iterrows():
         bxy = np.array([b["x"], b["y"]])
-        served = [apos[a] for a in split_ids(b["areas"])]
+        served = [jn.apos[a] for a in split_ids(b["areas"])]
         b_rows.append(
-            (b["id"].split(":", 1)[1], b, bxy, served, int(np.argmin(np.hypot(*(xy - bxy).T))))
+            (b["id"].split(":", 1)[1], b, bxy, served, int(np.argmin(np.hypot(*(jn.xy - bxy).T))))
         )
-    draw = main_q.copy()  # the load each junction puts on the mains
-    for *_, served, s in b_rows:
-        draw[s] += upper_q[served].sum()
-    # ------------------------------------------------------------ main tanks and stations
+    return b_rows
+
+
+def _main_stations(inp: _Inp, jn: _Junctions, mains: pd.DataFrame, draw: np.ndarray) -> np.ndarray:
+    """Each main station's tank, source, pump, curve and controls; returns the tanks'
+    positions ((n_main, 2) km: the people-weighted centres of their districts).
+
+    Parameters
+    ----------
+    inp : the file being written.
+    jn : the junctions.
+    mains : the main stations' rows of the overlay's ``water`` table.
+    draw : (n_area,) average load of each junction on the mains, m³/s.
+    """
+    xy, pop, names, district = jn.xy, jn.pop, jn.names, jn.district
     m = len(mains)
     st_names = [r.split(":", 1)[1] for r in mains["id"]]
     tank_xy = np.zeros((m, 2))
@@ -354,8 +359,49 @@ def _build(seed: int) -> CityWater:
             f"LINK {st} OPEN IF NODE {st}-tank BELOW {_TANK_ON:g}",
             f"LINK {st} CLOSED IF NODE {st}-tank ABOVE {_TANK_OFF:g}",
         ]
+    return tank_xy
 
-    # ------------------------------------------------------------ mains
+
+def _mains(
+    inp: _Inp, jn: _Junctions, tank_xy: np.ndarray, st_names: list[str], draw: np.ndarray
+) -> np.ndarray:
+    """The mains (pipes between junctions, and from each tank to its three nearest
+    junctions), sized on each district's tree; returns each junction's peak-hour head
+    loss from its tank along the tree, m.
+
+    Parameters
+    ----------
+    inp : the file being written.
+    jn : the junctions.
+    tank_xy : (n_main, 2) the main tanks' positions, km.
+    st_names : the main stations' names.
+    draw : (n_area,) average load of each junction on the mains, m³/s.
+    """
+    elist, e_len, e_intra, t_links = _mains_layout(jn, tank_xy)
+    t_len = np.array([ln for _, _, ln in t_links])
+    dia, path_hl = _size_mains(jn, draw, len(tank_xy), elist, e_len, e_intra, t_links, t_len)
+    names = jn.names
+    for k, (a, b) in enumerate(elist):
+        inp.pipe(f"main-{k + 1:03d}", names[a], names[b], e_len[k], dia[0][k])
+    for k, (s, j, ln) in enumerate(t_links):
+        inp.pipe(f"{st_names[s]}-out-{k + 1}", f"{st_names[s]}-tank", names[j], ln, dia[1][k])
+    return path_hl
+
+
+def _mains_layout(
+    jn: _Junctions, tank_xy: np.ndarray
+) -> tuple[list[tuple[int, ...]], np.ndarray, np.ndarray, list[tuple[int, int, float]]]:
+    """The mains' links: a Delaunay mesh over the areas (links up to 6 km, the four
+    shortest river crossings, and a spanning tree), and each tank's links to the three
+    nearest junctions of its district.
+
+    Returns
+    -------
+    elist : (a, b) junction pairs; e_len : their lengths, m; e_intra : both ends in one
+    district; t_links : (station, junction, length m) per tank link.
+    """
+    xy, district = jn.xy, jn.district
+    n, m = len(xy), len(tank_xy)
     tri = Delaunay(xy).simplices
     edges = {
         tuple(sorted((int(a), int(b))))
@@ -382,9 +428,38 @@ def _build(seed: int) -> CityWater:
         for k in near:
             d_km = float(np.hypot(*(xy[k] - tank_xy[s])))
             t_links.append((s, int(k), max(0.5, _ROUTE * d_km + 0.3) * 1000.0))
-    t_len = np.array([ln for _, _, ln in t_links])
+    return elist, e_len, e_intra, t_links
 
-    # sizing on each district's shortest-path tree from its tank (nodes 0..n-1, tanks n..)
+
+def _size_mains(
+    jn: _Junctions,
+    draw: np.ndarray,
+    m: int,
+    elist: list[tuple[int, ...]],
+    e_len: np.ndarray,
+    e_intra: np.ndarray,
+    t_links: list[tuple[int, int, float]],
+    t_len: np.ndarray,
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """Diameters on each district's shortest-path tree from its tank (peak hour, about
+    1 m/s), enlarged until every junction keeps its design pressure.
+
+    Parameters
+    ----------
+    jn : the junctions.
+    draw : (n_area,) average load of each junction on the mains, m³/s.
+    m : number of main stations (tanks).
+    elist, e_len, e_intra, t_links : the links (:func:`_mains_layout`).
+    t_len : (len(t_links),) tank link lengths, m.
+
+    Returns
+    -------
+    dia : [mains (len(elist),), tank links (len(t_links),)] diameters, m.
+    path_hl : (n_area,) peak-hour head loss from the tank to each junction, m.
+    """
+    xy, district, elev = jn.xy, jn.district, jn.elev
+    n = len(xy)
+    peak = float(_PROFILE.max())
     rows = [a for a, _ in elist] + [n + s for s, _, _ in t_links]
     cols = [b for _, b in elist] + [k for _, k, _ in t_links]
     wts = list(e_len * np.where(e_intra, 1.0, 20.0)) + list(t_len)
@@ -423,12 +498,22 @@ def _build(seed: int) -> CityWater:
             dia[kd][k] = _SIZES_M[min(np.searchsorted(_SIZES_M, dia[kd][k]) + 1, len(_SIZES_M) - 1)]
     hl = [_hw_loss(flow[i], dia[i], lens[i]) for i in (0, 1)]
     path_hl = np.array([sum(hl[kd][k] for kd, k in p) for p in paths])
-    for k, (a, b) in enumerate(elist):
-        inp.pipe(f"main-{k + 1:03d}", names[a], names[b], e_len[k], dia[0][k])
-    for k, (s, j, ln) in enumerate(t_links):
-        inp.pipe(f"{st_names[s]}-out-{k + 1}", f"{st_names[s]}-tank", names[j], ln, dia[1][k])
+    return dia, path_hl
 
-    # ------------------------------------------------------------ booster zones
+
+def _booster_zones(inp: _Inp, jn: _Junctions, b_rows: list[_Booster], path_hl: np.ndarray) -> None:
+    """Each booster's elevated tank, its pipes to the upper floors it serves, its pump,
+    curve and controls (with the low-suction-pressure trip).
+
+    Parameters
+    ----------
+    inp : the file being written.
+    jn : the junctions.
+    b_rows : the boosters (:func:`_booster_sites`).
+    path_hl : (n_area,) peak-hour head loss from the main tank to each junction, m.
+    """
+    xy, elev, names, upper_q = jn.xy, jn.elev, jn.names, jn.upper_q
+    peak = float(_PROFILE.max())
     for bname, b, bxy, served, s in b_rows:
         up_el = elev[served] + _UPPER_RISE_M
         # 27 m above its highest upper floor, and above the mains' highest level (a
@@ -460,10 +545,3 @@ def _build(seed: int) -> CityWater:
             f"LINK {bname} CLOSED IF NODE {bname}-tank ABOVE {_BTANK_OFF:g}",
             f"LINK {bname} CLOSED IF NODE {names[s]} BELOW {_SUCTION_TRIP_M:g}",
         ]
-
-    text = inp.text(f"winter-city water network (seed {seed}), generated by warmgrid")
-    pump_power = {r.split(":", 1)[1]: ld for r, ld in zip(water["id"], water["load"], strict=True)}
-    aj = [(areas["id"][i], names[i], 1.0) for i in range(n)]
-    aj += [(areas["id"][i], f"{names[i]}-upper", 1.0) for i in np.flatnonzero(high)]
-    table = pd.DataFrame(aj, columns=["area", "junction", "share"])
-    return CityWater(text, pump_power, table, seed)

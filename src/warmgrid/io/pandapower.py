@@ -30,8 +30,6 @@ __all__ = [
     "load_pandapower_json",
 ]
 
-#: Element tables whose power pandapower puts on buses and that this importer maps.
-_MAPPED = {"bus", "line", "trafo", "gen", "sgen", "ext_grid", "load", "shunt"}
 #: Element tables this importer does not map yet: a non-empty one is an error.
 _UNSUPPORTED = (
     "trafo3w",
@@ -51,7 +49,6 @@ _UNSUPPORTED = (
     "bus_dc",
 )
 
-_BUNDLED_EXTRA = ("GBnetwork", "GBreducednetwork", "iceland")
 
 #: Columns of pandapower's internal branch matrix beyond MATPOWER's (pandapower's
 #: ``pypower/idx_brch.py``): asymmetric series parameters and the branch shunt conductance.
@@ -164,6 +161,28 @@ def from_pandapower_net(net: Any, *, name: str, source: str) -> Grid:
         If the net holds element types this importer does not map, or if pandapower
         cannot build its internal case from it.
     """
+    _check_supported(net, source)
+    lookup, ppc_bus, ppc_br = _internal_case(net, source)
+    bus_lookup = np.asarray(lookup["bus"])
+    bus_df, ppc_to_id, vn_bus = _buses(net.bus, bus_lookup)
+    grid = Grid(
+        name=name,
+        bus=bus_df,
+        branch=_branches(net, lookup["branch"], ppc_br, ppc_to_id, vn_bus, source),
+        gen=_units(net),
+        load=_loads(net.load),
+        shunt=_shunts(net.shunt, vn_bus),
+        base_mva=float(net.sn_mva),
+        source=source,
+        allow_negative_x=True,
+        meta={"format": "pandapower"},
+    )
+    _check_injections(grid, ppc_bus, bus_lookup, source)
+    return grid
+
+
+def _check_supported(net: Any, source: str) -> None:
+    """Raise for element tables and switches the importer does not map, or no buses."""
     for t in _UNSUPPORTED:
         if (
             t in net
@@ -186,6 +205,17 @@ def from_pandapower_net(net: Any, *, name: str, source: str) -> Grid:
     if len(net.bus) == 0:
         raise InputError("the network has no buses", file=source, field="bus")
 
+
+def _internal_case(net: Any, source: str) -> tuple[Any, np.ndarray, np.ndarray]:
+    """pandapower's internal case with ``rundcpp``'s options (``_pd2ppc``).
+
+    Returns
+    -------
+    lookup : ``net._pd2ppc_lookups`` (``"bus"``: internal bus of each pandapower bus,
+        ``"branch"``: row range of each branch table).
+    ppc_bus : (n_ppc_bus, n_col) the internal bus matrix (real part).
+    ppc_br : (n_ppc_branch, n_col) the internal branch matrix (real part).
+    """
     from pandapower.auxiliary import _init_rundcpp_options
     from pandapower.powerflow import _pd2ppc
 
@@ -205,8 +235,6 @@ def from_pandapower_net(net: Any, *, name: str, source: str) -> Grid:
         raise InputError(
             f"pandapower could not build the case ({msg[:160]})", file=source
         ) from None
-    lookup = net._pd2ppc_lookups
-    bus_lookup = np.asarray(lookup["bus"])
     ppc_bus = np.real(ppc["bus"])
     ppc_br = np.real(ppc["branch"])
     if ppc_br.shape[1] > _BR_B_ASYM and np.any(ppc_br[:, list(_BR_ASYM)]):
@@ -215,9 +243,20 @@ def from_pandapower_net(net: Any, *, name: str, source: str) -> Grid:
             file=source,
             field="trafo",
         )
+    return net._pd2ppc_lookups, ppc_bus, ppc_br
 
-    # ---- buses
-    b = net.bus
+
+def _buses(
+    b: pd.DataFrame, bus_lookup: np.ndarray
+) -> tuple[pd.DataFrame, dict[int, str], pd.Series]:
+    """The bus table, the id of each internal bus (its first pandapower bus) and ``vn_kv``
+    per pandapower bus index.
+
+    Parameters
+    ----------
+    b : pandapower's ``bus`` table.
+    bus_lookup : (max bus index + 1,) internal bus of each pandapower bus.
+    """
     bx, by = _geo_xy(b["geo"] if "geo" in b.columns else None, len(b))
     bus_df = pd.DataFrame(
         {
@@ -236,41 +275,44 @@ def from_pandapower_net(net: Any, *, name: str, source: str) -> Grid:
             "in_service": b["in_service"].to_numpy(dtype=bool),
         }
     )
-    ppc_to_id = {}
+    ppc_to_id: dict[int, str] = {}
     for pd_idx in b.index:
         ppc_to_id.setdefault(int(bus_lookup[pd_idx]), f"bus:{pd_idx}")
     vn_bus = pd.Series(b["vn_kv"].to_numpy(dtype=float), index=b.index)
+    return bus_df, ppc_to_id, vn_bus
 
-    # ---- branches
+
+def _branches(
+    net: Any,
+    rows_of: Any,
+    ppc_br: np.ndarray,
+    ppc_to_id: dict[int, str],
+    vn_bus: pd.Series,
+    source: str,
+) -> pd.DataFrame | None:
+    """The branch table: lines and two-winding transformers, parameters from ``ppc_br``.
+
+    Parameters
+    ----------
+    net : the pandapowerNet.
+    rows_of : ``lookup["branch"]``, the internal row range ``(f, t)`` of each table.
+    ppc_br : the internal branch matrix.
+    ppc_to_id : id of each internal bus.
+    vn_bus : nominal voltage per pandapower bus, kV.
+    source : the file, for errors.
+    """
     rows = []
     for kind in ("line", "trafo"):
-        if kind not in lookup["branch"]:
+        if kind not in rows_of:
             continue
-        f, t = lookup["branch"][kind]
+        f, t = rows_of[kind]
         tab = net[kind]
         if t - f != len(tab):
             raise InputError(
                 f"unexpected internal branch layout for {kind}", file=source, field=kind
             )
         br = ppc_br[f:t]
-        fb = "from_bus" if kind == "line" else "hv_bus"
-        tb = "to_bus" if kind == "line" else "lv_bus"
-        parallel = _col(tab, "parallel", 1.0)
-        df = _col(tab, "df", 1.0)
-        if kind == "line":
-            rate = (
-                np.sqrt(3.0)
-                * vn_bus.loc[tab[fb]].to_numpy()
-                * tab["max_i_ka"].to_numpy(dtype=float)
-                * df
-                * parallel
-            )
-        else:
-            hv_ratio = tab["vn_hv_kv"].to_numpy(dtype=float) / vn_bus.loc[tab[fb]].to_numpy()
-            lv_ratio = tab["vn_lv_kv"].to_numpy(dtype=float) / vn_bus.loc[tab[tb]].to_numpy()
-            rate = (
-                tab["sn_mva"].to_numpy(dtype=float) * parallel * df / np.maximum(hv_ratio, lv_ratio)
-            )
+        rate = _line_rate(tab, vn_bus) if kind == "line" else _trafo_rate(tab, vn_bus)
         tap = br[:, 8]
         rows.append(
             pd.DataFrame(
@@ -290,95 +332,126 @@ def from_pandapower_net(net: Any, *, name: str, source: str) -> Grid:
                 }
             )
         )
-    branch_df = pd.concat(rows, ignore_index=True) if rows else None
+    return pd.concat(rows, ignore_index=True) if rows else None
 
-    # ---- generators: ext_grid (slack), gen, sgen (static)
+
+def _line_rate(tab: pd.DataFrame, vn_bus: pd.Series) -> np.ndarray:
+    """(n_line,) rating of each line, MVA: √3 · vn_kv(from bus) · max_i_ka · df · parallel."""
+    return (
+        np.sqrt(3.0)
+        * vn_bus.loc[tab["from_bus"]].to_numpy()
+        * tab["max_i_ka"].to_numpy(dtype=float)
+        * _col(tab, "df", 1.0)
+        * _col(tab, "parallel", 1.0)
+    )
+
+
+def _trafo_rate(tab: pd.DataFrame, vn_bus: pd.Series) -> np.ndarray:
+    """(n_trafo,) rating of each transformer, MVA, at the buses' nominal voltages:
+    ``sn_mva · parallel · df / max(vn_hv_kv / vn_kv(hv bus), vn_lv_kv / vn_kv(lv bus))``."""
+    hv_ratio = tab["vn_hv_kv"].to_numpy(dtype=float) / vn_bus.loc[tab["hv_bus"]].to_numpy()
+    lv_ratio = tab["vn_lv_kv"].to_numpy(dtype=float) / vn_bus.loc[tab["lv_bus"]].to_numpy()
+    parallel = _col(tab, "parallel", 1.0)
+    df = _col(tab, "df", 1.0)
+    return tab["sn_mva"].to_numpy(dtype=float) * parallel * df / np.maximum(hv_ratio, lv_ratio)
+
+
+def _units(net: Any) -> pd.DataFrame | None:
+    """The generator table: ext_grid (slack), gen and sgen (static), in that order."""
     gens = []
-    eg = net.ext_grid
-    if len(eg):
-        pmax = _col(eg, "max_p_mw", np.inf)
-        gens.append(
-            pd.DataFrame(
-                {
-                    "id": [f"ext_grid:{i}" for i in eg.index],
-                    "bus": [f"bus:{v}" for v in eg["bus"]],
-                    "kind": "external",
-                    "p_mw": 0.0,
-                    "p_min_mw": np.minimum(np.maximum(_col(eg, "min_p_mw", 0.0), 0.0), pmax),
-                    "p_max_mw": pmax,
-                    "slack": True,
-                    "va_deg": _col(eg, "va_degree", 0.0),
-                    "voltage_control": True,
-                    "vm_pu": _col(eg, "vm_pu", 1.0),
-                    # pandapower never enforces a slack's reactive limits in a power flow
-                    "q_min_mvar": -np.inf,
-                    "q_max_mvar": np.inf,
-                    "in_service": eg["in_service"].to_numpy(dtype=bool),
-                }
-            )
-        )
-    g = net.gen
-    if len(g):
-        p = g["p_mw"].to_numpy(dtype=float) * _col(g, "scaling", 1.0)
-        pmax = _col(g, "max_p_mw", np.nan)
-        pmax = np.where(np.isnan(pmax), np.maximum(p, 0.0), pmax)
-        pmin = np.minimum(_col(g, "min_p_mw", 0.0), pmax)
-        gens.append(
-            pd.DataFrame(
-                {
-                    "id": [f"gen:{i}" for i in g.index],
-                    "bus": [f"bus:{v}" for v in g["bus"]],
-                    "kind": "thermal",
-                    "p_mw": p,
-                    "p_min_mw": pmin,
-                    "p_max_mw": pmax,
-                    "slack": g["slack"].to_numpy(dtype=bool) if "slack" in g.columns else False,
-                    "voltage_control": True,
-                    "vm_pu": _col(g, "vm_pu", 1.0),
-                    "q_min_mvar": _q_limits(g)[0],
-                    "q_max_mvar": _q_limits(g)[1],
-                    "in_service": g["in_service"].to_numpy(dtype=bool),
-                }
-            )
-        )
-    s = net.sgen
-    if len(s):
-        p = s["p_mw"].to_numpy(dtype=float) * _col(s, "scaling", 1.0)
-        # pandapower (3.x) clips an sgen's q_mvar to its limits before the flow with
-        # enforce_q_lims and then scales it; the limits are kept in the unit's own scale
-        q = s["q_mvar"].to_numpy(dtype=float) if "q_mvar" in s.columns else np.zeros(len(s))
-        scale = _col(s, "scaling", 1.0)
-        lo, hi = _q_limits(s)
-        lo = np.where(np.isinf(lo), lo, lo * scale)
-        hi = np.where(np.isinf(hi), hi, hi * scale)
-        qlo, qhi = np.minimum(lo, hi), np.maximum(lo, hi)
-        gens.append(
-            pd.DataFrame(
-                {
-                    "id": [f"sgen:{i}" for i in s.index],
-                    "bus": [f"bus:{v}" for v in s["bus"]],
-                    "kind": "static",
-                    "p_mw": p,
-                    "p_min_mw": np.minimum(p, 0.0),
-                    "p_max_mw": np.maximum(p, 0.0),
-                    "slack": False,
-                    "voltage_control": False,
-                    "q_mvar": np.nan_to_num(q, nan=0.0) * _col(s, "scaling", 1.0),
-                    "q_min_mvar": qlo,
-                    "q_max_mvar": qhi,
-                    "in_service": s["in_service"].to_numpy(dtype=bool),
-                }
-            )
-        )
+    if len(net.ext_grid):
+        gens.append(_ext_grids(net.ext_grid))
+    if len(net.gen):
+        gens.append(_gens(net.gen))
+    if len(net.sgen):
+        gens.append(_sgens(net.sgen))
     gen_df = pd.concat(gens, ignore_index=True) if gens else None
     if gen_df is not None:
         # columns one kind of unit does not set get the schema's defaults
         for col, default in (("va_deg", 0.0), ("vm_pu", 1.0), ("q_mvar", 0.0)):
             gen_df[col] = gen_df[col].fillna(default) if col in gen_df else default
+    return gen_df
 
-    # ---- loads and shunts
-    ld = net.load
-    load_df = pd.DataFrame(
+
+def _ext_grids(eg: pd.DataFrame) -> pd.DataFrame:
+    """External grids: slack units holding ``vm_pu`` and ``va_degree``."""
+    pmax = _col(eg, "max_p_mw", np.inf)
+    return pd.DataFrame(
+        {
+            "id": [f"ext_grid:{i}" for i in eg.index],
+            "bus": [f"bus:{v}" for v in eg["bus"]],
+            "kind": "external",
+            "p_mw": 0.0,
+            "p_min_mw": np.minimum(np.maximum(_col(eg, "min_p_mw", 0.0), 0.0), pmax),
+            "p_max_mw": pmax,
+            "slack": True,
+            "va_deg": _col(eg, "va_degree", 0.0),
+            "voltage_control": True,
+            "vm_pu": _col(eg, "vm_pu", 1.0),
+            # pandapower never enforces a slack's reactive limits in a power flow
+            "q_min_mvar": -np.inf,
+            "q_max_mvar": np.inf,
+            "in_service": eg["in_service"].to_numpy(dtype=bool),
+        }
+    )
+
+
+def _gens(g: pd.DataFrame) -> pd.DataFrame:
+    """Voltage-controlling generators (``scaling`` applied to ``p_mw``)."""
+    p = g["p_mw"].to_numpy(dtype=float) * _col(g, "scaling", 1.0)
+    pmax = _col(g, "max_p_mw", np.nan)
+    pmax = np.where(np.isnan(pmax), np.maximum(p, 0.0), pmax)
+    pmin = np.minimum(_col(g, "min_p_mw", 0.0), pmax)
+    return pd.DataFrame(
+        {
+            "id": [f"gen:{i}" for i in g.index],
+            "bus": [f"bus:{v}" for v in g["bus"]],
+            "kind": "thermal",
+            "p_mw": p,
+            "p_min_mw": pmin,
+            "p_max_mw": pmax,
+            "slack": g["slack"].to_numpy(dtype=bool) if "slack" in g.columns else False,
+            "voltage_control": True,
+            "vm_pu": _col(g, "vm_pu", 1.0),
+            "q_min_mvar": _q_limits(g)[0],
+            "q_max_mvar": _q_limits(g)[1],
+            "in_service": g["in_service"].to_numpy(dtype=bool),
+        }
+    )
+
+
+def _sgens(s: pd.DataFrame) -> pd.DataFrame:
+    """Static generators: fixed P and Q (``scaling`` applied), no voltage control."""
+    p = s["p_mw"].to_numpy(dtype=float) * _col(s, "scaling", 1.0)
+    # pandapower (3.x) clips an sgen's q_mvar to its limits before the flow with
+    # enforce_q_lims and then scales it; the limits are kept in the unit's own scale
+    q = s["q_mvar"].to_numpy(dtype=float) if "q_mvar" in s.columns else np.zeros(len(s))
+    scale = _col(s, "scaling", 1.0)
+    lo, hi = _q_limits(s)
+    lo = np.where(np.isinf(lo), lo, lo * scale)
+    hi = np.where(np.isinf(hi), hi, hi * scale)
+    qlo, qhi = np.minimum(lo, hi), np.maximum(lo, hi)
+    return pd.DataFrame(
+        {
+            "id": [f"sgen:{i}" for i in s.index],
+            "bus": [f"bus:{v}" for v in s["bus"]],
+            "kind": "static",
+            "p_mw": p,
+            "p_min_mw": np.minimum(p, 0.0),
+            "p_max_mw": np.maximum(p, 0.0),
+            "slack": False,
+            "voltage_control": False,
+            "q_mvar": np.nan_to_num(q, nan=0.0) * _col(s, "scaling", 1.0),
+            "q_min_mvar": qlo,
+            "q_max_mvar": qhi,
+            "in_service": s["in_service"].to_numpy(dtype=bool),
+        }
+    )
+
+
+def _loads(ld: pd.DataFrame) -> pd.DataFrame:
+    """The load table (``scaling`` applied to P and Q)."""
+    return pd.DataFrame(
         {
             "id": [f"load:{i}" for i in ld.index],
             "bus": [f"bus:{v}" for v in ld["bus"]],
@@ -387,38 +460,26 @@ def from_pandapower_net(net: Any, *, name: str, source: str) -> Grid:
             "in_service": ld["in_service"].to_numpy(dtype=bool),
         }
     )
-    sh = net.shunt
-    if len(sh):
-        vn_sh = _col(sh, "vn_kv", np.nan)
-        vb = vn_bus.loc[sh["bus"]].to_numpy()
-        vn_sh = np.where(np.isnan(vn_sh), vb, vn_sh)
-        ratio = (vb / vn_sh) ** 2 * _col(sh, "step", 1.0)
-        shunt_df = pd.DataFrame(
-            {
-                "id": [f"shunt:{i}" for i in sh.index],
-                "bus": [f"bus:{v}" for v in sh["bus"]],
-                "g_mw": sh["p_mw"].to_numpy(dtype=float) * ratio,
-                "b_mvar": -sh["q_mvar"].to_numpy(dtype=float) * ratio,
-                "in_service": sh["in_service"].to_numpy(dtype=bool),
-            }
-        )
-    else:
-        shunt_df = None
 
-    grid = Grid(
-        name=name,
-        bus=bus_df,
-        branch=branch_df,
-        gen=gen_df,
-        load=load_df,
-        shunt=shunt_df,
-        base_mva=float(net.sn_mva),
-        source=source,
-        allow_negative_x=True,
-        meta={"format": "pandapower"},
+
+def _shunts(sh: pd.DataFrame, vn_bus: pd.Series) -> pd.DataFrame | None:
+    """The shunt table at the buses' nominal voltage: ``(vn_kv(bus) / vn_kv)² · step``
+    times the rated P and Q (None when there are no shunts)."""
+    if not len(sh):
+        return None
+    vn_sh = _col(sh, "vn_kv", np.nan)
+    vb = vn_bus.loc[sh["bus"]].to_numpy()
+    vn_sh = np.where(np.isnan(vn_sh), vb, vn_sh)
+    ratio = (vb / vn_sh) ** 2 * _col(sh, "step", 1.0)
+    return pd.DataFrame(
+        {
+            "id": [f"shunt:{i}" for i in sh.index],
+            "bus": [f"bus:{v}" for v in sh["bus"]],
+            "g_mw": sh["p_mw"].to_numpy(dtype=float) * ratio,
+            "b_mvar": -sh["q_mvar"].to_numpy(dtype=float) * ratio,
+            "in_service": sh["in_service"].to_numpy(dtype=bool),
+        }
     )
-    _check_injections(grid, ppc_bus, bus_lookup, source)
-    return grid
 
 
 def _check_injections(grid: Grid, ppc_bus: np.ndarray, bus_lookup: np.ndarray, source: str) -> None:

@@ -117,7 +117,25 @@ def grid_from_ppc(ppc: dict[str, Any], *, name: str, source: str) -> Grid:
     gen = _table(ppc, "gen", 10, source)
     if len(bus) == 0:
         raise InputError("the case has no buses", file=source, field="bus")
+    bus_num = _bus_numbers(bus, source)
+    bus_id = np.array([f"bus:{int(b)}" for b in bus_num], dtype=object)
+    known = dict(zip(bus_num.astype(np.int64).tolist(), bus_id, strict=True))
+    return Grid(
+        name=name,
+        bus=_buses(bus, bus_id),
+        branch=_branches(branch, known, source),
+        gen=_gens(gen, bus, known, source),
+        load=_loads(bus, bus_id),
+        shunt=_shunts(bus, bus_id),
+        base_mva=base,
+        source=source,
+        allow_negative_x=True,
+        meta={"format": "matpower"},
+    )
 
+
+def _bus_numbers(bus: np.ndarray, source: str) -> np.ndarray:
+    """(n_bus,) the BUS_I column, checked: integers, no duplicates."""
     bus_num = bus[:, BUS_I]
     if np.any(bus_num != np.round(bus_num)):
         r = int(np.flatnonzero(bus_num != np.round(bus_num))[0])
@@ -137,20 +155,27 @@ def grid_from_ppc(ppc: dict[str, Any], *, name: str, source: str) -> Grid:
             row=int(rows[1]) + 1,
             field="bus BUS_I",
         )
-    bus_id = np.array([f"bus:{int(b)}" for b in bus_num], dtype=object)
-    known = dict(zip(bus_num.astype(np.int64).tolist(), bus_id, strict=True))
+    return bus_num
 
-    def ref(col: np.ndarray, table: str, field: str) -> np.ndarray:
-        out = np.empty(len(col), dtype=object)
-        for i, b in enumerate(col.astype(np.int64).tolist()):
-            if b not in known:
-                raise InputError(
-                    f"refers to unknown bus {b}", file=source, row=i + 1, field=f"{table} {field}"
-                )
-            out[i] = known[b]
-        return out
 
-    bus_df = pd.DataFrame(
+def _refs(
+    col: np.ndarray, known: dict[int, str], table: str, field: str, source: str
+) -> np.ndarray:
+    """(n,) object, the bus id of each bus number in ``col``; an unknown one is an error
+    naming its row and ``table field``."""
+    out = np.empty(len(col), dtype=object)
+    for i, b in enumerate(col.astype(np.int64).tolist()):
+        if b not in known:
+            raise InputError(
+                f"refers to unknown bus {b}", file=source, row=i + 1, field=f"{table} {field}"
+            )
+        out[i] = known[b]
+    return out
+
+
+def _buses(bus: np.ndarray, bus_id: np.ndarray) -> pd.DataFrame:
+    """The bus table: BASE_KV (1 where not > 0), VMIN and VMAX where finite and > 0."""
+    return pd.DataFrame(
         {
             "id": bus_id,
             "vn_kv": np.where(bus[:, BASE_KV] > 0, bus[:, BASE_KV], 1.0),
@@ -163,13 +188,17 @@ def grid_from_ppc(ppc: dict[str, Any], *, name: str, source: str) -> Grid:
             "in_service": bus[:, BUS_TYPE] != ISOLATED,
         }
     )
+
+
+def _branches(branch: np.ndarray, known: dict[int, str], source: str) -> pd.DataFrame:
+    """The branch table (``branch:<row>``; a transformer where TAP or SHIFT is set)."""
     tap = branch[:, TAP]
-    br_df = pd.DataFrame(
+    return pd.DataFrame(
         {
             "id": [f"branch:{i + 1}" for i in range(len(branch))],
             "kind": np.where((tap != 0) | (branch[:, SHIFT] != 0), "trafo", "line"),
-            "from_bus": ref(branch[:, F_BUS], "branch", "F_BUS"),
-            "to_bus": ref(branch[:, T_BUS], "branch", "T_BUS"),
+            "from_bus": _refs(branch[:, F_BUS], known, "branch", "F_BUS", source),
+            "to_bus": _refs(branch[:, T_BUS], known, "branch", "T_BUS", source),
             "r_pu": branch[:, BR_R],
             "x_pu": branch[:, BR_X],
             "b_pu": branch[:, BR_B],
@@ -179,6 +208,12 @@ def grid_from_ppc(ppc: dict[str, Any], *, name: str, source: str) -> Grid:
             "in_service": branch[:, BR_STATUS] > 0,
         }
     )
+
+
+def _gens(gen: np.ndarray, bus: np.ndarray, known: dict[int, str], source: str) -> pd.DataFrame:
+    """The generator table (``gen:<row>``): units on PV and REF buses hold VG, units on
+    REF buses are slack and hold the bus's VA (MATPOWER's ``bustypes`` and ``dcpf``)."""
+    bus_num = bus[:, BUS_I]
     slack_bus = set(bus_num[bus[:, BUS_TYPE] == REF].astype(np.int64).tolist())
     pv_bus = set(bus_num[np.isin(bus[:, BUS_TYPE], (PV, REF))].astype(np.int64).tolist())
     bus_va = dict(zip(bus_num.astype(np.int64).tolist(), bus[:, VA].tolist(), strict=True))
@@ -198,10 +233,10 @@ def grid_from_ppc(ppc: dict[str, Any], *, name: str, source: str) -> Grid:
     vg = np.where(np.isfinite(vg) & (vg > 0), vg, 1.0)
     qmin = np.where(np.isnan(gen[:, QMIN]), -np.inf, gen[:, QMIN])
     qmax = np.where(np.isnan(gen[:, QMAX]), np.inf, gen[:, QMAX])
-    gen_df = pd.DataFrame(
+    return pd.DataFrame(
         {
             "id": [f"gen:{i + 1}" for i in range(len(gen))],
-            "bus": ref(gen[:, GEN_BUS], "gen", "GEN_BUS"),
+            "bus": _refs(gen[:, GEN_BUS], known, "gen", "GEN_BUS", source),
             "kind": "thermal",
             "p_mw": gen[:, PG],
             "p_min_mw": np.minimum(gen[:, PMIN], gen[:, PMAX]),
@@ -217,33 +252,29 @@ def grid_from_ppc(ppc: dict[str, Any], *, name: str, source: str) -> Grid:
             "in_service": gen[:, GEN_STATUS] > 0,
         }
     )
+
+
+def _loads(bus: np.ndarray, bus_id: np.ndarray) -> pd.DataFrame:
+    """One load per bus with PD or QD (``load:<BUS_I>``)."""
     has_load = (bus[:, PD] != 0) | (bus[:, QD] != 0)
-    load_df = pd.DataFrame(
+    return pd.DataFrame(
         {
-            "id": [f"load:{int(b)}" for b in bus_num[has_load]],
+            "id": [f"load:{int(b)}" for b in bus[has_load, BUS_I]],
             "bus": bus_id[has_load],
             "p_mw": bus[has_load, PD],
             "q_mvar": bus[has_load, QD],
         }
     )
+
+
+def _shunts(bus: np.ndarray, bus_id: np.ndarray) -> pd.DataFrame:
+    """One shunt per bus with GS or BS (``shunt:<BUS_I>``)."""
     has_shunt = (bus[:, GS] != 0) | (bus[:, BS] != 0)
-    shunt_df = pd.DataFrame(
+    return pd.DataFrame(
         {
-            "id": [f"shunt:{int(b)}" for b in bus_num[has_shunt]],
+            "id": [f"shunt:{int(b)}" for b in bus[has_shunt, BUS_I]],
             "bus": bus_id[has_shunt],
             "g_mw": bus[has_shunt, GS],
             "b_mvar": bus[has_shunt, BS],
         }
-    )
-    return Grid(
-        name=name,
-        bus=bus_df,
-        branch=br_df,
-        gen=gen_df,
-        load=load_df,
-        shunt=shunt_df,
-        base_mva=base,
-        source=source,
-        allow_negative_x=True,
-        meta={"format": "matpower"},
     )

@@ -103,7 +103,7 @@ def _kind(carrier: pd.Series) -> np.ndarray:
 def _static(n: Any, component: str) -> Any:
     """The static table of a component (``n.components[c].static`` in PyPSA >= 1.0, whose
     ``n.static(c)`` is deprecated; ``n.df(c)`` before)."""
-    comps = getattr(n, "components", None)
+    comps: Any = getattr(n, "components", None)
     try:
         return comps[component].static
     except (TypeError, KeyError, AttributeError):
@@ -191,19 +191,44 @@ def from_pypsa_network(n: Any, *, name: str, source: str, csv_folder: bool = Fal
     if len(n.buses) == 0:
         raise InputError("the network has no buses", file=source, field="buses")
     _check_bus_refs(n, source, csv_folder)
+    slack = _prepare(n, source)
+    return Grid(
+        name=name,
+        bus=_buses(n),
+        branch=_branches(n),
+        gen=_units(n, slack),
+        load=_loads(n),
+        shunt=_shunts(n),
+        base_mva=BASE_MVA,
+        source=source,
+        allow_negative_x=True,
+        meta={"format": "pypsa"},
+    )
+
+
+def _prepare(n: Any, source: str) -> set[str]:
+    """Compute PyPSA's dependent values and topology; return the slack generators.
+
+    Raises
+    ------
+    InputError : PyPSA cannot prepare the network.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             n.calculate_dependent_values()
-            slack = _slack_generators(n)
+            return _slack_generators(n)
         except Exception as exc:
             msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise InputError(
                 f"PyPSA could not prepare the network ({msg[:160]})", file=source
             ) from None
 
+
+def _buses(n: Any) -> pd.DataFrame:
+    """The bus table (every bus in service: PyPSA buses have no status)."""
     buses = n.buses
-    bus_df = pd.DataFrame(
+    return pd.DataFrame(
         {
             "id": [f"bus:{b}" for b in buses.index],
             "vn_kv": buses["v_nom"].to_numpy(dtype=float),
@@ -213,6 +238,9 @@ def from_pypsa_network(n: Any, *, name: str, source: str, csv_folder: bool = Fal
         }
     )
 
+
+def _branches(n: Any) -> pd.DataFrame | None:
+    """Lines and transformers, per unit on :data:`BASE_MVA` (module docstring)."""
     rows = []
     for comp, kind in (("Line", "line"), ("Transformer", "trafo")):
         tab = _static(n, comp)
@@ -238,8 +266,17 @@ def from_pypsa_network(n: Any, *, name: str, source: str, csv_folder: bool = Fal
                 }
             )
         )
-    branch_df = pd.concat(rows, ignore_index=True) if rows else None
+    return pd.concat(rows, ignore_index=True) if rows else None
 
+
+def _units(n: Any, slack: set[str]) -> pd.DataFrame | None:
+    """Generators and storage units at their first snapshot's set points.
+
+    Parameters
+    ----------
+    n : the network.
+    slack : names of the slack generators (:func:`_slack_generators`).
+    """
     gens = []
     for comp, prefix in (("Generator", "gen"), ("StorageUnit", "storage")):
         tab = _static(n, comp)
@@ -268,10 +305,13 @@ def from_pypsa_network(n: Any, *, name: str, source: str, csv_folder: bool = Fal
                 }
             )
         )
-    gen_df = pd.concat(gens, ignore_index=True) if gens else None
+    return pd.concat(gens, ignore_index=True) if gens else None
 
+
+def _loads(n: Any) -> pd.DataFrame:
+    """Loads at their first snapshot's set points."""
     ld = n.loads
-    load_df = pd.DataFrame(
+    return pd.DataFrame(
         {
             "id": [f"load:{i}" for i in ld.index],
             "bus": [f"bus:{b}" for b in ld["bus"]],
@@ -280,9 +320,13 @@ def from_pypsa_network(n: Any, *, name: str, source: str, csv_folder: bool = Fal
             "in_service": ld["active"].to_numpy(dtype=bool),
         }
     )
-    # PyPSA's lpf draws g_pu (1 MVA base, so MW) at every shunt impedance; b_pu is Mvar.
+
+
+def _shunts(n: Any) -> pd.DataFrame:
+    """Shunt impedances: PyPSA's lpf draws g_pu (1 MVA base, so MW) at every shunt
+    impedance; b_pu is Mvar."""
     sh = n.shunt_impedances
-    shunt_df = pd.DataFrame(
+    return pd.DataFrame(
         {
             "id": [f"shunt:{i}" for i in sh.index],
             "bus": [f"bus:{b}" for b in sh["bus"]],
@@ -290,16 +334,4 @@ def from_pypsa_network(n: Any, *, name: str, source: str, csv_folder: bool = Fal
             "b_mvar": sh["b_pu"].to_numpy(dtype=float),
             "in_service": sh["active"].to_numpy(dtype=bool),
         }
-    )
-    return Grid(
-        name=name,
-        bus=bus_df,
-        branch=branch_df,
-        gen=gen_df,
-        load=load_df,
-        shunt=shunt_df,
-        base_mva=BASE_MVA,
-        source=source,
-        allow_negative_x=True,
-        meta={"format": "pypsa"},
     )

@@ -1,28 +1,29 @@
 """Optional compiled kernels (numba) for the DC engines, with pure numpy/SciPy fallbacks.
 
-numba is *optional*: when it cannot be imported every caller falls back to SuperLU's own
-solve and to numpy, with identical results (the tests compare both paths).
+numba is *optional* (:mod:`warmgrid.power._jit`): when it cannot be imported every caller
+falls back to SuperLU's own solve and to numpy, with identical results (the tests compare
+both paths). Every switch between the two paths reads :data:`HAVE_NUMBA` of this module.
 
 * :func:`lu_solve` does the forward and backward substitutions of a SuperLU factor
   (``Pr · A · Pc = L · U``) for many right-hand sides at once, row-major, so the inner
   loop runs over contiguous right-hand sides. SuperLU's ``dgstrs`` loops over them one
   at a time and is 5–8× slower on power-grid matrices, whose supernodes are tiny.
-* :func:`jacobian_values` fills the values of the AC power flow's polar Jacobian on its
-  fixed sparsity pattern in one pass over Ybus (see :mod:`warmgrid.power.ac`).
-* :func:`lu_symbolic`, :func:`lu_numeric` and :func:`lu_solve_vec` factorise a
-  structurally symmetric matrix in a given order without pivoting, with the symbolic
-  part done once: the Newton iterations of the AC flow refactorise the same pattern.
 * :func:`screen_block` evaluates one block of single-outage post-contingency flows and
   folds them straight into the running maxima and the violation list, in one pass over
   the block, without materialising the branches × outages flow matrix.
+* The AC power flow's kernels (:func:`jacobian_values`, :func:`lu_symbolic`,
+  :func:`lu_numeric`, :func:`lu_solve_vec`) live in :mod:`warmgrid.power._fast_ac` and
+  are importable from here.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any, NamedTuple
 
 import numpy as np
+
+from warmgrid.power._fast_ac import jacobian_values, lu_numeric, lu_solve_vec, lu_symbolic
+from warmgrid.power._jit import HAVE_NUMBA, _njit, _njit_fast, _njit_inline
 
 __all__ = [
     "HAVE_NUMBA",
@@ -36,29 +37,6 @@ __all__ = [
     "screen_block",
     "transfer_solutions",
 ]
-
-try:  # pragma: no cover - depends on the environment
-    if os.environ.get("WARMGRID_NO_NUMBA"):
-        raise ImportError
-    import numba
-
-    HAVE_NUMBA = True
-except ImportError:  # pragma: no cover
-    numba = None
-    HAVE_NUMBA = False
-
-
-def _njit(fn: Any) -> Any:
-    if HAVE_NUMBA:
-        return numba.njit(cache=True, nogil=True)(fn)
-    return fn
-
-
-def _njit_fast(fn: Any) -> Any:
-    # fastmath only lets LLVM vectorise the max/abs/compare loops; no reductions are reordered
-    if HAVE_NUMBA:
-        return numba.njit(cache=True, nogil=True, fastmath=True, error_model="numpy")(fn)
-    return fn
 
 
 @_njit
@@ -208,6 +186,67 @@ def transfer_solutions(
     )
 
 
+# ---------------------------------------------------------------------- N-1 screening
+@_njit_inline
+def _excluding_columns(excl, nb):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """The columns that exclude each row (the outaged branch itself), CSR by row.
+
+    Returns ``(start, ecol)``: row r's columns are ``ecol[start[r] : start[r + 1]]``.
+    """
+    m = excl.shape[0]
+    start = np.zeros(nb + 1, dtype=np.int64)
+    for c in range(m):
+        if excl[c] >= 0:
+            start[excl[c] + 1] += 1
+    for i in range(nb):
+        start[i + 1] += start[i]
+    fill = start[:nb].copy()
+    ecol = np.empty(start[nb], dtype=np.int64)
+    for c in range(m):
+        e = excl[c]
+        if e >= 0:
+            ecol[fill[e]] = c
+            fill[e] += 1
+    return start, ecol
+
+
+@_njit_inline
+def _raise_column_max(row, ld, colmax, colarg):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Raise each column's running max to row ``row``'s loading ``ld`` where it is higher;
+    return the new minimum over the columns' maxima."""
+    m = ld.shape[0]
+    for c in range(m):
+        v = ld[c]
+        if v > colmax[c]:
+            colmax[c] = v
+            colarg[c] = row
+    cmin = colmax[0]
+    for c in range(m):
+        cmin = min(cmin, colmax[c])
+    return cmin
+
+
+@_njit_inline
+def _record_violations(row, t, ld, dz, cf, ct, bl, coef, f, cidx, colcnt, vc, vb, vp, vl, nv):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Count and record the columns of row ``row`` whose loading ``ld`` exceeds ``t``.
+
+    Rows beyond the buffers' capacity are counted, not written; returns the new count.
+    """
+    m = ld.shape[0]
+    cap = vc.shape[0]
+    for c in range(m):
+        v = ld[c]
+        if v > t:
+            colcnt[c] += 1
+            if nv < cap:
+                vc[nv] = cidx[c]
+                vb[nv] = row
+                vp[nv] = (dz[cf[c]] - dz[ct[c]]) * bl * coef[c] + f
+                vl[nv] = v
+            nv += 1
+    return nv
+
+
 @_njit_fast
 def _screen(
     y,
@@ -239,7 +278,6 @@ def _screen(
     nb = pf.shape[0]
     m = coef.shape[0]
     nv = nv0
-    cap = vc.shape[0]
     ld = np.empty(m)
     cmin = 0.0  # min over columns of colmax (all start at 0)
     for c in range(m):
@@ -250,20 +288,7 @@ def _screen(
     for c in range(m):
         if lo[c] < hi[c]:
             ranges = True
-    # columns that exclude each row (the outaged branch itself), CSR by row
-    start = np.zeros(nb + 1, dtype=np.int64)
-    for c in range(m):
-        if excl[c] >= 0:
-            start[excl[c] + 1] += 1
-    for i in range(nb):
-        start[i + 1] += start[i]
-    fill = start[:nb].copy()
-    ecol = np.empty(start[nb], dtype=np.int64)
-    for c in range(m):
-        e = excl[c]
-        if e >= 0:
-            ecol[fill[e]] = c
-            fill[e] += 1
+    start, ecol = _excluding_columns(excl, nb)
     for row in range(nb):
         wl = w[row]
         if wl == 0.0:
@@ -287,14 +312,7 @@ def _screen(
         for c in range(m):  # vectorised max
             loc = max(loc, ld[c])
         if loc > cmin:  # some column's running max may rise (rare once they are warm)
-            for c in range(m):
-                v = ld[c]
-                if v > colmax[c]:
-                    colmax[c] = v
-                    colarg[c] = row
-            cmin = colmax[0]
-            for c in range(m):
-                cmin = min(cmin, colmax[c])
+            cmin = _raise_column_max(row, ld, colmax, colarg)
         if loc > rowmax[row]:
             for c in range(m):
                 if ld[c] == loc:
@@ -303,17 +321,30 @@ def _screen(
                     break
         t = thr[row]
         if loc > t:
-            for c in range(m):
-                v = ld[c]
-                if v > t:
-                    colcnt[c] += 1
-                    if nv < cap:
-                        vc[nv] = cidx[c]
-                        vb[nv] = row
-                        vp[nv] = (dz[cf[c]] - dz[ct[c]]) * bl * coef[c] + f
-                        vl[nv] = v
-                    nv += 1
+            nv = _record_violations(
+                row, t, ld, dz, cf, ct, bl, coef, f, cidx, colcnt, vc, vb, vp, vl, nv
+            )
     return nv
+
+
+class _Block(NamedTuple):
+    """The arguments of :func:`_screen` that describe one block (:func:`screen_block`'s,
+    with the branch ends already mapped to rows of ``y``)."""
+
+    y: np.ndarray
+    cf: np.ndarray
+    ct: np.ndarray
+    rf: np.ndarray
+    rt: np.ndarray
+    b: np.ndarray
+    f0: np.ndarray
+    w: np.ndarray
+    coef: np.ndarray
+    excl: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    tinf: np.ndarray
+    thr: np.ndarray
 
 
 def screen_block(
@@ -345,7 +376,6 @@ def screen_block(
     ----------
     tr : the outages' solutions (:func:`transfer_solutions`).
     pf, pt : (n_branch,) reduced row of each branch end (n_unknown for a reference bus).
-    pf, pt : (n_branch,) rows of ``z`` for each branch end.
     b : (n_branch,) susceptance (0 off), p.u.; f0 : base flows MW; w : 100 / rate (0 off).
     coef : (m,) MW scale per column; excl : (m,) excluded branch or −1.
     lo, hi, tinf : dark-side ranges and branch from-bus preorder positions.
@@ -358,11 +388,22 @@ def screen_block(
     colmax, colarg, colcnt : per column max loading, its branch, count above ``thr``.
     violations : (contingency, branch, p_mw, loading) arrays.
     """
-    m = len(coef)
     if not HAVE_NUMBA:
         return _screen_numpy(
             tr, pf, pt, b, f0, w, coef, excl, lo, hi, tinf, thr, cidx, rowmax, rowarg
         )
+    blk = _Block(
+        tr.y, tr.cf, tr.ct, tr.rowmap[pf], tr.rowmap[pt], b, f0, w, coef, excl, lo, hi, tinf, thr
+    )
+    return _screen_fused(blk, cidx, rowmax, rowarg)
+
+
+def _screen_fused(
+    blk: _Block, cidx: np.ndarray, rowmax: np.ndarray, rowarg: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
+    """The numba path of :func:`screen_block`: :func:`_screen` with a violation buffer,
+    the block redone with a larger buffer when it overflows (same returns)."""
+    m = len(blk.coef)
     colmax = np.zeros(m)
     colarg = np.full(m, -1, dtype=np.int64)
     colcnt = np.zeros(m, dtype=np.int64)
@@ -373,34 +414,7 @@ def screen_block(
         vp = np.empty(cap)
         vl = np.empty(cap)
         rm0, ra0 = rowmax.copy(), rowarg.copy()
-        rf, rt = tr.rowmap[pf], tr.rowmap[pt]
-        nv = _screen(
-            tr.y,
-            tr.cf,
-            tr.ct,
-            rf,
-            rt,
-            b,
-            f0,
-            w,
-            coef,
-            excl,
-            lo,
-            hi,
-            tinf,
-            thr,
-            colmax,
-            colarg,
-            colcnt,
-            rowmax,
-            rowarg,
-            cidx,
-            vc,
-            vb,
-            vp,
-            vl,
-            0,
-        )
+        nv = _screen(*blk, colmax, colarg, colcnt, rowmax, rowarg, cidx, vc, vb, vp, vl, 0)
         _CAP_HINT[0] = max(_CAP_HINT[0], nv / max(1, m))
         if nv <= cap:
             return colmax, colarg, colcnt, (vc[:nv], vb[:nv], vp[:nv], vl[:nv])
@@ -460,162 +474,3 @@ def _screen_numpy(
     rowarg[better] = cidx[bm[better]]
     r, c = np.nonzero(over)
     return colmax, colarg, colcnt, (cidx[c], r, post[r, c], ld[r, c])
-
-
-@_njit
-def jacobian_values(indptr, indices, data, v, ibus, slots, out):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """Fill ``out`` (the Jacobian's CSC values) from Ybus (CSR) at voltages ``v``.
-
-    For the Ybus entry k = (i, j): ``∂S_i/∂θ_j = j V_i (δ_ij I_i − Y_ij V_j)*`` and
-    ``∂S_i/∂|V_j| = V_i (Y_ij V_j/|V_j|)* + δ_ij I_i* V_i/|V_i|`` (MATPOWER ``dSbus_dV``);
-    ``slots[b, k]`` is the value slot of entry k in block b (Re ∂S/∂θ, Re ∂S/∂|V|,
-    Im ∂S/∂θ, Im ∂S/∂|V|) or −1.
-    """
-    n = v.shape[0]
-    for i in range(n):
-        vi = v[i]
-        for k in range(indptr[i], indptr[i + 1]):
-            j = indices[k]
-            vj = v[j]
-            yv = data[k] * vj
-            da = 1j * vi * np.conj(-yv)
-            avj = abs(vj)
-            dm = vi * np.conj(yv / avj) if avj > 0 else 0j
-            if i == j:
-                da += 1j * vi * np.conj(ibus[i])
-                if avj > 0:
-                    dm += np.conj(ibus[i]) * vi / avj
-            s = slots[0, k]
-            if s >= 0:
-                out[s] = da.real
-            s = slots[1, k]
-            if s >= 0:
-                out[s] = dm.real
-            s = slots[2, k]
-            if s >= 0:
-                out[s] = da.imag
-            s = slots[3, k]
-            if s >= 0:
-                out[s] = dm.imag
-
-
-# ---------------------------------------------------------------------- sparse LU, fixed order
-# A left-looking ("row-by-row", IKJ) LU without pivoting for structurally symmetric
-# matrices in a fill-reducing order, the classical power-flow factorisation (Tinney &
-# Walker, "Direct solutions of sparse network equations by optimally ordered triangular
-# factorization", Proc. IEEE 55(11), 1967). The symbolic part (elimination tree and the
-# row patterns of L, Liu's "row subtrees"; Davis, *Direct Methods for Sparse Linear
-# Systems*, SIAM 2006, sections 4.1-4.2) is done once per pattern; each Newton iteration
-# then only runs the numeric part, which SuperLU cannot reuse.
-
-
-@_njit
-def lu_symbolic(indptr, indices):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """Row patterns of L (strictly lower, ascending) and U (diagonal first, ascending).
-
-    ``indptr, indices``: CSR pattern of a structurally symmetric n×n matrix with its
-    diagonal. Returns ``(lp, li, up, ui)``, CSR patterns of L and U = pattern of Lᵀ + I.
-    """
-    n = indptr.shape[0] - 1
-    parent = np.full(n, -1, dtype=np.int64)
-    ancestor = np.full(n, -1, dtype=np.int64)
-    for i in range(n):  # elimination tree (Davis, cs_etree)
-        for p in range(indptr[i], indptr[i + 1]):
-            k = indices[p]
-            while k != -1 and k < i:
-                nxt = ancestor[k]
-                ancestor[k] = i
-                if nxt == -1:
-                    parent[k] = i
-                k = nxt
-    mark = np.full(n, -1, dtype=np.int64)
-    count = np.zeros(n + 1, dtype=np.int64)
-    for i in range(n):  # sizes of the row subtrees
-        mark[i] = i
-        for p in range(indptr[i], indptr[i + 1]):
-            k = indices[p]
-            while k < i and mark[k] != i:
-                mark[k] = i
-                count[i + 1] += 1
-                k = parent[k]
-    lp = np.cumsum(count)
-    li = np.empty(lp[n], dtype=np.int64)
-    mark[:] = -1
-    for i in range(n):
-        mark[i] = i
-        q = lp[i]
-        for p in range(indptr[i], indptr[i + 1]):
-            k = indices[p]
-            while k < i and mark[k] != i:
-                mark[k] = i
-                li[q] = k
-                q += 1
-                k = parent[k]
-        li[lp[i] : lp[i + 1]] = np.sort(li[lp[i] : lp[i + 1]])
-    # U = Lᵀ + I by rows: row k holds k and every j with L[j, k] != 0, ascending
-    ucount = np.ones(n + 1, dtype=np.int64)
-    ucount[0] = 0
-    for q in range(lp[n]):
-        ucount[li[q] + 1] += 1
-    up = np.cumsum(ucount)
-    ui = np.empty(up[n], dtype=np.int64)
-    fill = up[:-1].copy()
-    for k in range(n):
-        ui[fill[k]] = k
-        fill[k] += 1
-    for j in range(n):  # rows j ascending, so every U row comes out sorted
-        for q in range(lp[j], lp[j + 1]):
-            k = li[q]
-            ui[fill[k]] = j
-            fill[k] += 1
-    return lp, li, up, ui
-
-
-@_njit
-def lu_numeric(indptr, indices, data, lp, li, lx, up, ui, ux, work):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """Factor A = L·U (unit L) on the patterns of :func:`lu_symbolic`; False on a tiny pivot.
-
-    ``work`` is an (n,) float array of zeros; it is left zero.
-    """
-    n = indptr.shape[0] - 1
-    for i in range(n):
-        big = 0.0
-        for p in range(indptr[i], indptr[i + 1]):
-            work[indices[p]] = data[p]
-            a = abs(data[p])
-            if a > big:
-                big = a
-        for p in range(lp[i], lp[i + 1]):
-            k = li[p]
-            lik = work[k] / ux[up[k]]
-            lx[p] = lik
-            work[k] = 0.0
-            if lik != 0.0:
-                for q in range(up[k] + 1, up[k + 1]):
-                    work[ui[q]] -= lik * ux[q]
-        for q in range(up[i], up[i + 1]):
-            j = ui[q]
-            ux[q] = work[j]
-            work[j] = 0.0
-        if not abs(ux[up[i]]) > 1e-13 * big:
-            for q in range(up[i], up[i + 1]):  # leave the work vector clean
-                work[ui[q]] = 0.0
-            return False
-    return True
-
-
-@_njit
-def lu_solve_vec(lp, li, lx, up, ui, ux, b):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """Solve L·U·x = b in place (b becomes x)."""
-    n = up.shape[0] - 1
-    for i in range(n):
-        s = b[i]
-        for p in range(lp[i], lp[i + 1]):
-            s -= lx[p] * b[li[p]]
-        b[i] = s
-    for i in range(n - 1, -1, -1):
-        s = b[i]
-        for q in range(up[i] + 1, up[i + 1]):
-            s -= ux[q] * b[ui[q]]
-        b[i] = s / ux[up[i]]
-    return b

@@ -58,19 +58,21 @@ The reactive output of a PV bus is shared among its units as MATPOWER's ``pfsoln
 (in proportion to their reactive ranges, unbounded limits counting as ±1e9 Mvar like
 pandapower's ``q_lim_default``); the active output of a slack bus, net of its other
 units' set points, is shared equally by its slack units.
+
+Modules: :mod:`warmgrid.power.ac_types` (options, result, bus types);
+:mod:`warmgrid.power.ybus` and :mod:`warmgrid.power.ac_build` (build); this module
+(Newton–Raphson, the DC start and the reactive-limit loop);
+:mod:`warmgrid.power.ac_readback` (unit outputs and branch flows).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spl
 
-from warmgrid.errors import InputError
 from warmgrid.power._fast import (
     HAVE_NUMBA,
     jacobian_values,
@@ -78,195 +80,27 @@ from warmgrid.power._fast import (
     lu_solve_vec,
     lu_symbolic,
 )
+from warmgrid.power.ac_build import _energise, _first_per_bus
+from warmgrid.power.ac_readback import _read_back, _share_q
+from warmgrid.power.ac_types import (
+    DARK,
+    PQ,
+    PV,
+    REF,
+    ACOptions,
+    ACResult,
+    _Energised,
+    _Solution,
+)
 from warmgrid.power.network import Network, State
-from warmgrid.power.topology import islands
+from warmgrid.power.ybus import _diag_positions, make_ybus
 
 __all__ = ["DARK", "PQ", "PV", "REF", "ACOptions", "ACResult", "ac_flow", "make_ybus"]
-
-Energised = Literal["slack", "balanced"]
-
-#: Bus type codes of :attr:`ACResult.bus_type` (MATPOWER's, with 4 for a dark bus).
-PQ, PV, REF, DARK = 1, 2, 3, 4
-
-#: Reactive limit used for an unbounded unit when sharing a bus's reactive output
-#: (pandapower's ``q_lim_default``), Mvar.
-_Q_UNBOUNDED = 1e9
 
 #: SuperLU's threshold for keeping a diagonal pivot (1 = partial pivoting). Power-flow
 #: Jacobians are close to diagonally dominant; a small threshold keeps the minimum-degree
 #: ordering's fill while still pivoting away from a tiny diagonal.
 _PIVOT = 0.01
-
-
-@dataclass(frozen=True)
-class ACOptions:
-    """Options of :func:`ac_flow`.
-
-    Parameters
-    ----------
-    tol_pu : convergence tolerance on the largest active or reactive bus mismatch, p.u.
-        on ``base_mva`` (pandapower's ``tolerance_mva`` default, 1e-8, is applied the
-        same way).
-    max_iter : Newton iterations per solve (10, as MATPOWER and pandapower).
-    init : ``"dc"`` starts from the DC power flow's angles with PQ-bus magnitudes at the
-        mean voltage set point of the units that hold one (pandapower's ``init="auto"``
-        for grids with angles); ``"flat"`` starts at 1 p.u. and 0 rad. PV and slack
-        buses always start at their set points.
-    q_limits : enforce the units' reactive limits (PV → PQ switching, see the module
-        docstring).
-    max_q_rounds : most solves of the reactive-limit outer loop.
-    energised : ``"slack"`` (pandapower) or ``"balanced"`` (see the module docstring).
-    """
-
-    tol_pu: float = 1e-8
-    max_iter: int = 10
-    init: Literal["dc", "flat"] = "dc"
-    q_limits: bool = False
-    max_q_rounds: int = 50
-    energised: Energised = "slack"
-
-    def check(self) -> None:
-        """Raise :class:`InputError` for an option out of range."""
-        if not (np.isfinite(self.tol_pu) and self.tol_pu > 0):
-            raise InputError(f"tol_pu must be > 0, got {self.tol_pu}", field="tol_pu")
-        if int(self.max_iter) != self.max_iter or self.max_iter < 1:
-            raise InputError(
-                f"max_iter must be an integer >= 1, got {self.max_iter}", field="max_iter"
-            )
-        if self.init not in ("dc", "flat"):
-            raise InputError(f"init must be 'dc' or 'flat', got {self.init!r}", field="init")
-        if self.energised not in ("slack", "balanced"):
-            raise InputError(
-                f"energised must be 'slack' or 'balanced', got {self.energised!r}",
-                field="energised",
-            )
-        if int(self.max_q_rounds) != self.max_q_rounds or self.max_q_rounds < 1:
-            raise InputError(
-                f"max_q_rounds must be an integer >= 1, got {self.max_q_rounds}",
-                field="max_q_rounds",
-            )
-
-
-@dataclass(frozen=True)
-class ACResult:
-    """An AC power flow.
-
-    When :attr:`converged` is False every electrical quantity is NaN: a flow that did not
-    converge has no answer, and none is given.
-
-    Attributes
-    ----------
-    converged : the last solve met the tolerance (and, with reactive limits, no unit
-        violates one).
-    iterations : Newton iterations, summed over the reactive-limit rounds.
-    q_rounds : solves done (1 without reactive limits).
-    max_mismatch_pu : largest bus power mismatch of the last iterate, p.u.
-    seconds : wall time of the call, s.
-    vm_pu : (n_bus,) voltage magnitude, p.u.; NaN on dark buses.
-    va_deg : (n_bus,) voltage angle, degrees; NaN on dark buses.
-    p_from_mw, q_from_mvar, p_to_mw, q_to_mvar : (n_branch,) power entering the branch at
-        each end, MW and Mvar; NaN for branches out of service or dark.
-    gen_p_mw, gen_q_mvar : (n_gen,) unit output; NaN for units out of service or dark.
-    q_limited : (n_gen,) bool, the unit was fixed at a reactive limit.
-    bus_type : (n_bus,) int8, :data:`PQ`, :data:`PV`, :data:`REF` or :data:`DARK`, as of
-        the last solve.
-    island : (n_bus,) island label; −1 for a bus out of service.
-    dark_bus : (n_bus,) bool, out of service or in an island that is not solved.
-    rate_mva : (n_branch,) ratings used by :attr:`loading_percent` (inf: unrated).
-    """
-
-    converged: bool
-    iterations: int
-    q_rounds: int
-    max_mismatch_pu: float
-    seconds: float
-    vm_pu: np.ndarray
-    va_deg: np.ndarray
-    p_from_mw: np.ndarray
-    q_from_mvar: np.ndarray
-    p_to_mw: np.ndarray
-    q_to_mvar: np.ndarray
-    gen_p_mw: np.ndarray
-    gen_q_mvar: np.ndarray
-    q_limited: np.ndarray
-    bus_type: np.ndarray
-    island: np.ndarray
-    dark_bus: np.ndarray
-    rate_mva: np.ndarray
-    f: np.ndarray
-    t: np.ndarray
-
-    @property
-    def loading_percent(self) -> np.ndarray:
-        """(n_branch,) current loading, % of the rating at nominal voltage.
-
-        ``max(|S_f| / |V_f|, |S_t| / |V_t|) / rate · 100``: pandapower's current-based
-        loading (``trafo_loading="current"``; lines by ``max_i_ka``). NaN for unrated
-        branches (never 0) and for branches out of service or dark.
-        """
-        with np.errstate(invalid="ignore", divide="ignore"):
-            sf = np.hypot(self.p_from_mw, self.q_from_mvar) / self.vm_pu[self.f]
-            st = np.hypot(self.p_to_mw, self.q_to_mvar) / self.vm_pu[self.t]
-            rate = np.where(np.isfinite(self.rate_mva), self.rate_mva, np.nan)
-            return np.fmax(sf, st) / rate * 100.0
-
-    @property
-    def loss_mw(self) -> np.ndarray:
-        """(n_branch,) active losses of each branch, MW (``p_from + p_to``)."""
-        return self.p_from_mw + self.p_to_mw
-
-
-# ---------------------------------------------------------------------- admittances
-def _branch_admittances(
-    net: Network, on: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(yff, yft, ytf, ytt) of the branches in ``on`` (the module docstring's π model)."""
-    ys = 1.0 / (net.r_pu[on] + 1j * net.x_pu[on])
-    yc = 0.5 * (net.charging_g_pu[on] + 1j * net.charging_b_pu[on])
-    tap = net.tap[on]
-    tau = tap * np.exp(1j * net.shift_rad[on])
-    yff = (ys + yc) / (tap * tap)
-    yft = -ys / np.conj(tau)
-    ytf = -ys / tau
-    ytt = ys + yc
-    return yff, yft, ytf, ytt
-
-
-def make_ybus(
-    net: Network, branch_on: np.ndarray, bus_on: np.ndarray | None = None
-) -> sp.csr_matrix:
-    """The (n_bus, n_bus) complex bus admittance matrix, p.u.
-
-    Parameters
-    ----------
-    net : compiled network.
-    branch_on : (n_branch,) bool, branches to include.
-    bus_on : (n_bus,) bool, buses whose shunts count (all when omitted).
-
-    Returns
-    -------
-    CSR matrix with sorted indices and an explicit (possibly zero) diagonal entry for
-    every bus, so a Jacobian pattern built from it has every diagonal block.
-    """
-    n = net.n_bus
-    on = np.flatnonzero(branch_on)
-    f, t = net.f[on], net.t[on]
-    yff, yft, ytf, ytt = _branch_admittances(net, on)
-    ysh = np.zeros(n, dtype=complex)
-    sh_on = np.ones(len(net.shunt_bus), dtype=bool) if bus_on is None else bus_on[net.shunt_bus]
-    np.add.at(
-        ysh,
-        net.shunt_bus[sh_on],
-        (net.shunt_g_mw[sh_on] + 1j * net.shunt_b_mvar[sh_on]) / net.base_mva,
-    )
-    diag = np.arange(n)
-    rows = np.concatenate([f, f, t, t, diag])
-    cols = np.concatenate([f, t, f, t, diag])
-    vals = np.concatenate([yff, yft, ytf, ytt, ysh])
-    y = sp.csr_matrix((vals, (rows, cols)), shape=(n, n))
-    y.sum_duplicates()
-    y.sort_indices()
-    return y
 
 
 # ---------------------------------------------------------------------- Newton–Raphson
@@ -412,16 +246,6 @@ class _Jacobian:
         return lu.solve(fp)[self.perm]
 
 
-def _diag_positions(y: sp.csr_matrix) -> np.ndarray:
-    """(n,) position of each diagonal entry in ``y.data`` (it must be present)."""
-    n = y.shape[0]
-    rows = np.repeat(np.arange(n), np.diff(y.indptr))
-    hit = np.flatnonzero(rows == y.indices)
-    if len(hit) != n:  # pragma: no cover - make_ybus always stores the diagonal
-        raise ValueError("Ybus lacks diagonal entries")
-    return hit
-
-
 def _mismatch(
     y: sp.csr_matrix, v: np.ndarray, sbus: np.ndarray, pvpq: np.ndarray, pq: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, float]:
@@ -478,15 +302,7 @@ def _newton(
     return v, False, it, norm
 
 
-# ---------------------------------------------------------------------- set-up helpers
-def _first_per_bus(units: np.ndarray, gen_bus: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(buses, first unit of each) for the unit indices ``units`` (kept in index order)."""
-    if len(units) == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    buses, first = np.unique(gen_bus[units], return_index=True)
-    return buses, units[first]
-
-
+# ---------------------------------------------------------------------- DC start
 def _dc_angles(
     net: Network,
     branch_on: np.ndarray,
@@ -530,32 +346,6 @@ def _dc_angles(
     return th, order
 
 
-def _share_q(
-    q_bus: np.ndarray, units: np.ndarray, gen_bus: np.ndarray, qmin: np.ndarray, qmax: np.ndarray
-) -> np.ndarray:
-    """Share each bus's reactive output among its ``units`` (MATPOWER ``pfsoln``).
-
-    Each unit gets ``q_min + (Q − Σq_min) / (Σq_max − Σq_min) · (q_max − q_min)`` of its
-    bus's ``Q``; equal shares where the bus's range is zero. Returns (len(units),) Mvar.
-    """
-    if len(units) == 0:
-        return np.zeros(0)
-    b = gen_bus[units]
-    lo = np.clip(qmin[units], -_Q_UNBOUNDED, _Q_UNBOUNDED)
-    hi = np.clip(qmax[units], -_Q_UNBOUNDED, _Q_UNBOUNDED)
-    n = len(q_bus)
-    count = np.bincount(b, minlength=n)
-    sum_lo = np.bincount(b, weights=lo, minlength=n)
-    sum_hi = np.bincount(b, weights=hi, minlength=n)
-    rng = sum_hi - sum_lo
-    single = count[b] == 1
-    flat = rng[b] == 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = lo + (q_bus[b] - sum_lo[b]) / rng[b] * (hi - lo)
-    equal = q_bus[b] / count[b]
-    return np.where(single, q_bus[b], np.where(flat, equal, share))
-
-
 # ---------------------------------------------------------------------- the engine
 def ac_flow(
     net: Network, state: State | None = None, *, options: ACOptions | None = None
@@ -575,77 +365,70 @@ def ac_flow(
         tolerance within ``max_iter`` iterations, diverges, or meets a singular Jacobian.
     """
     t0 = time.perf_counter()
+    t0 = time.perf_counter()
     opt = options or ACOptions()
     opt.check()
     st = (state or net.base_state).effective(net)
-    base = net.base_mva
+    e = _energise(net, st, opt)
+    y = make_ybus(net, e.br_live, e.live)
+    v, bus_order = _start(net, e, opt)
+    sol = _solve(net, e, y, v, bus_order, opt)
+    return _read_back(net, e, sol, t0)
+
+
+def _start(net: Network, e: _Energised, opt: ACOptions) -> tuple[np.ndarray, np.ndarray | None]:
+    """Initial voltages (``opt.init``) and the elimination order of the unknowns' buses.
+
+    Returns
+    -------
+    v : (n_bus,) complex, p.u.; 0 on dark buses.
+    bus_order : the non-reference live buses in the DC start's elimination order, or None.
+    """
     n = net.n_bus
-    ng = len(net.gen_ids)
-    isl = islands(net, st)
-    gen_on = st.gen_on
-    slack = gen_on & net.gen_slack
-    on_bus = isl.label >= 0
-
-    # ---- energised islands and their slack units
-    has_slack = np.zeros(isl.count, dtype=bool)
-    has_slack[isl.label[net.gen_bus[slack]]] = True
-    if opt.energised == "balanced":
-        cand = np.flatnonzero(gen_on & net.gen_pv & ~has_slack[isl.label[net.gen_bus]])
-        if len(cand):
-            lab = isl.label[net.gen_bus[cand]]
-            # largest p_max per island, first index on ties: sort by (island, -pmax, index)
-            order = np.lexsort((cand, -net.gen_pmax_mw[cand], lab))
-            _, first = np.unique(lab[order], return_index=True)
-            slack = slack.copy()
-            slack[cand[order[first]]] = True
-            has_slack[lab[order[first]]] = True
-    live = np.zeros(n, dtype=bool)
-    live[on_bus] = has_slack[isl.label[on_bus]]
-    g_live = gen_on & live[net.gen_bus]
-    l_live = st.load_on & live[net.load_bus]
-    br_live = st.branch_on & live[net.f] & live[net.t]
-
-    # ---- fixed injections: loads and units without voltage control
-    scale = st.load_scale if st.load_scale is not None else 1.0
-    load_s = np.zeros(n, dtype=complex)
-    np.add.at(
-        load_s,
-        net.load_bus,
-        (net.load_p_mw + 1j * net.load_q_mvar) * scale * l_live,
-    )
-    q_set = net.gen_q_mvar
-    if opt.q_limits:
-        q_set = np.clip(q_set, net.gen_qmin_mvar, net.gen_qmax_mvar)
-    fixed_q = np.full(ng, np.nan)
-    pq_units = g_live & ~net.gen_pv & ~slack
-    fixed_q[pq_units] = q_set[pq_units]
-    gen_p = np.where(g_live, net.gen_p_mw, 0.0)
-
-    y = make_ybus(net, br_live, live)
-    ref, ref_unit = _first_per_bus(np.flatnonzero(slack), net.gen_bus)
-    ref_mask = np.zeros(n, dtype=bool)
-    ref_mask[ref] = True
-
-    # ---- initial voltages
-    vctl = np.flatnonzero(g_live & (net.gen_pv | slack))
+    vctl = np.flatnonzero(e.g_live & (net.gen_pv | e.slack))
     if opt.init == "dc" and len(vctl):
         vm0 = float(np.mean(net.gen_vm_pu[vctl]))
     else:
         vm0 = 1.0
-    ref_va = net.gen_va_rad[ref_unit]
     # the DC solve also gives the elimination order of the Newton unknowns' buses
     p_dc = np.zeros(n)
     if opt.init == "dc":
-        np.add.at(p_dc, net.gen_bus, gen_p)
-        p_dc -= load_s.real
-        np.subtract.at(p_dc, net.shunt_bus, net.shunt_g_mw * live[net.shunt_bus])
-    va, bus_order = _dc_angles(net, br_live, live, ref, ref_va, p_dc / base)
+        np.add.at(p_dc, net.gen_bus, e.gen_p)
+        p_dc -= e.load_s.real
+        np.subtract.at(p_dc, net.shunt_bus, net.shunt_g_mw * e.live[net.shunt_bus])
+    va, bus_order = _dc_angles(net, e.br_live, e.live, e.ref, e.ref_va, p_dc / net.base_mva)
     if opt.init == "flat":
         va = np.zeros(n)
-        va[ref] = ref_va
-    vm = np.where(live, vm0, 0.0)
-    v = vm * np.exp(1j * va)
+        va[e.ref] = e.ref_va
+    vm = np.where(e.live, vm0, 0.0)
+    return vm * np.exp(1j * va), bus_order
 
+
+def _solve(
+    net: Network,
+    e: _Energised,
+    y: sp.csr_matrix,
+    v: np.ndarray,
+    bus_order: np.ndarray | None,
+    opt: ACOptions,
+) -> _Solution:
+    """The solve step: Newton solves until no unit violates a reactive limit.
+
+    Without ``q_limits`` one solve. With them, after each converged solve every
+    non-slack voltage-controlling unit outside its limits is fixed at the violated one
+    (module docstring) and the flow is solved again from the last voltages.
+
+    Parameters
+    ----------
+    net : compiled network.
+    e : the build step.
+    y : (n_bus, n_bus) Ybus of the live branches, p.u.
+    v : (n_bus,) complex initial voltages, p.u.
+    bus_order : elimination order of the unknowns' buses (:func:`_dc_angles`), or None.
+    opt : the options.
+    """
+    n, ng = net.n_bus, len(net.gen_ids)
+    fixed_q = e.fixed_q.copy()
     limited = np.zeros(ng, dtype=bool)
     total_it = 0
     rounds = 0
@@ -656,42 +439,22 @@ def ac_flow(
     s_inj = np.zeros(n, dtype=complex)
     while True:
         rounds += 1
-        free = g_live & np.isnan(fixed_q)  # units whose reactive output is solved for
-        pv_mask = np.zeros(n, dtype=bool)
-        pv_mask[net.gen_bus[free & (net.gen_pv | slack)]] = True
-        pv_mask &= ~ref_mask
-        bus_type[:] = DARK
-        bus_type[live] = PQ
-        bus_type[pv_mask] = PV
-        bus_type[ref] = REF
-        pv = np.flatnonzero(pv_mask)
-        pq = np.flatnonzero(bus_type == PQ)
-        # set points: slack buses from their first slack unit, PV buses from their first free unit
-        _, pv_unit = _first_per_bus(np.flatnonzero(free & net.gen_pv & ~slack), net.gen_bus)
-        vset = np.abs(v)
-        vset[net.gen_bus[pv_unit]] = net.gen_vm_pu[pv_unit]
-        vset[ref] = net.gen_vm_pu[ref_unit]
-        ang = np.angle(v)
-        ang[ref] = ref_va
-        v = np.where(live, vset * np.exp(1j * ang), 0.0)
+        free = e.g_live & np.isnan(fixed_q)  # units whose reactive output is solved for
+        pv, pq = _bus_types(net, e, free, bus_type)
+        v = _hold_set_points(net, e, free, v)
         sbus = np.zeros(n, dtype=complex)
-        np.add.at(sbus, net.gen_bus, gen_p + 1j * np.nan_to_num(fixed_q) * g_live)
-        sbus = (sbus - load_s) / base
+        np.add.at(sbus, net.gen_bus, e.gen_p + 1j * np.nan_to_num(fixed_q) * e.g_live)
+        sbus = (sbus - e.load_s) / net.base_mva
         v, ok, it, norm = _newton(y, sbus, v, pv, pq, opt.tol_pu, opt.max_iter, bus_order)
         total_it += it
         if not ok:
             break
-        s_inj = v * np.conj(y @ v) * base
-        # reactive output of the free units: the bus's, net of loads and fixed units
-        q_bus = s_inj.imag + load_s.imag
-        np.subtract.at(q_bus, net.gen_bus, np.nan_to_num(fixed_q) * g_live)
-        fu = np.flatnonzero(free)
-        q_unit = np.where(g_live, fixed_q, np.nan)
-        q_unit[fu] = _share_q(q_bus, fu, net.gen_bus, net.gen_qmin_mvar, net.gen_qmax_mvar)
+        s_inj = v * np.conj(y @ v) * net.base_mva
+        q_unit = _unit_q(net, e, s_inj, fixed_q, free)
         if not opt.q_limits:
             converged = True
             break
-        cand = free & net.gen_pv & ~slack
+        cand = free & net.gen_pv & ~e.slack
         over = cand & (q_unit > net.gen_qmax_mvar)
         under = cand & (q_unit < net.gen_qmin_mvar)
         if not (over.any() or under.any()):
@@ -699,73 +462,72 @@ def ac_flow(
             break
         if rounds >= opt.max_q_rounds:
             break
-        fixed_q[over] = net.gen_qmax_mvar[over]
-        fixed_q[under] = net.gen_qmin_mvar[under]
-        hit = over | under
-        limited |= hit
-        # the other units on those (non-slack) buses keep the output they have now
-        hit_bus = np.zeros(n, dtype=bool)
-        hit_bus[net.gen_bus[hit]] = True
-        hit_bus &= ~ref_mask
-        freeze = free & ~hit & hit_bus[net.gen_bus]
-        fixed_q[freeze] = q_unit[freeze]
+        limited |= _fix_at_limits(net, e, fixed_q, q_unit, free, over, under)
+    return _Solution(v, converged, total_it, rounds, norm, bus_type, q_unit, s_inj, limited)
 
-    nan_b = np.full(n, np.nan)
-    nan_br = np.full(net.n_branch, np.nan)
-    nan_g = np.full(ng, np.nan)
-    common = {
-        "converged": converged,
-        "iterations": total_it,
-        "q_rounds": rounds,
-        "max_mismatch_pu": float(norm),
-        "q_limited": limited & g_live,
-        "bus_type": bus_type,
-        "island": isl.label,
-        "dark_bus": ~live,
-        "rate_mva": net.rate_mw,
-        "f": net.f,
-        "t": net.t,
-    }
-    if not converged:
-        return ACResult(
-            seconds=time.perf_counter() - t0,
-            vm_pu=nan_b,
-            va_deg=nan_b.copy(),
-            p_from_mw=nan_br,
-            q_from_mvar=nan_br.copy(),
-            p_to_mw=nan_br.copy(),
-            q_to_mvar=nan_br.copy(),
-            gen_p_mw=nan_g,
-            gen_q_mvar=nan_g.copy(),
-            **common,
-        )
 
-    # ---- results
-    on = np.flatnonzero(br_live)
-    yff, yft, ytf, ytt = _branch_admittances(net, on)
-    vf, vt = v[net.f[on]], v[net.t[on]]
-    sf = vf * np.conj(yff * vf + yft * vt) * base
-    s_t = vt * np.conj(ytf * vf + ytt * vt) * base
-    pf, qf, pt, qt = nan_br.copy(), nan_br.copy(), nan_br.copy(), nan_br.copy()
-    pf[on], qf[on], pt[on], qt[on] = sf.real, sf.imag, s_t.real, s_t.imag
-    # slack units: the bus's active output net of loads and the other units, shared equally
-    p_unit = np.where(g_live, net.gen_p_mw, np.nan)
-    sl = np.flatnonzero(slack & g_live)
-    p_bus = s_inj.real + load_s.real
-    np.subtract.at(p_bus, net.gen_bus, np.where(g_live & ~slack, net.gen_p_mw, 0.0))
-    n_sl = np.bincount(net.gen_bus[sl], minlength=n)
-    p_unit[sl] = p_bus[net.gen_bus[sl]] / n_sl[net.gen_bus[sl]]
-    vm_out = np.where(live, np.abs(v), np.nan)
-    va_out = np.where(live, np.rad2deg(np.angle(v)), np.nan)
-    return ACResult(
-        seconds=time.perf_counter() - t0,
-        vm_pu=vm_out,
-        va_deg=va_out,
-        p_from_mw=pf,
-        q_from_mvar=qf,
-        p_to_mw=pt,
-        q_to_mvar=qt,
-        gen_p_mw=p_unit,
-        gen_q_mvar=q_unit,
-        **common,
-    )
+def _bus_types(
+    net: Network, e: _Energised, free: np.ndarray, bus_type: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Write this solve's bus types into ``bus_type``; return the PV and PQ buses.
+
+    A live bus is PV when a free (voltage-controlling, not at a reactive limit) unit or a
+    slack unit holds it, REF when it is a slack bus, PQ otherwise; other buses are DARK.
+    """
+    pv_mask = np.zeros(net.n_bus, dtype=bool)
+    pv_mask[net.gen_bus[free & (net.gen_pv | e.slack)]] = True
+    pv_mask &= ~e.ref_mask
+    bus_type[:] = DARK
+    bus_type[e.live] = PQ
+    bus_type[pv_mask] = PV
+    bus_type[e.ref] = REF
+    return np.flatnonzero(pv_mask), np.flatnonzero(bus_type == PQ)
+
+
+def _hold_set_points(net: Network, e: _Energised, free: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``v`` with the slack buses at their first slack unit's magnitude and angle and the
+    PV buses at their first free unit's magnitude (0 on dark buses)."""
+    _, pv_unit = _first_per_bus(np.flatnonzero(free & net.gen_pv & ~e.slack), net.gen_bus)
+    vset = np.abs(v)
+    vset[net.gen_bus[pv_unit]] = net.gen_vm_pu[pv_unit]
+    vset[e.ref] = net.gen_vm_pu[e.ref_unit]
+    ang = np.angle(v)
+    ang[e.ref] = e.ref_va
+    return np.where(e.live, vset * np.exp(1j * ang), 0.0)
+
+
+def _unit_q(
+    net: Network, e: _Energised, s_inj: np.ndarray, fixed_q: np.ndarray, free: np.ndarray
+) -> np.ndarray:
+    """(n_gen,) reactive output per unit, Mvar: the fixed ones, and for the free units
+    their bus's output net of loads and fixed units, shared (:func:`_share_q`)."""
+    q_bus = s_inj.imag + e.load_s.imag
+    np.subtract.at(q_bus, net.gen_bus, np.nan_to_num(fixed_q) * e.g_live)
+    fu = np.flatnonzero(free)
+    q_unit = np.where(e.g_live, fixed_q, np.nan)
+    q_unit[fu] = _share_q(q_bus, fu, net.gen_bus, net.gen_qmin_mvar, net.gen_qmax_mvar)
+    return q_unit
+
+
+def _fix_at_limits(
+    net: Network,
+    e: _Energised,
+    fixed_q: np.ndarray,
+    q_unit: np.ndarray,
+    free: np.ndarray,
+    over: np.ndarray,
+    under: np.ndarray,
+) -> np.ndarray:
+    """Fix the violating units at their limits in ``fixed_q``; return them ((n_gen,) bool).
+
+    The other units on those (non-slack) buses keep the output they have now.
+    """
+    fixed_q[over] = net.gen_qmax_mvar[over]
+    fixed_q[under] = net.gen_qmin_mvar[under]
+    hit = over | under
+    hit_bus = np.zeros(net.n_bus, dtype=bool)
+    hit_bus[net.gen_bus[hit]] = True
+    hit_bus &= ~e.ref_mask
+    freeze = free & ~hit & hit_bus[net.gen_bus]
+    fixed_q[freeze] = q_unit[freeze]
+    return hit

@@ -65,6 +65,10 @@ real mains turn into air ingress or emptied pipes. The rule here:
   (e.g. a drained district, or an idle pump's discharge node without demand like Net3's
   junction 10 at −0.66 m even with every pump powered), not an input error: delivered demand there is zero anyway (p < P_min), so
   the service figures stay right, but the pressures are not physical.
+
+Modules: :mod:`warmgrid.water.hydraulic_result` (what a run returns),
+:mod:`warmgrid.water._steps` (one run stepped through its hours), this module (the
+model: opening the network, outage patterns, the run cache).
 """
 
 from __future__ import annotations
@@ -76,15 +80,24 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from warmgrid.errors import InputError
 from warmgrid.water import _epanet as en
+from warmgrid.water._opening import (
+    _demands,
+    _open_error,
+    _pressure_unit,
+    _pump_controls,
+    _read_layout,
+    _release,
+    _wntr_inp_bytes,
+)
+from warmgrid.water._steps import _Steps
+from warmgrid.water.hydraulic_result import HydraulicResult, NegativePressure, OutagePattern
 from warmgrid.water.network import check_pump_power, pump_on_matrix, resolve_network
 
 if TYPE_CHECKING:
@@ -92,138 +105,7 @@ if TYPE_CHECKING:
 
 __all__ = ["HydraulicModel", "HydraulicResult", "NegativePressure", "OutagePattern"]
 
-#: (hour, unpowered pump ids) at each hour where the set changes, the first at hour 0.
-OutagePattern = tuple[tuple[int, frozenset[str]], ...]
-
 _HOUR_S = 3600
-
-
-@dataclass(frozen=True)
-class NegativePressure:
-    """A junction whose pressure fell below zero (beyond the tolerance) in a run.
-
-    Attributes
-    ----------
-    junction : EPANET junction id.
-    hour : first hour (0-based step index) in which it happened.
-    pressure_m : the lowest pressure over the horizon, m.
-    """
-
-    junction: str
-    hour: int
-    pressure_m: float
-
-    def __str__(self) -> str:
-        return f"junction {self.junction!r} at {self.pressure_m:.2f} m from hour {self.hour}"
-
-
-@dataclass(frozen=True, eq=False)
-class HydraulicResult:
-    """One extended-period run. ``n_steps`` hours; "marks" are the hours 0 … n_steps.
-
-    Attributes
-    ----------
-    hours : (n_steps,) start of each hour, h.
-    junctions, tanks, pumps : EPANET ids, in the order of the array columns.
-    delivered_m3h : (n_steps, n_junctions) delivered demand, mean over each hour, m³/h.
-    expected_m3h : (n_steps, n_junctions) full (required) demand, mean over each hour, m³/h.
-    min_pressure_m : (n_steps, n_junctions) lowest pressure in each hour, m: at the
-        hour's start and at every EPANET step within it where some junction is short of
-        its demand (steps where every junction gets its full demand are not read junction
-        by junction, which halves a run's time; pressures there are above P_req).
-    pressure_m : (n_steps + 1, n_junctions) pressure at each mark, m.
-    demand_m3h : (n_steps + 1, n_junctions) delivered demand at each mark, m³/h (what
-        EPANET and :class:`wntr.sim.EpanetSimulator` report).
-    tank_level_m : (n_steps + 1, n_tanks) water depth above each tank's bottom, m.
-    pump_flow_m3h : (n_steps + 1, n_pumps) flow through each pump at each mark, m³/h.
-    pump_speed : (n_steps + 1, n_pumps) relative speed setting at each mark (0: off).
-    pump_on : (n_steps, n_pumps) bool, the power pattern that was simulated.
-    pattern : the cache key: hours where the set of unpowered pumps changes, with the set.
-    negative_pressures : junctions below ``-negative_tol_m`` (see the module docstring).
-    warnings : one line each: EPANET warnings and the negative-pressure summary.
-    solves : EPANET hydraulic solves (time steps) in the run.
-    """
-
-    hours: np.ndarray
-    junctions: tuple[str, ...]
-    tanks: tuple[str, ...]
-    pumps: tuple[str, ...]
-    delivered_m3h: np.ndarray
-    expected_m3h: np.ndarray
-    min_pressure_m: np.ndarray
-    pressure_m: np.ndarray
-    demand_m3h: np.ndarray
-    tank_level_m: np.ndarray
-    pump_flow_m3h: np.ndarray
-    pump_speed: np.ndarray
-    pump_on: np.ndarray
-    pattern: OutagePattern
-    negative_pressures: tuple[NegativePressure, ...] = ()
-    warnings: tuple[str, ...] = ()
-    solves: int = 0
-
-    @property
-    def n_steps(self) -> int:
-        return len(self.hours)
-
-    @property
-    def service(self) -> np.ndarray:
-        """(n_steps, n_junctions) delivered / expected demand in [0, 1]; 1 where none is expected."""
-        return _ratio(self.delivered_m3h, self.expected_m3h)
-
-    def junction_frame(self) -> pd.DataFrame:
-        """Long table, one row per (hour, junction): ``hour, junction, delivered_m3h,
-        expected_m3h, pressure_m`` (at the hour's start) and ``min_pressure_m``."""
-        n, m = self.delivered_m3h.shape
-        return pd.DataFrame(
-            {
-                "hour": np.repeat(self.hours, m),
-                "junction": np.tile(np.array(self.junctions, dtype=object), n),
-                "delivered_m3h": self.delivered_m3h.ravel(),
-                "expected_m3h": self.expected_m3h.ravel(),
-                "pressure_m": self.pressure_m[:n].ravel(),
-                "min_pressure_m": self.min_pressure_m.ravel(),
-            }
-        )
-
-
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    """num / den clipped to [0, 1], 1 where den is (numerically) zero."""
-    ok = den > 1e-9
-    return np.clip(np.divide(num, den, out=np.ones_like(num), where=ok), 0.0, 1.0)
-
-
-def _release(session: en.Session, folder: str) -> None:
-    session.close()
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-def _wntr_inp_bytes(wn: wntr.network.WaterNetworkModel) -> bytes:
-    """A WNTR model as .inp bytes (WNTR's writer, in the model's own units)."""
-    from wntr.network.io import write_inpfile
-
-    folder = tempfile.mkdtemp(prefix="warmgrid-water-")
-    try:
-        path = Path(folder) / "network.inp"
-        write_inpfile(wn, str(path), units=wn.options.hydraulic.inpfile_units, version=2.2)
-        return path.read_bytes()
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def _open_error(err: en.EpanetError, text: bytes, source: str) -> InputError:
-    """EPANET's first input error as one line, with the file's line number when it quotes one."""
-    row = None
-    if err.line:
-        want = " ".join(err.line.split())
-        for k, ln in enumerate(text.decode("latin-1").splitlines(), start=1):
-            if " ".join(ln.split()) == want:
-                row = k
-                break
-    msg = str(err)
-    if err.line and row is None:
-        msg += f": {err.line}"
-    return InputError(f"not a valid EPANET .inp file: {msg}", file=source, row=row)
 
 
 class HydraulicModel:
@@ -312,7 +194,6 @@ class HydraulicModel:
         self.hydraulic_runs = 0
         self._cache: OrderedDict[tuple[int, OutagePattern], HydraulicResult] = OrderedDict()
 
-    # ------------------------------------------------------------------ lifecycle
     def _open(self) -> None:
         """Open the network in a private temporary folder (removed by :meth:`close`)."""
         folder = tempfile.mkdtemp(prefix="warmgrid-water-")
@@ -327,26 +208,25 @@ class HydraulicModel:
         self._folder = folder
         self._finalizer = weakref.finalize(self, _release, s, folder)
         self._lock = threading.RLock()
-        nodes, links = s.nodes(), s.links()
-        jpos = [i for i, (_, t) in enumerate(nodes) if t == en.EN_JUNCTION]
-        tpos = [i for i, (_, t) in enumerate(nodes) if t == en.EN_TANK]
-        ppos = [i for i, (_, t) in enumerate(links) if t == en.EN_PUMP]
-        self.junctions: tuple[str, ...] = tuple(nodes[i][0] for i in jpos)
-        self.tanks: tuple[str, ...] = tuple(nodes[i][0] for i in tpos)
-        self.pumps: tuple[str, ...] = tuple(links[i][0] for i in ppos)
-        self._jidx = [i + 1 for i in jpos]
-        self._tidx = [i + 1 for i in tpos]
-        self._pidx = [i + 1 for i in ppos]
-        units = s.flow_units()
-        self._q = en.FLOW_M3H[units]  # flow units -> m³/h
-        self._h = 0.3048 if units in en.US_UNITS else 1.0  # length units -> m
-        self.junction_xy = np.array([s.coord(i) for i in self._jidx], dtype=float).reshape(-1, 2)
-        self.junction_elevation_m = (
-            np.array([s.node_value(i, en.EN_ELEVATION) for i in self._jidx]) * self._h
-        )
-        self._tank_elev = np.array([s.node_value(i, en.EN_ELEVATION) for i in self._tidx])
-        self.has_emitters = any(s.node_value(i, en.EN_EMITTER) > 0 for i in self._jidx)
-        self._p = self._pressure_unit()  # pressure units -> m
+        lay = _read_layout(s)
+        self.junctions, self.tanks, self.pumps = lay.junctions, lay.tanks, lay.pumps
+        self._jidx, self._tidx, self._pidx = lay.jidx, lay.tidx, lay.pidx
+        self._q, self._h = lay.q_m3h, lay.h_m  # flow units -> m³/h, length units -> m
+        self.junction_xy, self.junction_elevation_m = lay.junction_xy, lay.junction_elevation_m
+        self._tank_elev, self.has_emitters = lay.tank_elevation, lay.has_emitters
+        self._p = _pressure_unit(s, self._jidx, self._h, self.source)  # pressure units -> m
+        self._notes = self._set_options(s)
+        self._controls, self._actions, self._speed_pattern = _pump_controls(s, self._pidx)
+        self._pstep = s.time(en.EN_PATTERNSTEP)
+        self._pstart = s.time(en.EN_PATTERNSTART)
+        self._dmult = s.option(en.EN_DEMANDMULT)
+        self._demand_groups, self._patterns = _demands(s, self._jidx)
+        self._expected_cache: dict[int, tuple[np.ndarray, int]] = {}
+
+    def _set_options(self, s: en.Session) -> list[str]:
+        """Set the PDA curve, the hourly report and hydraulic steps and, for a file that
+        stops on an unbalanced hour, EPANET's ``UNBALANCED CONTINUE 10``; returns the
+        notes to state with the results."""
         notes = []
         if s.option(en.EN_UNBALANCED) < 0:  # UNBALANCED STOP: one bad hour ends the run
             s.set_option(en.EN_UNBALANCED, 10)
@@ -357,7 +237,6 @@ class HydraulicModel:
             )
         if self.has_emitters:
             notes.append("emitter (leak) outflow is not counted as delivered demand")
-        self._notes = notes
         s.set_pda(
             self.minimum_pressure_m / self._p,
             self.required_pressure_m / self._p,
@@ -366,51 +245,7 @@ class HydraulicModel:
         s.set_time(en.EN_REPORTSTEP, _HOUR_S)
         s.set_time(en.EN_REPORTSTART, 0)
         s.set_time(en.EN_HYDSTEP, _HOUR_S)  # EPANET caps it at the pattern step
-        pos = {k: j for j, k in enumerate(self._pidx)}
-        self._controls: list[list[en.Control]] = [[] for _ in self.pumps]
-        for c in s.controls():
-            if c.link in pos:
-                self._controls[pos[c.link]].append(c)
-        self._actions: list[list[en.Action]] = [[] for _ in self.pumps]
-        for a in s.rule_actions():
-            if a.link in pos:
-                self._actions[pos[a.link]].append(a)
-        self._speed_pattern = [int(s.link_value(i, en.EN_LINKPATTERN)) for i in self._pidx]
-        self._pstep = s.time(en.EN_PATTERNSTEP)
-        self._pstart = s.time(en.EN_PATTERNSTART)
-        self._dmult = s.option(en.EN_DEMANDMULT)
-        groups: dict[int, tuple[list[int], list[float]]] = {}
-        for j, i in enumerate(self._jidx):
-            for base, pat in s.demands(i):
-                cols, bases = groups.setdefault(pat, ([], []))
-                cols.append(j)
-                bases.append(base)
-        self._demand_groups = {k: (np.array(c), np.array(b)) for k, (c, b) in groups.items()}
-        self._patterns = {k: np.array(s.pattern(k)) for k in groups}
-        self._expected_cache: dict[int, tuple[np.ndarray, int]] = {}
-
-    def _pressure_unit(self) -> float:
-        """Metres of water per unit of the file's pressure (psi, m or kPa).
-
-        EPANET converts head to pressure with its own factor (0.4333 psi per ft, times the
-        specific gravity); one solve at hour 0 gives pressure / (head − elevation). For
-        psi this is 0.3048 / 0.4333 = 0.70344 m, the factor WNTR 1.5 uses too.
-        """
-        s = self._session
-        ratio = 0.4333 if self._h != 1.0 else 1.0
-        try:
-            s.open_h()
-            s.run_h()
-            best = 0.0
-            for i in self._jidx:
-                dh = s.node_value(i, en.EN_HEAD) - s.node_value(i, en.EN_ELEVATION)
-                if abs(dh) > max(best, 1e-6):
-                    best, ratio = abs(dh), s.node_value(i, en.EN_PRESSURE) / dh
-        except en.EpanetError as err:
-            raise InputError(f"EPANET cannot solve hour 0: {err}", file=self.source) from None
-        finally:
-            s.close_h()
-        return self._h / ratio
+        return notes
 
     @property
     def assumptions(self) -> tuple[str, ...]:
@@ -583,25 +418,19 @@ class HydraulicModel:
         pattern: OutagePattern,
         baseline: HydraulicResult | None,
     ) -> HydraulicResult:
-        s = self._session
-        nj, nt, npump = len(self.junctions), len(self.tanks), len(self.pumps)
+        """Run ``n`` hours with the pumps of ``pattern`` unpowered (see the module docstring).
+
+        ``baseline`` (the run with every pump powered) gives the state a pump resumes
+        when its power returns; it is needed only when some pump is repowered.
+        """
+        s, pidx = self._session, self._pidx
         pos = {p: j for j, p in enumerate(self.pumps)}
         changes = {h: {pos[p] for p in off} for h, off in pattern}
-        acc_del = np.zeros((n, nj))
-        acc_exp = np.zeros((n, nj))
-        minp = np.full((n, nj), np.inf)
-        pres_mk = np.empty((n + 1, nj))
-        dem_mk = np.empty((n + 1, nj))
-        tank_mk = np.empty((n + 1, nt))
-        flow_mk = np.empty((n + 1, npump))
-        speed_mk = np.empty((n + 1, npump))
-        warn_codes: dict[int, list[int]] = {}
-        jidx, tidx, pidx = self._jidx, self._tidx, self._pidx
-        read = s.node_reader
-        cut: set[int] = set()
-        solves = 0
         expected, p0 = self._expected(n)
         preq_u = (self.required_pressure_m + 0.5) / self._p
+        steps = _Steps(
+            s, n, self._jidx, self._tidx, pidx, expected, p0, self._pstart, self._pstep, preq_u
+        )
         s.set_time(en.EN_DURATION, n * _HOUR_S)
         # pumps unpowered from hour 0 start closed, as if the .inp said so (EPANET's first
         # guess of the flows then matches a file with the pump closed)
@@ -617,62 +446,17 @@ class HydraulicModel:
             for j in start_off:
                 s.set_link_value(pidx[j], en.EN_INITSETTING, init_set[j])
             raise
+        cut: set[int] = set()
         try:
-            t = 0
             while True:
+                t = steps.t
                 if t % _HOUR_S == 0 and t // _HOUR_S in changes:
-                    h = t // _HOUR_S
-                    now = changes[h]
-                    for j in sorted(now - cut):
-                        self._cut(j)
-                    for j in sorted(cut - now):
-                        self._uncut(j)
-                        assert baseline is not None
-                        sp = float(baseline.pump_speed[h, j])
-                        if sp > 0:
-                            s.set_link_value(pidx[j], en.EN_SETTING, sp)
-                        else:
-                            s.set_link_value(pidx[j], en.EN_STATUS, 0)
-                    cut = set(now)
-                t, code = s.run_h()
-                solves += 1
-                if code:
-                    warn_codes.setdefault(code, []).append(t)
-                exp_u = expected[(t + self._pstart) // self._pstep - p0]
-                mark = t % _HOUR_S == 0
-                full = mark or s.deficient_nodes() > 0
-                if full:
-                    prs = np.fromiter(read(jidx, en.EN_PRESSURE), float, nj)
-                    dlv = exp_u.copy()
-                    low = np.flatnonzero(prs < preq_u)  # PDA can only cut demand there
-                    if low.size:
-                        idx = [jidx[i] for i in low]
-                        dlv[low] -= np.fromiter(read(idx, en.EN_DEMANDDEFICIT), float, low.size)
-                else:  # every junction gets its full demand: nothing to read
-                    dlv = exp_u
-                if mark:
-                    k = t // _HOUR_S
-                    pres_mk[k] = prs
-                    dem_mk[k] = np.fromiter(read(jidx, en.EN_DEMAND), float, nj)
-                    tank_mk[k] = np.fromiter(read(tidx, en.EN_HEAD), float, nt)
-                    flow_mk[k] = [s.link_value(i, en.EN_FLOW) for i in pidx]
-                    speed_mk[k] = [s.link_value(i, en.EN_SETTING) for i in pidx]
-                dt = s.next_h()
-                if dt <= 0:
+                    self._switch_power(t // _HOUR_S, changes[t // _HOUR_S], cut, baseline)
+                if not steps.step():
                     break
-                h = t // _HOUR_S
-                if (t + dt) // _HOUR_S > h and (t + dt) % _HOUR_S:
-                    raise RuntimeError(
-                        f"EPANET stepped across hour {h + 1} (t = {t} s, dt = {dt} s)"
-                    )
-                acc_del[h] += dlv * dt
-                acc_exp[h] += exp_u * dt
-                if full:
-                    np.minimum(minp[h], prs, out=minp[h])
-                t += dt
         except en.EpanetError as err:
             raise InputError(
-                f"EPANET failed at hour {t / _HOUR_S:g}: {err}", file=self.source
+                f"EPANET failed at hour {steps.t / _HOUR_S:g}: {err}", file=self.source
             ) from None
         finally:
             s.close_h()
@@ -680,20 +464,50 @@ class HydraulicModel:
                 self._uncut(j)
             for j in start_off:
                 s.set_link_value(pidx[j], en.EN_INITSETTING, init_set[j])
-        if t != n * _HOUR_S:
-            raise RuntimeError(f"EPANET stopped at t = {t} s, expected {n * _HOUR_S} s")
+        if steps.t != n * _HOUR_S:
+            raise RuntimeError(f"EPANET stopped at t = {steps.t} s, expected {n * _HOUR_S} s")
+        return self._result(steps, n, on, pattern)
+
+    def _switch_power(
+        self, h: int, now: set[int], cut: set[int], baseline: HydraulicResult | None
+    ) -> None:
+        """At hour ``h``: cut the pumps in ``now`` that have power, and give power back to
+        the ones in ``cut`` that are not in ``now`` (each resumes its state in
+        ``baseline``); ``cut`` becomes ``now``."""
+        s, pidx = self._session, self._pidx
+        for j in sorted(now - cut):
+            self._cut(j)
+        for j in sorted(cut - now):
+            self._uncut(j)
+            assert baseline is not None
+            sp = float(baseline.pump_speed[h, j])
+            if sp > 0:
+                s.set_link_value(pidx[j], en.EN_SETTING, sp)
+            else:
+                s.set_link_value(pidx[j], en.EN_STATUS, 0)
+        cut.clear()
+        cut.update(now)
+
+    def _result(
+        self, steps: _Steps, n: int, on: np.ndarray, pattern: OutagePattern
+    ) -> HydraulicResult:
+        """The record of a run in SI units, with its negative pressures and warnings."""
         q, p = self._q / _HOUR_S, self._p
-        delivered, expected = acc_del * q, acc_exp * q
+        delivered, expected = steps.delivered * q, steps.expected_acc * q
+        minp = steps.min_pressure
         minp *= p
+        pres_mk = steps.pressure
         pres_mk *= p
+        dem_mk = steps.demand
         dem_mk *= self._q
-        tank_mk = (tank_mk - self._tank_elev) * self._h
+        tank_mk = (steps.tank_head - self._tank_elev) * self._h
+        flow_mk = steps.pump_flow
         flow_mk *= self._q
         negs = self._negatives(minp, pres_mk[n])
         warnings = [
-            f"EPANET warning {c} ({en.WARNINGS.get(c, 'unknown')}) at {len(ts)} of {solves} "
-            f"steps, first at hour {ts[0] / _HOUR_S:g}"
-            for c, ts in sorted(warn_codes.items())
+            f"EPANET warning {c} ({en.WARNINGS.get(c, 'unknown')}) at {len(ts)} of "
+            f"{steps.solves} steps, first at hour {ts[0] / _HOUR_S:g}"
+            for c, ts in sorted(steps.warn_codes.items())
         ]
         if negs:
             worst = min(negs, key=lambda x: x.pressure_m)
@@ -713,12 +527,12 @@ class HydraulicModel:
             demand_m3h=dem_mk,
             tank_level_m=tank_mk,
             pump_flow_m3h=flow_mk,
-            pump_speed=speed_mk,
+            pump_speed=steps.pump_speed,
             pump_on=on.copy(),
             pattern=pattern,
             negative_pressures=tuple(negs),
             warnings=tuple(warnings),
-            solves=solves,
+            solves=steps.solves,
         )
 
     def _expected(self, n: int) -> tuple[np.ndarray, int]:
@@ -734,7 +548,7 @@ class HydraulicModel:
         table = np.zeros((len(periods), len(self.junctions)))
         for pat, (cols, bases) in self._demand_groups.items():
             f = self._patterns[pat]
-            np.add.at(table, (slice(None), cols), np.outer(f[periods % len(f)], bases))
+            np.add.at(table.T, cols, np.outer(bases, f[periods % len(f)]))
         table *= self._dmult
         self._expected_cache[n] = (table, p0)
         return table, p0
