@@ -194,7 +194,7 @@ def fit_c_kj_per_k_m2(h_w_per_k_m2: float, gain_w_m2: float, row: Published) -> 
     ``τ = t / ln((T0 − T_eq)/(T_target − T_eq))`` and ``C = 3.6 τ H`` (kJ/(K·m²)).
 
     >>> round(fit_c_kj_per_k_m2(1.0, 0.0, Published("", "", -20, 21, 10, 36, False, True, "")), 1)
-    402.3
+    414.9
     """
     t_eq = row.t_out_c + (gain_w_m2 if row.occupied else 0.0) / h_w_per_k_m2
     tau = row.hours / np.log((row.t0_c - t_eq) / (row.target_c - t_eq))
