@@ -184,6 +184,8 @@ class Simulator:
         decisions (:data:`~warmgrid.model.archetypes.CALIBRATIONS`; ``central`` by default).
     thermal_overrides : a city's own archetype parameters (``{archetype: {"tau_h": τ}}``
         or H and C), replacing every calibration's.
+    ac_check : verify each state's DC answer in AC and shed more load where voltages do
+        not hold (:mod:`warmgrid.power.ac_check`).
     band : also compute the indoor outcomes under the ``fast`` and ``slow`` calibrations
         (``Timeline.band``), for ranges in the output (two more thermal integrations).
     water : a hydraulic water network (:class:`~warmgrid.water.coupling.HydraulicWater`)
@@ -214,9 +216,11 @@ class Simulator:
         calibration: str = "central",
         thermal_overrides: dict[str, dict[str, float]] | None = None,
         band: bool = False,
+        ac_check: bool = False,
     ) -> None:
         self.mode = mode_of(mode).value
         self.water = water
+        self.ac_check = ac_check
         self.t_out_c = _weather(t_out_c)
         self.grid, self.services = grid, services
         self.net = compile_network(grid, groups=services.groups())
@@ -318,6 +322,7 @@ class Simulator:
             mode=self.mode,
             weights=self.weights,
             trip_factor=self.trip_factor,
+            ac_check=self.ac_check,
         )
         self._cache[outaged] = hit
         while len(self._cache) > self.max_cached_states:

@@ -52,6 +52,22 @@ def tell_warnings(con: Any, result: dict[str, Any]) -> None:
         con.print(styled(("assumed: ", "bold"), a))
 
 
+def _ac_line(ac: dict[str, Any]) -> str:
+    """One line for the impact's AC check (``ac`` of the impact JSON)."""
+    if not ac["checked"]:
+        return f"AC check: not made ({ac['note']}); the DC answer stands."
+    low = ac["min_vm"]
+    outside = len(ac["buses_outside_limits"])
+    return (
+        f"AC check: {'holds' if ac['converged'] else 'does not hold'} after "
+        f"{ac['extra_shed_mw']:,.0f} MW more shed ({ac['rounds']} AC flows)"
+        + (f"; lowest voltage {low['vm_pu']:.3f} p.u. at {low['bus']}" if low else "")
+        + (f"; {outside} bus(es) outside their limits" if outside else "")
+        + (f" ({ac['note']})" if ac["note"] else "")
+        + "."
+    )
+
+
 def tell_impact(result: dict[str, Any]) -> None:
     """Print an impact result: the power at hour 0, the warnings, then the story."""
     con = console()
@@ -74,6 +90,9 @@ def tell_impact(result: dict[str, Any]) -> None:
         f"served ({share:.1f}%), {result['shed_mw']:,.0f} MW shed{harm}; "
         f"{result['islands']} island(s), {result['dark_buses']} dark bus(es)."
     )
+    ac = result.get("ac")
+    if ac:
+        con.print(_ac_line(ac))
     for s in result.get("stages", []):
         con.print(
             f"  cascade stage {s['stage']}: {len(s['tripped'])} tripped, {s['islands']} islands, "

@@ -113,10 +113,13 @@ class DamageSection(_Section):
 
 
 class ImpactSection(_Section):
-    """``[impact]``: ``mld`` (best operator response) or ``cascade`` (nobody acts)."""
+    """``[impact]``: ``mld`` (best operator response) or ``cascade`` (nobody acts);
+    ``ac_check`` verifies each state's DC answer in AC and sheds more load, lowest
+    priority first, where the voltages do not hold (:mod:`warmgrid.power.ac_check`)."""
 
     mode: Literal["mld", "cascade"] = "mld"
     trip_factor: float = Field(1.0, gt=0, le=10)
+    ac_check: bool = False
 
 
 class WeatherSection(_Section):

@@ -52,6 +52,8 @@ class PowerOutcome:
     dark_buses : number of buses without supply.
     detail : the engine's own result (:class:`~warmgrid.power.dispatch.MLDResult` or
         :class:`~warmgrid.power.cascade.CascadeResult`).
+    ac : the AC verification (:class:`~warmgrid.power.ac_check.ACCheck`), when asked:
+        ``load_frac`` and the totals then include its extra shedding.
     """
 
     load_frac: np.ndarray
@@ -61,6 +63,7 @@ class PowerOutcome:
     islands: int
     dark_buses: int
     detail: Any = None
+    ac: Any = None
 
 
 def solve_power(
@@ -70,9 +73,12 @@ def solve_power(
     mode: str | Mode,
     weights: np.ndarray | None,
     trip_factor: float = 1.0,
+    ac_check: bool = False,
 ) -> PowerOutcome:
     """Run the impact engine on one set of elements out (ids are checked on the way:
-    an unknown one is an InputError naming the closest)."""
+    an unknown one is an InputError naming the closest); with ``ac_check``, verify its
+    answer in AC and shed more where voltages do not hold
+    (:func:`warmgrid.power.ac_check.ac_check`)."""
     mode = mode_of(mode)
     state = net.base_state.without(net, list(outaged)) if outaged else net.base_state
     r: Any
@@ -86,12 +92,21 @@ def solve_power(
         r = cascade(net, state, trip_factor=trip_factor)
     dark = np.asarray(r.dark_bus, dtype=bool)
     online = state.effective(net).gen_on & ~dark[net.gen_bus]
+    frac = np.asarray(r.served_fraction, dtype=float)
+    served, shed, check = float(r.served_mw), float(r.shed_mw), None
+    if ac_check:
+        from warmgrid.power.ac_check import ac_check as verify
+
+        check = verify(net, state, frac, weights)
+        frac = check.load_frac
+        served, shed = served - check.extra_shed_mw, shed + check.extra_shed_mw
     return PowerOutcome(
-        load_frac=np.asarray(r.served_fraction, dtype=float),
+        load_frac=frac,
         gen_online=online,
-        served_mw=float(r.served_mw),
-        shed_mw=float(r.shed_mw),
+        served_mw=served,
+        shed_mw=shed,
         islands=int(r.islands.count),
         dark_buses=int(dark.sum()),
         detail=r,
+        ac=check,
     )

@@ -138,6 +138,7 @@ def build_simulator(
         water=water,
         calibration=scenario.thermal.calibration,
         thermal_overrides=scenario.thermal.overrides(),
+        ac_check=scenario.impact.ac_check,
     )
     if scenario.thermal.archetypes:
         assumptions.append(
@@ -423,6 +424,7 @@ def power_summary(tl: Timeline, mode: str, *, trip_factor: float = 1.0) -> dict[
     """
     p0 = tl.power[0]
     r = p0.detail
+    ac = p0.ac.to_dict() if p0.ac is not None else None
     out: dict[str, Any] = dict(
         served_mw=p0.served_mw,
         shed_mw=float(tl.shed_mw[0]),
@@ -430,6 +432,7 @@ def power_summary(tl: Timeline, mode: str, *, trip_factor: float = 1.0) -> dict[
         islands=int(r.islands.count),
         dark_buses=int(np.asarray(r.dark_bus).sum()),
         seconds_power=r.seconds,
+        ac=ac,
     )
     if mode == "mld":
         out.update(
