@@ -111,11 +111,21 @@ _Out = Annotated[
 _ContingencyTop = Annotated[
     int, typer.Option("--top", min=0, max=1_000_000, help="Worst contingencies to list.")
 ]
+_AcVerify = Annotated[
+    int,
+    typer.Option(
+        "--ac-verify",
+        min=0,
+        max=10_000,
+        help="Re-solve the N worst DC contingencies in AC and show both loadings side by "
+        "side (0: none).",
+    ),
+]
 _ContingencyJson = Annotated[
     bool,
     typer.Option(
         "--json",
         help="Print JSON: contingencies, islanding, with_overloads, violations, "
-        "base_overloads, seconds, worst.",
+        "base_overloads, seconds, worst, ac_verify.",
     ),
 ]

@@ -20,6 +20,7 @@ from warmgrid.cli._flow_options import (
     _Candidates,
     _Case,
     _ContingencyJson,
+    _AcVerify,
     _ContingencyTop,
     _FlowJson,
     _FlowTop,
@@ -366,6 +367,7 @@ def contingency(
     all_violations: _AllViolations = False,
     out: _Out = None,
     top: _ContingencyTop = 10,
+    ac_verify: _AcVerify = 0,
     json_out: _ContingencyJson = False,
 ) -> None:
     """Contingency screening: N-1 over all branches (LODF, bridges exact) or N-2 pairs.
@@ -374,7 +376,8 @@ def contingency(
     the branch is within its rating before the outage and above the threshold after, or
     was already overloaded and gets worse by more than --worsening points. The base
     case's own overloads are listed apart. --all-violations counts every loading above
-    the threshold. The memory a run needs is checked before it starts.
+    the threshold. The memory a run needs is checked before it starts. --ac-verify N
+    re-solves the N worst in AC (current-based loading at the actual voltages).
     """
     from warmgrid.errors import InputError
     from warmgrid.io import load_grid
@@ -418,6 +421,10 @@ def contingency(
     summary["warnings"] = grid.warnings()
     summary["worst"] = res.worst(top)
     summary["name"] = net.name
+    if ac_verify:
+        from warmgrid.power.contingency.ac_verify import ac_verify as verify
+
+        summary["ac_verify"] = verify(net, res.worst(ac_verify))
     if json_out:
         print_json(summary)
         return
@@ -541,3 +548,38 @@ def _print_contingency(
             f"{w['lost_load_mw']:,.1f}" if w["islanding"] else "",
         )
     con.print(t)
+    if summary.get("ac_verify"):
+        _print_ac_verify(summary["ac_verify"])
+
+
+def _pct(x: float | None) -> str:
+    return "" if x is None else f"{x:,.1f}"
+
+
+def _print_ac_verify(rows: list[dict[str, Any]]) -> None:
+    """The worst DC contingencies re-solved in AC, loadings side by side."""
+    from rich.table import Table
+
+    t = Table(title=f"{len(rows)} worst re-solved in AC (loading by current at actual voltage)")
+    for col, just in (
+        ("outage", "left"),
+        ("DC max %", "right"),
+        ("on branch", "left"),
+        ("AC there %", "right"),
+        ("AC max %", "right"),
+        ("on branch", "left"),
+        ("min vm p.u.", "right"),
+    ):
+        t.add_column(col, justify=just)  # type: ignore[arg-type]
+    for r in rows:
+        ok = r["ac_converged"]
+        t.add_row(
+            ", ".join(r["outage"]),
+            _pct(r["dc_max_loading_percent"]),
+            str(r["dc_branch"]),
+            _pct(r["ac_loading_on_dc_branch"]) if ok else "no AC solution",
+            _pct(r["ac_max_loading_percent"]),
+            str(r["ac_branch"] or ""),
+            "" if r["min_vm_pu"] is None else f"{r['min_vm_pu']:.3f}",
+        )
+    console().print(t)
