@@ -16,11 +16,11 @@ from warmgrid.cli._common import bold, console, print_json, styled
 from warmgrid.cli._flow_options import (
     _K,
     _Ac,
+    _AcVerify,
     _AllViolations,
     _Candidates,
     _Case,
     _ContingencyJson,
-    _AcVerify,
     _ContingencyTop,
     _FlowJson,
     _FlowTop,

@@ -71,9 +71,7 @@ def ac_verify(
             row["ac_branch"] = None if i < 0 else str(net.branch_ids[i])
             if w["branch"] is not None:
                 j = int(np.flatnonzero(net.branch_ids == w["branch"])[0])
-                row["ac_loading_on_dc_branch"] = (
-                    float(ld[j]) if np.isfinite(ld[j]) else None
-                )
+                row["ac_loading_on_dc_branch"] = float(ld[j]) if np.isfinite(ld[j]) else None
             live = ~r.dark_bus
             if live.any():
                 row["min_vm_pu"] = float(np.min(r.vm_pu[live]))
