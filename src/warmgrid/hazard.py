@@ -377,14 +377,16 @@ def hazard_from_scenario(scenario: Scenario) -> Hazard:
     if h is None or h.model == "explicit":
         return Explicit(elements=list(h.elements) if h is not None else [])
     if h.model == "random_k":
+        assert h.k is not None  # the section's validator requires k for random_k
         return RandomK(k=h.k, weights_by_kind=h.weights_by_kind)
     fp = h.footprint
+    assert h.prob_by_kind is not None  # the section's validator requires it for fragility
     return Fragility(
         prob_by_kind=h.prob_by_kind,
         footprint=None
         if fp is None
         else Footprint(
-            center_xy=tuple(fp.center_xy),
+            center_xy=(fp.center_xy[0], fp.center_xy[1]),
             radius_km=fp.radius_km,
             outside_factor=fp.outside_factor,
             lonlat=fp.lonlat,

@@ -346,7 +346,7 @@ class Simulator:
             is_element=self.is_element,
             site_load=self.site_load,
             area_pos=self.area_pos,
-            area_has_district_heat=self.links.area_sources.any(axis=1),
+            area_has_district_heat=np.asarray(self.links.area_sources.any(axis=1), dtype=bool),
         )
 
     # ------------------------------------------------------------------ replay

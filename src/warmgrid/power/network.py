@@ -9,7 +9,7 @@ service) and never touch pandas in their hot loops. The DC model is MATPOWER's
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -225,7 +225,7 @@ class Network:
         return self.base_state.without(self, outages) if outages else self.base_state
 
 
-def compile_network(grid: Grid, *, groups: dict[str, Sequence[str]] | None = None) -> Network:
+def compile_network(grid: Grid, *, groups: Mapping[str, Sequence[str]] | None = None) -> Network:
     """Compile a grid into a :class:`Network`.
 
     Parameters

@@ -20,6 +20,8 @@ The building types and their parameters, with their sources, are data in
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -328,7 +330,7 @@ def indoor_outcomes(
     t_out_c: ArrayLike,
     heat_fraction: ArrayLike,
     power_fraction: ArrayLike,
-    params: dict[str, ArrayLike],
+    params: Mapping[str, ArrayLike],
     thresholds_c: ArrayLike,
     tau_h: ArrayLike,
     *,

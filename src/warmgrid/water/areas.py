@@ -57,7 +57,7 @@ class AreaMap:
     @property
     def covered(self) -> np.ndarray:
         """(n_areas,) bool: the area has at least one junction."""
-        return (self.share > 0).any(axis=1)
+        return np.asarray((self.share > 0).any(axis=1), dtype=bool)
 
     def table(self) -> pd.DataFrame:
         """The map as an ``area,junction,share`` table (the CSV format)."""
@@ -255,7 +255,7 @@ def area_water(
     pop = np.asarray(population, dtype=float)
     mask = w > 0
     mp = np.where(mask[None, :, :], minp[:, None, :], np.inf).min(axis=2)
-    covered = mask.any(axis=1)
+    covered = np.asarray(mask.any(axis=1), dtype=bool)
     mp = np.where(covered[None, :], mp, np.nan)
     with np.errstate(all="ignore"):
         worst = np.where(covered, np.nanmin(np.where(covered[None, :], mp, np.inf), axis=0), np.nan)
