@@ -348,7 +348,11 @@ def _dc_angles(
 
 # ---------------------------------------------------------------------- the engine
 def ac_flow(
-    net: Network, state: State | None = None, *, options: ACOptions | None = None
+    net: Network,
+    state: State | None = None,
+    *,
+    options: ACOptions | None = None,
+    start: ACResult | None = None,
 ) -> ACResult:
     """Solve an AC power flow (Newton–Raphson, polar; see the module docstring).
 
@@ -357,6 +361,8 @@ def ac_flow(
     net : compiled network.
     state : masks; the base state when omitted. ``load_scale`` scales P and Q of loads.
     options : :class:`ACOptions`; defaults when omitted.
+    start : a converged flow of the same network (the pre-outage one, say) to warm-start
+        from: its voltages replace ``options.init``'s on every bus live in both.
 
     Returns
     -------
@@ -365,13 +371,16 @@ def ac_flow(
         tolerance within ``max_iter`` iterations, diverges, or meets a singular Jacobian.
     """
     t0 = time.perf_counter()
-    t0 = time.perf_counter()
     opt = options or ACOptions()
     opt.check()
     st = (state or net.base_state).effective(net)
     e = _energise(net, st, opt)
     y = make_ybus(net, e.br_live, e.live)
     v, bus_order = _start(net, e, opt)
+    if start is not None and start.converged:
+        warm = start.vm_pu * np.exp(1j * np.deg2rad(start.va_deg))
+        ok = e.live & np.isfinite(warm)
+        v[ok] = warm[ok]
     sol = _solve(net, e, y, v, bus_order, opt)
     return _read_back(net, e, sol, t0)
 

@@ -4,7 +4,8 @@ DC screening ranks thousands of outages in a second but ignores reactive power a
 voltage: a branch's DC loading is ``|P| / rating`` at 1 p.u., its AC loading counts the
 current of ``P + jQ`` at the actual voltage. :func:`ac_verify` re-solves the ``n`` worst
 DC contingencies in AC (:func:`~warmgrid.power.ac.ac_flow`, the file's dispatch, the
-slack unit taking the change, islands without a slack dark, as pandapower's ``runpp``)
+slack unit taking the change, islands without a slack dark, as pandapower's ``runpp``;
+warm-started from the pre-outage AC flow)
 and reports both loadings side by side, so the ranking can be trusted or corrected.
 """
 
@@ -46,11 +47,12 @@ def ac_verify(
     ``dark_buses`` and ``seconds``.
     """
     opts = ACOptions(q_limits=q_limits)
+    pre = ac_flow(net, options=opts)
     rows = []
     for w in worst:
         outage = list(w["outage"])
         st = net.base_state.without(net, outage)
-        r = ac_flow(net, st, options=opts)
+        r = ac_flow(net, st, options=opts, start=pre)
         row: dict[str, Any] = {
             "outage": outage,
             "dc_max_loading_percent": w["max_loading_percent"],
