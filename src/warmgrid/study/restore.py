@@ -315,10 +315,9 @@ def restore(
     absolute : figures from zero instead of harm over the pre-damage state.
     progress : ``(done, total, best)`` callback of the search.
     """
-    from warmgrid.io.weather import hourly_weather
     from warmgrid.power.damage import check_damage
     from warmgrid.restore.durations import repair_hours
-    from warmgrid.restore.search import METHODS, optimise
+    from warmgrid.restore.search import METHODS
 
     study = prepare(scenario, mode=mode, absolute=absolute)
     sim, rp = study.simulator, scenario.repair
@@ -335,6 +334,24 @@ def restore(
         sim.net, damage, hours=rp.hours, default_hours=rp.default_hours, file=study.file
     )
     study.assumptions.extend(_default_hours_note(study, durations))
+    horizon = _set_horizon(study, damage, durations, k, hours)
+    problem = problem_from_study(study, crews=k, durations=durations)
+    res, method = _search(problem, order, method, budget, seed, progress)
+    result = RestoreResult(study, problem, res, method, budget, horizon)
+    result.emergency = _site_fleet(study, problem, res, fleet or {}, siting)
+    return result
+
+
+def _set_horizon(
+    study: Study, damage: list[str], durations: Any, k: int, hours: int | None
+) -> dict[str, Any]:
+    """Give the study's simulator the plan's horizon: ``hours`` (refused below the
+    longest plan's makespan bound) or the scenario's, extended so that every plan's
+    repairs, refills and warm-back fit (:func:`repair_horizon_h`); the weather extends
+    with it. Notes and assumptions go on the study. Returns the JSON ``horizon``."""
+    from warmgrid.io.weather import hourly_weather
+
+    scenario, sim = study.scenario, study.simulator
 
     def weather(n: int) -> tuple[np.ndarray, int]:
         w = scenario.weather
@@ -371,7 +388,7 @@ def restore(
         why = "every plan's repairs, refills and warm-back fit" if horizon > h0 else "scenario"
     if horizon != h0:
         series, repeated = weather(horizon)
-        study.simulator = sim = sim.with_weather(series)
+        study.simulator = sim.with_weather(series)
         if repeated:
             study.assumptions.append(
                 f"the weather file covers {horizon - repeated} h; its last day repeats for "
@@ -383,33 +400,38 @@ def restore(
             f"ends (at most {bound:g} h with {k} crew(s)), drained homes are refilled and "
             f"the coldest warm back above {WARM_C:g} °C"
         )
-    problem = problem_from_study(study, crews=k, durations=durations)
+    return {"hours": horizon, "scenario_hours": h0, "reason": why, **parts}
+
+
+def _search(
+    problem: RestorationProblem,
+    order: list[str] | None,
+    method: str,
+    budget: float,
+    seed: int,
+    progress: Any,
+) -> tuple[SearchResult, str]:
+    """Score the given full ``order``, or search for the best with ``method``; returns
+    the result and the method reported (``"order"`` for a given one)."""
+    from warmgrid.restore.search import optimise
+
+    if order is None:
+        return optimise(
+            problem, method=method, budget_s=budget, seed=seed, progress=progress
+        ), method
     t0 = time.perf_counter()
-    if order is not None:
-        e0 = problem.evaluations
-        ev = problem.evaluate(problem.check_order(order, field="--order"))
-        res = SearchResult(
-            method="order",
-            order=ev.order,
-            plan=ev.plan,
-            objective=dict(ev.objective),
-            evaluations=problem.evaluations - e0,
-            calls=1,
-            seconds=time.perf_counter() - t0,
-        )
-        method = "order"
-    else:
-        res = optimise(problem, method=method, budget_s=budget, seed=seed, progress=progress)
-    result = RestoreResult(
-        study,
-        problem,
-        res,
-        method,
-        budget,
-        {"hours": horizon, "scenario_hours": h0, "reason": why, **parts},
+    e0 = problem.evaluations
+    ev = problem.evaluate(problem.check_order(order, field="--order"))
+    res = SearchResult(
+        method="order",
+        order=ev.order,
+        plan=ev.plan,
+        objective=dict(ev.objective),
+        evaluations=problem.evaluations - e0,
+        calls=1,
+        seconds=time.perf_counter() - t0,
     )
-    result.emergency = _site_fleet(study, problem, res, fleet or {}, siting)
-    return result
+    return res, "order"
 
 
 def _site_fleet(

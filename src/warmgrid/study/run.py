@@ -468,16 +468,55 @@ def _none(x: float | None) -> float | None:
 
 def _impact_dict(study: Study, tl: Timeline) -> dict[str, Any]:
     """People, areas, metrics, the hourly timeline, temperature curves and the map."""
-    from warmgrid.metrics import threshold_key
     from warmgrid.model.archetypes import ARCHETYPES
 
     sim, sc = study.simulator, study.scenario
     damage = list(sc.damage.elements)
-    a = sim.services.areas
     pw, ph, pwa = tl.people_without_power, tl.people_without_heat, tl.people_without_water
-    areas = []
+    areas = _areas_json(sim, tl)
+    used = sorted(set(sim.services.areas["archetype"]))
+    metrics = tl.metrics()
+    return {
+        "scenario": sc.name,
+        "grid": sim.grid.name,
+        "mode": sim.mode,
+        "damage": damage,
+        "people": {
+            "without_power": people(pw.max(initial=0)),
+            "without_heat": people(ph.max(initial=0)),
+            "without_water": people(pwa.max(initial=0)),
+        },
+        "people_at_start": {
+            "without_power": people(pw[0]) if len(pw) else 0,
+            "without_heat": people(ph[0]) if len(ph) else 0,
+            "without_water": people(pwa[0]) if len(pwa) else 0,
+        },
+        "population": people(tl.population.sum()),
+        "metrics": metrics,
+        "thresholds": _thresholds_json(tl, metrics),
+        "areas": areas,
+        "archetypes": {k: ARCHETYPES[k].to_dict(sim.calibration) for k in used},
+        "timeline": _hours_json(tl),
+        "temperature_curves": {
+            "hours": [*tl.hours.tolist(), float(len(tl.hours) * tl.dt_h)],
+            "series": _coldest_curves(sim, tl, used),
+            "t_out_c": tl.t_out_c.tolist(),
+            "thresholds_c": tl.thresholds_c.tolist(),
+        },
+        "source": str(Path(sim.grid.source)) if sim.grid.source else sim.grid.name,
+        "map": _map(sim, tl, damage),
+        **_context(sim, sc, damage),
+    }
+
+
+def _areas_json(sim: Simulator, tl: Timeline) -> list[dict[str, Any]]:
+    """One entry per area: people, type, temperatures, hours without each service and
+    the crossing times of each threshold (with the fast–slow range when banded)."""
+    from warmgrid.metrics import threshold_key
+
     thr = [threshold_key(t) for t in tl.thresholds_c]
-    for i, row in enumerate(a.itertuples(index=False)):
+    areas = []
+    for i, row in enumerate(sim.services.areas.itertuples(index=False)):
         d = {
             "id": row.id,
             "name": row.name or row.id,
@@ -500,8 +539,13 @@ def _impact_dict(study: Study, tl: Timeline) -> dict[str, Any]:
                     _none(tl.band["slow"][0][i, j]),
                 ]
         areas.append(d)
-    used = sorted(set(a["archetype"]))
-    timeline = [
+    return areas
+
+
+def _hours_json(tl: Timeline) -> list[dict[str, Any]]:
+    """The hourly timeline: people without each service, MW, islands, coldest home."""
+    pw, ph, pwa = tl.people_without_power, tl.people_without_heat, tl.people_without_water
+    return [
         {
             "hour": float(tl.hours[k]),
             "t_out_c": float(tl.t_out_c[k]),
@@ -517,19 +561,32 @@ def _impact_dict(study: Study, tl: Timeline) -> dict[str, Any]:
         }
         for k in range(len(tl.hours))
     ]
-    metrics = tl.metrics()
-    thresholds = [
-        {
-            "indoor_c": float(t),
-            "key": key,
-            "first_area_below_h": metrics[f"first_area_below_{key}_h"],
-            "person_hours_below": metrics[f"person_hours_below_{key}"],
-            "first_area_below_h_range": metrics.get(f"first_area_below_{key}_h_range"),
-            "person_hours_below_range": metrics.get(f"person_hours_below_{key}_range"),
-        }
-        for t, key in zip(tl.thresholds_c, thr, strict=True)
-    ]
-    curves: dict[str, list[float]] = {}  # the coldest area of each building type
+
+
+def _thresholds_json(tl: Timeline, metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each indoor threshold: first crossing and person-hours below, with ranges."""
+    from warmgrid.metrics import threshold_key
+
+    out = []
+    for t in tl.thresholds_c:
+        key = threshold_key(t)
+        out.append(
+            {
+                "indoor_c": float(t),
+                "key": key,
+                "first_area_below_h": metrics[f"first_area_below_{key}_h"],
+                "person_hours_below": metrics[f"person_hours_below_{key}"],
+                "first_area_below_h_range": metrics.get(f"first_area_below_{key}_h_range"),
+                "person_hours_below_range": metrics.get(f"person_hours_below_{key}_range"),
+            }
+        )
+    return out
+
+
+def _coldest_curves(sim: Simulator, tl: Timeline, used: list[str]) -> dict[str, list[float]]:
+    """The indoor temperature of the coldest area of each building type, by label."""
+    a = sim.services.areas
+    curves: dict[str, list[float]] = {}
     if tl.temp_c.shape[1]:
         coldest = tl.temp_c.min(axis=0)
         for arch in used:
@@ -537,37 +594,7 @@ def _impact_dict(study: Study, tl: Timeline) -> dict[str, Any]:
             i = idx[np.argmin(coldest[idx])]
             label = f"{a['name'].iloc[i] or a['id'].iloc[i]} ({arch})"
             curves[label] = tl.temp_c[:, i].round(3).tolist()
-    return {
-        "scenario": sc.name,
-        "grid": sim.grid.name,
-        "mode": sim.mode,
-        "damage": damage,
-        "people": {
-            "without_power": people(pw.max(initial=0)),
-            "without_heat": people(ph.max(initial=0)),
-            "without_water": people(pwa.max(initial=0)),
-        },
-        "people_at_start": {
-            "without_power": people(pw[0]) if len(pw) else 0,
-            "without_heat": people(ph[0]) if len(ph) else 0,
-            "without_water": people(pwa[0]) if len(pwa) else 0,
-        },
-        "population": people(tl.population.sum()),
-        "metrics": metrics,
-        "thresholds": thresholds,
-        "areas": areas,
-        "archetypes": {k: ARCHETYPES[k].to_dict(sim.calibration) for k in used},
-        "timeline": timeline,
-        "temperature_curves": {
-            "hours": [*tl.hours.tolist(), float(len(tl.hours) * tl.dt_h)],
-            "series": curves,
-            "t_out_c": tl.t_out_c.tolist(),
-            "thresholds_c": tl.thresholds_c.tolist(),
-        },
-        "source": str(Path(sim.grid.source)) if sim.grid.source else sim.grid.name,
-        "map": _map(sim, tl, damage),
-        **_context(sim, sc, damage),
-    }
+    return curves
 
 
 def _context(sim: Simulator, sc: Scenario, damage: list[str]) -> dict[str, Any]:
