@@ -131,14 +131,13 @@ def tell_water(con: Any, result: dict[str, Any]) -> None:
     )
 
 
-def tell_story(result: dict[str, Any]) -> None:
-    """The people side of an impact in a few rich tables."""
+def _hours_table(result: dict[str, Any]) -> Any:
+    """People without each service, the outdoor and coldest indoor temperature and the
+    drained areas at a few hours (:data:`_STORY_HOURS`, the last one at the end)."""
     from rich.table import Table
 
-    con = console()
     tl = result["timeline"]
     n = len(tl)
-    con.print()
     t = Table(title="People without light, heat and water")
     t.add_column("hour", justify="right")
     t.add_column("outdoor °C", justify="right")
@@ -164,46 +163,64 @@ def tell_story(result: dict[str, Any]) -> None:
             f"{coldest:.1f}",
             str(r["areas_drained"]),
         )
-    con.print(t)
+    return t
 
-    m = result["metrics"]
-    con.print(
-        "\n".join(
-            f"  first homes below {t['indoor_c']:g} °C: "
-            + (
-                "not within the horizon"
-                if t["first_area_below_h"] is None
-                else f"after {t['first_area_below_h']:.0f} h"
-            )
-            + _hours_range(t.get("first_area_below_h_range"))
-            for t in result["thresholds"]
+
+def _first_cold_homes(result: dict[str, Any]) -> str:
+    """One line per threshold: the hour the first homes fall below it, with the
+    fast–slow range."""
+    return "\n".join(
+        f"  first homes below {t['indoor_c']:g} °C: "
+        + (
+            "not within the horizon"
+            if t["first_area_below_h"] is None
+            else f"after {t['first_area_below_h']:.0f} h"
         )
+        + _hours_range(t.get("first_area_below_h_range"))
+        for t in result["thresholds"]
     )
+
+
+def _worst_districts(result: dict[str, Any]) -> Any:
+    """The eight coldest districts (None without districts), with the hours until the
+    middle threshold (12 °C when the scenario has it)."""
+    from rich.table import Table
+
     areas = sorted(result["areas"], key=lambda a: a["min_temp_c"])[:8]
     shown = next((t for t in result["thresholds"] if t["indoor_c"] == 12.0), None)
     shown = shown or (
         result["thresholds"][len(result["thresholds"]) // 2] if result["thresholds"] else None
     )
-    if areas:
-        w = Table(title="Worst districts")
-        cols = ["district", "people", "building type"]
+    if not areas:
+        return None
+    w = Table(title="Worst districts")
+    cols = ["district", "people", "building type"]
+    if shown is not None:
+        cols.append(f"h to {shown['indoor_c']:g} °C")
+    cols += ["lowest °C", "h without heat", "drained"]
+    for c in cols:
+        w.add_column(c, justify="left" if c in ("district", "building type") else "right")
+    for a in areas:
+        cells = [a["name"], _fmt_people(a["population"]), a["archetype"]]
         if shown is not None:
-            cols.append(f"h to {shown['indoor_c']:g} °C")
-        cols += ["lowest °C", "h without heat", "drained"]
-        for c in cols:
-            w.add_column(c, justify="left" if c in ("district", "building type") else "right")
-        for a in areas:
-            cells = [a["name"], _fmt_people(a["population"]), a["archetype"]]
-            if shown is not None:
-                h = a[f"hours_to_{shown['key']}"]
-                cells.append("—" if h is None else f"{h:.1f}")
-            cells += [
-                f"{a['min_temp_c']:.1f}",
-                f"{a['hours_without_heat']:.0f}",
-                "yes" if a["drained"] else "no",
-            ]
-            w.add_row(*cells)
-        con.print(w)
+            h = a[f"hours_to_{shown['key']}"]
+            r = a.get(f"hours_to_{shown['key']}_range")
+            band = f" ({r[0]:.0f}–{'…' if r[1] is None else f'{r[1]:.0f}'})" if r and r[0] else ""
+            cells.append("—" if h is None else f"{h:.0f}{band}")
+        cells += [
+            f"{a['min_temp_c']:.1f}",
+            f"{a['hours_without_heat']:.0f}",
+            "yes" if a["drained"] else "no",
+        ]
+        w.add_row(*cells)
+    return w
+
+
+def _person_hours(result: dict[str, Any], m: dict[str, Any]) -> Any:
+    """Person-hours without each service and below each threshold, the energy not
+    served and the hospitals past their backup (``m``: the result's metrics)."""
+    from rich.table import Table
+
     ph = Table(title="Person-hours over the horizon")
     ph.add_column("what")
     ph.add_column("person-hours", justify="right")
@@ -219,7 +236,20 @@ def tell_story(result: dict[str, Any]) -> None:
         )
     ph.add_row("energy not served (MWh)", f"{m['energy_not_served_mwh']:,.0f}", "")
     ph.add_row("hospitals past their backup", str(m["facilities_past_backup"]), "")
-    con.print(ph)
+    return ph
+
+
+def tell_story(result: dict[str, Any]) -> None:
+    """The people side of an impact in a few rich tables."""
+    con = console()
+    con.print()
+    con.print(_hours_table(result))
+    m = result["metrics"]
+    con.print(_first_cold_homes(result))
+    worst = _worst_districts(result)
+    if worst is not None:
+        con.print(worst)
+    con.print(_person_hours(result, m))
 
 
 @app.command("demo")

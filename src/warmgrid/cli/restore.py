@@ -20,7 +20,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import typer
 
@@ -165,104 +165,199 @@ def _print_emergency(em: dict[str, Any]) -> None:
     con.print(o)
 
 
-@app.command("restore")
-def restore(
-    scenario: str = typer.Argument(..., help="Scenario TOML file or bundled scenario name."),
-    crews: int = typer.Option(
-        None, "--crews", min=1, max=10_000, help="Repair crews; default: [repair] crews."
-    ),
-    order: str = typer.Option(
-        None,
+# The command's arguments and options, one alias each, so its signature reads as a list.
+_Scenario = Annotated[str, typer.Argument(help="Scenario TOML file or bundled scenario name.")]
+_Crews = Annotated[
+    int | None,
+    typer.Option("--crews", min=1, max=10_000, help="Repair crews; default: [repair] crews."),
+]
+_Order = Annotated[
+    str | None,
+    typer.Option(
         "--order",
         help="Score this order (comma-separated ids, every damaged element once) instead of "
         "optimising: list scheduling, each repair to the first free crew.",
     ),
-    method: Literal["auto", "brute", "local", "greedy", "rule"] = typer.Option(
-        None,
+]
+_Method = Annotated[
+    Literal["auto", "brute", "local", "greedy", "rule"] | None,
+    typer.Option(
         "--method",
         help="auto (brute force up to 7 damaged elements, else local search), brute, local, "
         "greedy or rule; default: [repair] method.",
     ),
-    budget_s: float = typer.Option(
-        None,
+]
+_BudgetS = Annotated[
+    float | None,
+    typer.Option(
         "--budget-s",
         callback=number(0, 7 * 86400, above=True),
         help="Time budget of the local search, s; default: [repair] budget_s.",
     ),
-    seed: int = typer.Option(0, "--seed", min=0, max=2**63 - 1, help="Seed of the local search."),
-    generators: int = typer.Option(
-        None,
+]
+_Seed = Annotated[
+    int, typer.Option("--seed", min=0, max=2**63 - 1, help="Seed of the local search.")
+]
+_Generators = Annotated[
+    int | None,
+    typer.Option(
         "--generators",
         min=0,
         max=10_000,
         help="Mobile generators to site; default: [emergency] or 0.",
     ),
-    generator_mw: float = typer.Option(
-        None,
+]
+_GeneratorMw = Annotated[
+    float | None,
+    typer.Option(
         "--generator-mw",
         callback=number(0, 10_000, above=True),
         help="MW of each mobile generator (default 1).",
     ),
-    shelters: int = typer.Option(
-        None,
+]
+_Shelters = Annotated[
+    int | None,
+    typer.Option(
         "--shelters",
         min=0,
         max=100_000,
         help="Warming shelters to site; default: [emergency] or 0.",
     ),
-    shelter_capacity: float = typer.Option(
-        None,
+]
+_ShelterCapacity = Annotated[
+    float | None,
+    typer.Option(
         "--shelter-capacity",
         callback=number(0, 1e7, above=True),
         help="Persons each shelter holds (default 1000).",
     ),
-    radius_km: float = typer.Option(
-        None,
+]
+_RadiusKm = Annotated[
+    float | None,
+    typer.Option(
         "--radius-km",
         callback=number(0, 1000),
         help="People walk to a shelter within this distance (default 2).",
     ),
-    deploy_h: float = typer.Option(
-        None,
+]
+_DeployH = Annotated[
+    float | None,
+    typer.Option(
         "--deploy-h",
         callback=number(0, 24 * 366),
         help="Hour the units arrive (trucks take hours; default 0).",
     ),
-    siting: Literal["auto", "brute", "greedy", "milp"] = typer.Option(
-        None,
+]
+_Siting = Annotated[
+    Literal["auto", "brute", "greedy", "milp"] | None,
+    typer.Option(
         "--siting",
         help="auto (brute force up to 200 placements, else the better of greedy and milp), "
         "brute, greedy or milp; default: [emergency] method.",
     ),
-    hours: int = typer.Option(
-        None,
+]
+_Hours = Annotated[
+    int | None,
+    typer.Option(
         "--hours",
         min=1,
         max=24 * 366 * 2,
         help="Horizon, h (default: the scenario's, extended until every plan's repairs, "
         "refills and warm-back fit; never shorter than the longest plan).",
     ),
-    absolute: bool = typer.Option(
-        False,
+]
+_Absolute = Annotated[
+    bool,
+    typer.Option(
         "--absolute",
         help="Count every figure from zero, including what the grid cannot serve before "
         "any damage (default: only the harm the damage adds).",
     ),
-    json_out: bool = typer.Option(
-        False,
+]
+_JsonOut = Annotated[
+    bool,
+    typer.Option(
         "--json",
         help="Print JSON: plan [{element, crew, start_h, end_h}], objective {total, terms}, "
         "no_repair, people at a few hours, horizon_h, baseline, warnings, assumptions.",
     ),
-    report: Path = typer.Option(
-        None,
+]
+_Report = Annotated[
+    Path | None,
+    typer.Option(
         "--report",
         help="Also write the plan's page: a self-contained HTML file (Gantt chart, people "
         "back, the table, the map hour by hour).",
     ),
-    csv_out: Path = typer.Option(
-        None, "--csv", help="Also write the plan's table as CSV (one row per repair)."
-    ),
+]
+_CsvOut = Annotated[
+    Path | None,
+    typer.Option("--csv", help="Also write the plan's table as CSV (one row per repair)."),
+]
+
+
+def _check_outputs(report: Path | None, csv_out: Path | None) -> None:
+    """The page must be .html (or .htm) and the table .csv."""
+    from warmgrid.errors import InputError
+
+    if report is not None and report.suffix.lower() not in (".html", ".htm"):
+        raise InputError(f"--report must end in .html, got {report.name!r}", field="--report")
+    if csv_out is not None and csv_out.suffix.lower() != ".csv":
+        raise InputError(f"--csv must end in .csv, got {csv_out.name!r}", field="--csv")
+
+
+def _order_ids(order: str | None) -> list[str] | None:
+    """The ids of ``--order`` (None without it); an empty id is an error."""
+    from warmgrid.errors import InputError
+
+    if order is None:
+        return None
+    ids = [x.strip() for x in order.split(",")]
+    if any(not x for x in ids):
+        raise InputError("--order has an empty id (a stray comma?)", field="--order")
+    return ids
+
+
+def _write_outputs(
+    out: dict[str, Any], report: Path | None, csv_out: Path | None
+) -> list[tuple[Path, str]]:
+    """Write the plan's page and its CSV table (each when asked), all or none."""
+    files = []
+    if report is not None:
+        from warmgrid.report.plan import plan_html
+
+        files.append((report, plan_html(out)))
+    if csv_out is not None:
+        from warmgrid.report.plan import plan_csv
+
+        files.append((csv_out, plan_csv(out)))
+    if files:
+        from warmgrid.io.atomic import write_texts_atomic
+
+        write_texts_atomic(files)
+    return files
+
+
+@app.command("restore")
+def restore(
+    scenario: _Scenario,
+    crews: _Crews = None,
+    order: _Order = None,
+    method: _Method = None,
+    budget_s: _BudgetS = None,
+    seed: _Seed = 0,
+    generators: _Generators = None,
+    generator_mw: _GeneratorMw = None,
+    shelters: _Shelters = None,
+    shelter_capacity: _ShelterCapacity = None,
+    radius_km: _RadiusKm = None,
+    deploy_h: _DeployH = None,
+    siting: _Siting = None,
+    hours: _Hours = None,
+    absolute: _Absolute = False,
+    json_out: _JsonOut = False,
+    report: _Report = None,
+    csv_out: _CsvOut = None,
 ) -> None:
     """Which repair order brings the most people back to light, heat and water soonest.
 
@@ -271,20 +366,12 @@ def restore(
     scenario's); --hours sets it. Figures count the harm the damage adds to the grid
     without damage; --absolute counts from zero.
     """
-    from warmgrid.errors import InputError
     from warmgrid.model.scenario import load_scenario
     from warmgrid.study.restore import restore as run_restore
 
-    if report is not None and report.suffix.lower() not in (".html", ".htm"):
-        raise InputError(f"--report must end in .html, got {report.name!r}", field="--report")
-    if csv_out is not None and csv_out.suffix.lower() != ".csv":
-        raise InputError(f"--csv must end in .csv, got {csv_out.name!r}", field="--csv")
+    _check_outputs(report, csv_out)
     sc = load_scenario(scenario)
-    ids = None
-    if order is not None:
-        ids = [x.strip() for x in order.split(",")]
-        if any(not x for x in ids):
-            raise InputError("--order has an empty id (a stray comma?)", field="--order")
+    ids = _order_ids(order)
     label = f"restore ({method or sc.repair.method})"
     with _progress(sys.stderr.isatty() and not json_out and ids is None, label) as update:
         result = run_restore(
@@ -308,19 +395,7 @@ def restore(
             progress=update,
         )
     out = result.to_json()
-    files = []
-    if report is not None:
-        from warmgrid.report.plan import plan_html
-
-        files.append((report, plan_html(out)))
-    if csv_out is not None:
-        from warmgrid.report.plan import plan_csv
-
-        files.append((csv_out, plan_csv(out)))
-    if files:
-        from warmgrid.io.atomic import write_texts_atomic
-
-        write_texts_atomic(files)
+    files = _write_outputs(out, report, csv_out)
     if json_out:
         print_json(out)
         return

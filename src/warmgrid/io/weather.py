@@ -21,15 +21,8 @@ __all__ = ["hourly_weather", "read_weather_csv", "weather_series"]
 _MIN_C, _MAX_C = -70.0, 60.0
 
 
-def read_weather_csv(path: str | Path) -> tuple[list[datetime], np.ndarray]:
-    """Read an hourly weather CSV with columns ``time`` (ISO 8601) and ``outdoor_c``.
-
-    Returns
-    -------
-    times : list of datetimes, hourly, without gaps.
-    outdoor_c : (n,) float, °C.
-    """
-    path = Path(path)
+def _csv_rows(path: Path) -> list[list[str]]:
+    """The rows of a UTF-8 CSV file (a byte-order mark allowed); an error names the file."""
     if not path.exists():
         raise InputError("no such weather file", file=str(path))
     if path.is_dir():
@@ -39,10 +32,12 @@ def read_weather_csv(path: str | Path) -> tuple[list[datetime], np.ndarray]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError("not UTF-8 text", file=str(path)) from None
-    rows = list(csv.reader(text.splitlines()))
-    if not rows:
-        raise InputError("empty file, expected a header 'time,outdoor_c'", file=str(path))
-    header = [h.strip().lower() for h in rows[0]]
+    return list(csv.reader(text.splitlines()))
+
+
+def _columns(header: list[str], path: Path) -> tuple[int, int]:
+    """The positions of ``time`` and ``outdoor_c`` in the header; a column in another
+    unit (°F, K) or a missing column is an error."""
     for unit_col in ("outdoor_f", "outdoor_k", "temperature_f", "temp_f", "outdoor_kelvin"):
         if unit_col in header:
             raise InputError(
@@ -58,7 +53,44 @@ def read_weather_csv(path: str | Path) -> tuple[list[datetime], np.ndarray]:
             row=1,
             field="header",
         )
-    it, ic = header.index("time"), header.index("outdoor_c")
+    return header.index("time"), header.index("outdoor_c")
+
+
+def _outdoor_c(cell: str, path: Path, n: int) -> float:
+    """The outdoor temperature in row ``n``: a number within the plausible range, °C."""
+    if not cell:
+        raise InputError("missing value (a gap)", file=str(path), row=n, field="outdoor_c")
+    try:
+        v = float(cell)
+    except ValueError:
+        raise InputError(
+            f"not a number: {cell[:40]!r}", file=str(path), row=n, field="outdoor_c"
+        ) from None
+    if not np.isfinite(v) or not (_MIN_C <= v <= _MAX_C):
+        hint = " (Kelvin or Fahrenheit?)" if np.isfinite(v) and v > _MAX_C else ""
+        raise InputError(
+            f"{v:g} °C is outside {_MIN_C:g}…{_MAX_C:g} °C{hint}",
+            file=str(path),
+            row=n,
+            field="outdoor_c",
+        )
+    return v
+
+
+def read_weather_csv(path: str | Path) -> tuple[list[datetime], np.ndarray]:
+    """Read an hourly weather CSV with columns ``time`` (ISO 8601) and ``outdoor_c``.
+
+    Returns
+    -------
+    times : list of datetimes, hourly, without gaps.
+    outdoor_c : (n,) float, °C.
+    """
+    path = Path(path)
+    rows = _csv_rows(path)
+    if not rows:
+        raise InputError("empty file, expected a header 'time,outdoor_c'", file=str(path))
+    header = [h.strip().lower() for h in rows[0]]
+    it, ic = _columns(header, path)
     times: list[datetime] = []
     vals: list[float] = []
     for n, r in enumerate(rows[1:], start=2):
@@ -77,23 +109,7 @@ def read_weather_csv(path: str | Path) -> tuple[list[datetime], np.ndarray]:
             raise InputError(
                 f"not an ISO time: {r[it][:40]!r}", file=str(path), row=n, field="time"
             ) from None
-        cell = r[ic].strip()
-        if not cell:
-            raise InputError("missing value (a gap)", file=str(path), row=n, field="outdoor_c")
-        try:
-            v = float(cell)
-        except ValueError:
-            raise InputError(
-                f"not a number: {cell[:40]!r}", file=str(path), row=n, field="outdoor_c"
-            ) from None
-        if not np.isfinite(v) or not (_MIN_C <= v <= _MAX_C):
-            hint = " (Kelvin or Fahrenheit?)" if np.isfinite(v) and v > _MAX_C else ""
-            raise InputError(
-                f"{v:g} °C is outside {_MIN_C:g}…{_MAX_C:g} °C{hint}",
-                file=str(path),
-                row=n,
-                field="outdoor_c",
-            )
+        v = _outdoor_c(r[ic].strip(), path, n)
         if times and t - times[-1] != timedelta(hours=1):
             gap = (t - times[-1]).total_seconds() / 3600
             raise InputError(

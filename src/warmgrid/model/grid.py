@@ -124,6 +124,38 @@ class Grid:
         return Grid(**kw)
 
 
+def _id_problems(out: Mapping[str, pd.DataFrame], source: str) -> list[Problem]:
+    """Ids duplicated across the tables, then empty ids (at most five of each kind)."""
+    problems = []
+    all_ids = pd.concat([out[t]["id"] for t in TABLES], keys=list(TABLES)).reset_index(level=0)
+    all_ids.columns = ["table", "id"]
+    dup = all_ids[all_ids["id"].duplicated() & (all_ids["id"].str.len() > 0)].drop_duplicates("id")
+    for t, d in dup[["table", "id"]].to_numpy()[:5]:
+        problems.append(Problem("duplicate id", source, d, f"{t}.id"))
+    for t in TABLES:
+        empty = out[t]["id"].str.len() == 0
+        for i in np.flatnonzero(empty.to_numpy())[:5]:
+            problems.append(Problem("empty id", source, i + 1, f"{t}.id"))
+    return problems
+
+
+def _min_above_max(
+    df: pd.DataFrame, tname: str, lo_col: str, hi_col: str, source: str
+) -> list[Problem]:
+    """Rows whose lower bound ``lo_col`` exceeds the upper bound ``hi_col`` (at most five)."""
+    lo = pd.to_numeric(df[lo_col], errors="coerce").to_numpy(dtype=float)
+    hi = pd.to_numeric(df[hi_col], errors="coerce").to_numpy(dtype=float)
+    return [
+        Problem(
+            f"{lo_col} {lo[i]} > {hi_col} {hi[i]}",
+            source,
+            row_labels(df).iloc[i],
+            f"{tname}.{lo_col}",
+        )
+        for i in np.flatnonzero(lo > hi)[:5]
+    ]
+
+
 def validate_tables(
     tables: Mapping[str, pd.DataFrame | None],
     *,
@@ -165,17 +197,7 @@ def validate_tables(
         for tname, cols in TABLES.items()
     }
 
-    # ids: unique across all tables, of the form kind:name
-    all_ids = pd.concat([out[t]["id"] for t in TABLES], keys=list(TABLES)).reset_index(level=0)
-    all_ids.columns = ["table", "id"]
-    dup = all_ids[all_ids["id"].duplicated() & (all_ids["id"].str.len() > 0)].drop_duplicates("id")
-    for t, d in dup[["table", "id"]].to_numpy()[:5]:
-        problems.append(Problem("duplicate id", source, d, f"{t}.id"))
-    for t in TABLES:
-        empty = out[t]["id"].str.len() == 0
-        for i in np.flatnonzero(empty.to_numpy())[:5]:
-            problems.append(Problem("empty id", source, i + 1, f"{t}.id"))
-
+    problems += _id_problems(out, source)
     bus_ids = set(out["bus"]["id"])
     for tname, cols in TABLES.items():
         check_refs(tname, out[tname], cols, {"bus": bus_ids}, source=source, problems=problems)
@@ -185,41 +207,9 @@ def validate_tables(
         problems.append(
             Problem("from_bus equals to_bus", source, row_labels(br).iloc[i], "branch.to_bus")
         )
-    g = out["gen"]
-    pmin = pd.to_numeric(g["p_min_mw"], errors="coerce").to_numpy(dtype=float)
-    pmax = pd.to_numeric(g["p_max_mw"], errors="coerce").to_numpy(dtype=float)
-    for i in np.flatnonzero(pmin > pmax)[:5]:
-        problems.append(
-            Problem(
-                f"p_min_mw {pmin[i]} > p_max_mw {pmax[i]}",
-                source,
-                row_labels(g).iloc[i],
-                "gen.p_min_mw",
-            )
-        )
-    qmin = pd.to_numeric(g["q_min_mvar"], errors="coerce").to_numpy(dtype=float)
-    qmax = pd.to_numeric(g["q_max_mvar"], errors="coerce").to_numpy(dtype=float)
-    for i in np.flatnonzero(qmin > qmax)[:5]:
-        problems.append(
-            Problem(
-                f"q_min_mvar {qmin[i]} > q_max_mvar {qmax[i]}",
-                source,
-                row_labels(g).iloc[i],
-                "gen.q_min_mvar",
-            )
-        )
-    b = out["bus"]
-    vlo = pd.to_numeric(b["vm_min_pu"], errors="coerce").to_numpy(dtype=float)
-    vhi = pd.to_numeric(b["vm_max_pu"], errors="coerce").to_numpy(dtype=float)
-    for i in np.flatnonzero(vlo > vhi)[:5]:
-        problems.append(
-            Problem(
-                f"vm_min_pu {vlo[i]} > vm_max_pu {vhi[i]}",
-                source,
-                row_labels(b).iloc[i],
-                "bus.vm_min_pu",
-            )
-        )
+    problems += _min_above_max(out["gen"], "gen", "p_min_mw", "p_max_mw", source)
+    problems += _min_above_max(out["gen"], "gen", "q_min_mvar", "q_max_mvar", source)
+    problems += _min_above_max(out["bus"], "bus", "vm_min_pu", "vm_max_pu", source)
     if problems:
         raise InputError(problems=problems[:_MAX_PROBLEMS])
     return out

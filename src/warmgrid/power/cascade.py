@@ -198,6 +198,52 @@ def balance_islands(
     return gen_p, load_fraction, live
 
 
+def _balanced(net: Network, st: State) -> tuple[State, Islands, np.ndarray, np.ndarray, np.ndarray]:
+    """The islands of ``st`` and their balance (:func:`balance_islands`); the units of a
+    collapsed island trip, so the flow solver leaves it dark, and the rest balances again.
+
+    Returns the state (collapsed islands' units out), the islands, the units' outputs
+    (MW), the loads' served fractions and which islands are live.
+    """
+    isl = islands(net, st)
+    gen_p, frac, live_isl = balance_islands(net, st, isl)
+    dead_gen = st.gen_on & (isl.label[net.gen_bus] >= 0)
+    dead_gen &= ~live_isl[np.maximum(isl.label[net.gen_bus], 0)] if isl.count else dead_gen
+    if dead_gen.any():
+        st = replace(st, gen_on=st.gen_on & ~dead_gen)
+        isl = islands(net, st)
+        gen_p, frac, live_isl = balance_islands(net, st, isl)
+    return st, isl, gen_p, frac, live_isl
+
+
+def _balanced_flows(
+    net: Network,
+    st: State,
+    isl: Islands,
+    live_isl: np.ndarray,
+    gen_p: np.ndarray,
+    load_mw: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(n_branch,) DC flows of the balanced islands, MW (NaN out or dark), and (n_bus,)
+    bool, the buses of live islands; ``load_mw``: (n_load,) the load served, MW."""
+    inj = np.zeros(net.n_bus)
+    np.add.at(inj, net.gen_bus, gen_p)
+    np.subtract.at(inj, net.load_bus, load_mw)
+    bus_live = np.zeros(net.n_bus, dtype=bool)
+    on = isl.label >= 0
+    bus_live[on] = live_isl[isl.label[on]]
+    sh = bus_live[net.shunt_bus]
+    np.subtract.at(inj, net.shunt_bus[sh], net.shunt_g_mw[sh])
+    return dc_flow(net, st, inj, energised="balanced").flow_mw, bus_live
+
+
+def _max_loading_percent(net: Network, flow: np.ndarray, absf: np.ndarray) -> float:
+    """Highest ``|flow| / rate · 100`` among rated branches with a flow (NaN if none)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ld = np.where(np.isfinite(net.rate_mw) & ~np.isnan(flow), absf / net.rate_mw * 100, np.nan)
+    return float(np.nanmax(ld)) if np.isfinite(ld).any() else float("nan")
+
+
 def cascade(
     net: Network, state: State | None = None, *, trip_factor: float = 1.0, max_stages: int = 100
 ) -> CascadeResult:
@@ -226,32 +272,11 @@ def cascade(
     stages: list[CascadeStage] = []
     converged = False
     while True:
-        isl = islands(net, st)
-        gen_p, frac, live_isl = balance_islands(net, st, isl)
-        # collapsed islands: their units trip, so the flow solver leaves them dark
-        dead_gen = st.gen_on & (isl.label[net.gen_bus] >= 0)
-        dead_gen &= ~live_isl[np.maximum(isl.label[net.gen_bus], 0)] if isl.count else dead_gen
-        if dead_gen.any():
-            st = replace(st, gen_on=st.gen_on & ~dead_gen)
-            isl = islands(net, st)
-            gen_p, frac, live_isl = balance_islands(net, st, isl)
-        inj = np.zeros(net.n_bus)
-        np.add.at(inj, net.gen_bus, gen_p)
-        np.subtract.at(inj, net.load_bus, dem * frac)
-        bus_live = np.zeros(net.n_bus, dtype=bool)
-        on = isl.label >= 0
-        bus_live[on] = live_isl[isl.label[on]]
-        sh = bus_live[net.shunt_bus]
-        np.subtract.at(inj, net.shunt_bus[sh], net.shunt_g_mw[sh])
-        res = dc_flow(net, st, inj, energised="balanced")
-        flow = res.flow_mw
+        st, isl, gen_p, frac, live_isl = _balanced(net, st)
+        flow, bus_live = _balanced_flows(net, st, isl, live_isl, gen_p, dem * frac)
         absf = np.abs(np.nan_to_num(flow))
         trip = np.flatnonzero(absf > limit + 1e-6)
         served = min(float((positive * frac).sum()), demand_mw)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ld = np.where(
-                np.isfinite(net.rate_mw) & ~np.isnan(flow), absf / net.rate_mw * 100, np.nan
-            )
         stages.append(
             CascadeStage(
                 index=len(stages),
@@ -260,7 +285,7 @@ def cascade(
                 energised_islands=int(live_isl.sum()),
                 served_mw=served,
                 shed_mw=demand_mw - served,
-                max_loading_percent=float(np.nanmax(ld)) if np.isfinite(ld).any() else float("nan"),
+                max_loading_percent=_max_loading_percent(net, flow, absf),
             )
         )
         if len(trip) == 0:

@@ -184,12 +184,9 @@ def _name(element: str) -> str:
     return element.split(":", 1)[1] if ":" in element else element
 
 
-def catalogue(net: Network, grid: Any = None, services: Any = None) -> list[Element]:
-    """Every element id of a network (and of its services overlay), with its kind, name
-    (the grid's bus names, the overlay's names, else the id's name part), bus, MW (a
-    unit's capacity, a load's demand, a branch's rating) and, for a substation, its
-    member buses."""
-    from warmgrid.model.services import split_ids
+def _grid_elements(net: Network, grid: Any) -> list[Element]:
+    """The buses (named from the grid's table when given), branches, units, loads,
+    shunts and bus groups of a network."""
 
     def bus_of(i: int) -> str:
         return str(net.bus_ids[i])
@@ -244,29 +241,50 @@ def catalogue(net: Network, grid: Any = None, services: Any = None) -> list[Elem
     for gname, idx in net.groups.items():
         members = tuple(bus_of(i) for i in np.asarray(idx).tolist())
         out.append(Element(gname, element_kind(net, gname), _name(gname), None, None, members))
-    if services is not None:
-        loads = {x: float(p) for x, p in zip(net.load_ids.tolist(), net.load_p_mw, strict=True)}
-        load_bus = {x: bus_of(i) for x, i in zip(net.load_ids.tolist(), net.load_bus, strict=True)}
-        for table, kind in (
-            ("areas", "area"),
-            ("heat", "heat"),
-            ("water", "water"),
-            ("facilities", "facility"),
-        ):
-            df = getattr(services, table)
-            for r in df.itertuples(index=False):
-                ld = str(getattr(r, "load", "") or "")
-                pop = getattr(r, "population", None)
-                out.append(
-                    Element(
-                        str(r.id),
-                        kind,
-                        str(r.name or _name(str(r.id))),
-                        load_bus.get(ld),
-                        loads.get(ld),
-                        tuple(split_ids(getattr(r, "areas", ""))) if kind == "water" else (),
-                        True,
-                        None if pop is None else round(float(pop)),
-                    )
+    return out
+
+
+def _service_elements(net: Network, services: Any) -> list[Element]:
+    """The districts, heat sources, water stations and facilities of a services
+    overlay, each with the bus and MW of the grid load that powers it."""
+    from warmgrid.model.services import split_ids
+
+    loads = {x: float(p) for x, p in zip(net.load_ids.tolist(), net.load_p_mw, strict=True)}
+    load_bus = {
+        x: str(net.bus_ids[i]) for x, i in zip(net.load_ids.tolist(), net.load_bus, strict=True)
+    }
+    out: list[Element] = []
+    for table, kind in (
+        ("areas", "area"),
+        ("heat", "heat"),
+        ("water", "water"),
+        ("facilities", "facility"),
+    ):
+        df = getattr(services, table)
+        for r in df.itertuples(index=False):
+            ld = str(getattr(r, "load", "") or "")
+            pop = getattr(r, "population", None)
+            out.append(
+                Element(
+                    str(r.id),
+                    kind,
+                    str(r.name or _name(str(r.id))),
+                    load_bus.get(ld),
+                    loads.get(ld),
+                    tuple(split_ids(getattr(r, "areas", ""))) if kind == "water" else (),
+                    True,
+                    None if pop is None else round(float(pop)),
                 )
+            )
+    return out
+
+
+def catalogue(net: Network, grid: Any = None, services: Any = None) -> list[Element]:
+    """Every element id of a network (and of its services overlay), with its kind, name
+    (the grid's bus names, the overlay's names, else the id's name part), bus, MW (a
+    unit's capacity, a load's demand, a branch's rating) and, for a substation, its
+    member buses."""
+    out = _grid_elements(net, grid)
+    if services is not None:
+        out += _service_elements(net, services)
     return out

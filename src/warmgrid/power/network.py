@@ -225,6 +225,38 @@ class Network:
         return self.base_state.without(self, outages) if outages else self.base_state
 
 
+def _bus_index(pos: Mapping[str, int], ids: Iterable[str]) -> np.ndarray:
+    """The integer index of each bus id (``pos``: id -> index)."""
+    return np.fromiter((pos[b] for b in ids), dtype=np.int64)
+
+
+def _base_state(grid: Grid) -> State:
+    """The masks of the elements the tables say are in service."""
+    return State(
+        bus_on=grid.bus["in_service"].to_numpy(dtype=bool),
+        branch_on=grid.branch["in_service"].to_numpy(dtype=bool),
+        gen_on=grid.gen["in_service"].to_numpy(dtype=bool),
+        load_on=grid.load["in_service"].to_numpy(dtype=bool),
+    )
+
+
+def _bus_groups(
+    groups: Mapping[str, Sequence[str]], pos: Mapping[str, int]
+) -> dict[str, np.ndarray]:
+    """Named groups of bus ids as bus indices; an unknown bus is an error."""
+    grp = {}
+    for gname, members in groups.items():
+        missing = [m for m in members if m not in pos]
+        if missing:
+            raise InputError(
+                f"group {quoted(gname)} names unknown bus {quoted(missing[0])}{closest(missing[0], pos)}",
+                row=gname,
+                field="buses",
+            )
+        grp[gname] = _bus_index(pos, members)
+    return grp
+
+
 def compile_network(grid: Grid, *, groups: Mapping[str, Sequence[str]] | None = None) -> Network:
     """Compile a grid into a :class:`Network`.
 
@@ -237,7 +269,7 @@ def compile_network(grid: Grid, *, groups: Mapping[str, Sequence[str]] | None = 
     pos = {b: i for i, b in enumerate(bus["id"].tolist())}
 
     def idx(col: Iterable[str]) -> np.ndarray:
-        return np.fromiter((pos[b] for b in col), dtype=np.int64)
+        return _bus_index(pos, col)
 
     br = grid.branch
     rate = br["rate_mva"].to_numpy(dtype=float)
@@ -245,25 +277,11 @@ def compile_network(grid: Grid, *, groups: Mapping[str, Sequence[str]] | None = 
     g = grid.gen
     ld = grid.load
     sh = grid.shunt
-    base_state = State(
-        bus_on=bus["in_service"].to_numpy(dtype=bool),
-        branch_on=br["in_service"].to_numpy(dtype=bool),
-        gen_on=g["in_service"].to_numpy(dtype=bool),
-        load_on=ld["in_service"].to_numpy(dtype=bool),
-    )
+    base_state = _base_state(grid)
     # shunts out of service are compiled with g = 0
     shunt_g = sh["g_mw"].to_numpy(dtype=float) * sh["in_service"].to_numpy(dtype=bool)
     shunt_b = sh["b_mvar"].to_numpy(dtype=float) * sh["in_service"].to_numpy(dtype=bool)
-    grp = {}
-    for gname, members in (groups or {}).items():
-        missing = [m for m in members if m not in pos]
-        if missing:
-            raise InputError(
-                f"group {quoted(gname)} names unknown bus {quoted(missing[0])}{closest(missing[0], pos)}",
-                row=gname,
-                field="buses",
-            )
-        grp[gname] = idx(members)
+    grp = _bus_groups(groups or {}, pos)
     xy = bus[["x", "y"]].to_numpy(dtype=float)
     return Network(
         name=grid.name,

@@ -9,7 +9,7 @@ over the horizon. See :mod:`warmgrid.report.page` for how the pages are built.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from warmgrid.report.mapview import map_section
@@ -82,20 +82,19 @@ def _peak(series: Sequence[float]) -> tuple[float, int]:
     return m, series.index(m)
 
 
-def impact_html(result: Mapping[str, Any], *, title: str | None = None) -> str:
-    """Render an impact result (the ``warmgrid impact --json`` dict) as one HTML page."""
-    tl = result["timeline"]
-    light = [r["people_without_power"] for r in tl]
-    heat = [r["people_without_heat"] for r in tl]
-    water = [r["people_without_water"] for r in tl]
-    hours = [float(r["hour"]) for r in tl]
+def _context(
+    result: Mapping[str, Any],
+    tl: Sequence[Mapping[str, Any]],
+    start: datetime | None,
+    pop: float,
+    scen: str,
+    grid: str,
+) -> str:
+    """The page's header: the facts (start, horizon, weather, mode, people, counting, the
+    power right after the damage), the damaged elements, warnings and assumptions."""
     n = len(tl)
-    start = parse_start(result.get("start"))
-    pop = result.get("population") or 0
-    scen, grid = str(result.get("scenario", "")), str(result.get("grid", ""))
-    title = title or f"warmgrid: {scen} on {grid}"
     w = result.get("weather") or {}
-    t_out = [r.get("t_out_c") for r in tl if r.get("t_out_c") is not None]
+    t_out: list[Any] = [r.get("t_out_c") for r in tl if r.get("t_out_c") is not None]
     lo = w.get("outdoor_min_c", min(t_out, default=None))
     hi = w.get("outdoor_max_c", max(t_out, default=None))
     damage = result.get("damage_detail") or [
@@ -122,27 +121,34 @@ def impact_html(result: Mapping[str, Any], *, title: str | None = None) -> str:
                 f"{result.get('dark_buses', 0)} buses without supply",
             )
         )
-    parts = [
-        context_section(
-            title=f"{scen} on {grid}",
-            subtitle="What the damage does to light, heat and water, hour by hour",
-            facts=facts,
-            damage=damage,
-            warnings=result.get("warnings", []),
-            assumptions=result.get("assumptions", []),
-        )
-    ]
+    return context_section(
+        title=f"{scen} on {grid}",
+        subtitle="What the damage does to light, heat and water, hour by hour",
+        facts=facts,
+        damage=damage,
+        warnings=result.get("warnings", []),
+        assumptions=result.get("assumptions", []),
+    )
+
+
+def _peak_cards(
+    people: Mapping[str, Sequence[float]],
+    pop: float,
+    start: datetime | None,
+    thr: Sequence[Mapping[str, Any]],
+) -> str:
+    """The peak of the people without light, heat and water, and the person-hours
+    indoors below the middle threshold (12 °C when the scenario has it)."""
     items = []
-    for cls, label, s in (
-        ("light", "without light", light),
-        ("heat", "without heat", heat),
-        ("water", "without water", water),
+    for cls, label in (
+        ("light", "without light"),
+        ("heat", "without heat"),
+        ("water", "without water"),
     ):
-        v, k = _peak(s)
+        v, k = _peak(people[cls])
         share = f"{100 * v / pop:.1f} % of the people" if pop else ""
         when = f"peak at {clock(start, k)}" if v else "nobody"
         items.append((cls, f"People {label}", fmt_int(v), f"{share}; {when}" if v else when))
-    thr = result.get("thresholds") or []
     mid = next((t for t in thr if t.get("indoor_c") == 12.0), thr[len(thr) // 2] if thr else None)
     if mid is not None:
         first = mid.get("first_area_below_h")
@@ -154,28 +160,19 @@ def impact_html(result: Mapping[str, Any], *, title: str | None = None) -> str:
                 "no home that cold" if first is None else f"first homes after {first:.1f} h",
             )
         )
-    parts.append(cards(items))
+    return cards(items)
 
-    arche = archetype_labels(
-        result, sorted({str(a.get("archetype")) for a in result.get("areas", [])})
-    )
-    charts: dict[str, Any] = {}
-    data: dict[str, Any] = {"kind": "impact", "start": result.get("start"), "charts": charts}
-    m = result.get("map")
-    if m and m.get("areas"):
-        html, mdata = map_section(
-            m,
-            start=start,
-            people={"light": light, "heat": heat, "water": water},
-            archetypes=arche,
-            thresholds=[t["indoor_c"] for t in thr] if thr else [18.0, 12.0, 5.0],
-            note="Hover a district, a heat source, a water station or a hospital for its state at "
-            "the chosen hour. Disc area is proportional to the people in the district.",
-        )
-        parts.append("<h2>The city hour by hour</h2>" + html)
-        data["map"] = mdata
+
+def _people_chart(
+    people: Mapping[str, Sequence[float]],
+    hours: Sequence[float],
+    n: int,
+    start: datetime | None,
+) -> tuple[str, dict[str, Any]]:
+    """The people without light, heat and water over the horizon: SVG and description."""
+    light, heat, water = people["light"], people["heat"], people["water"]
     scale, unit = people_unit(max([*light, *heat, *water, 1]))
-    svg, desc = line_chart(
+    return line_chart(
         chart_id="chart-people",
         hours=hours,
         horizon=n,
@@ -190,48 +187,151 @@ def impact_html(result: Mapping[str, Any], *, title: str | None = None) -> str:
         scale=scale,
         y_min=0,
     )
-    charts["chart-people"] = desc
+
+
+def _temperature_chart(
+    curves: Mapping[str, Any], n: int, start: datetime | None
+) -> tuple[str, dict[str, Any]]:
+    """The coldest district of each building type, the outdoor temperature and the
+    thresholds: SVG and description."""
+    ch = list(curves["hours"])
+    series = [
+        {
+            "label": name,
+            "color": _SERIES_COLORS[i % len(_SERIES_COLORS)],
+            "values": list(v),
+            "unit": "°C",
+        }
+        for i, (name, v) in enumerate(curves["series"].items())
+    ]
+    to = list(curves.get("t_out_c") or [])
+    if to:
+        series.append(
+            {
+                "label": "outdoors",
+                "color": GREY,
+                "values": [*to, to[-1]],
+                "dash": "5 4",
+                "width": 1.5,
+                "unit": "°C",
+            }
+        )
+    allv = [v for s in series for v in s["values"] if v is not None]
+    return line_chart(
+        chart_id="chart-temp",
+        hours=ch,
+        horizon=ch[-1] if ch else n,
+        series=series,
+        start=start,
+        y_label="°C",
+        y_fmt=lambda v: f"{v:g}".replace("-", "−"),
+        steps=False,
+        height=340,
+        y_min=min(allv, default=0.0),
+        y_max=max(allv, default=20.0),
+        hlines=[(float(t), f"{t:g} °C") for t in curves.get("thresholds_c", [])],
+    )
+
+
+def _districts_table(
+    areas: Sequence[Mapping[str, Any]],
+    thr: Sequence[Mapping[str, Any]],
+    arche: Mapping[str, str],
+) -> str:
+    """The twenty coldest districts: people, building type, lowest temperature, hours
+    until each threshold, hours without heat, drained."""
+    keys = [t["key"] for t in thr]
+    head = ["district", "people", "building type", "lowest °C"]
+    head += [f"hours until below {t['indoor_c']:g} °C" for t in thr]
+    head += ["hours without heat", "drained"]
+    rows = []
+    for a in sorted(areas, key=lambda a: a.get("min_temp_c", 99))[:20]:
+        row = [
+            str(a["name"]),
+            fmt_int(a["population"]),
+            arche.get(str(a["archetype"]), str(a["archetype"])).split(",")[0],
+            fmt_num(a["min_temp_c"]),
+        ]
+        row += [fmt_num(a.get(f"hours_to_{k}")) for k in keys]
+        row += [fmt_num(a.get("hours_without_heat"), 0), "yes" if a.get("drained") else "no"]
+        rows.append(row)
+    return (
+        "<h2>The coldest districts</h2>"
+        '<p class="lead">Twenty districts with the lowest indoor temperature over the '
+        "horizon; a dash: not within the horizon. Drained: heating emptied against frost, "
+        "heat returns only after a refill.</p>"
+        + table(head, rows, text_cols=(0, 2), cls="districts")
+    )
+
+
+def _figures_table(met: Mapping[str, Any]) -> str:
+    """The result's metrics over the horizon, one row each, with the fast–slow range of
+    building calibrations beside each figure that has one."""
+    rows = []
+    for k, v in met.items():
+        if k.endswith("_range"):
+            continue  # shown beside its figure
+        if k.endswith("_unsheltered") and met.get(k[: -len("_unsheltered")]) == v:
+            continue  # the same figure when nobody is in a shelter
+        if isinstance(v, bool) or v is None:
+            val = "—" if v is None else str(v)
+        elif isinstance(v, int):
+            val = f"{v:,}"
+        elif k.endswith("_h"):
+            val = f"{v:,.0f}"
+        else:
+            val = fmt_int(v)
+        band = met.get(f"{k}_range")
+        if band:
+            lo, hi = (
+                "—" if x is None else (f"{x:,.0f}" if k.endswith("_h") else fmt_int(x))
+                for x in band
+            )
+            val += f" ({lo}–{hi})"
+        rows.append([metric_label(k), val])
+    return "<h2>Figures over the horizon</h2>" + table(["figure", "value"], rows, cls="narrow")
+
+
+def impact_html(result: Mapping[str, Any], *, title: str | None = None) -> str:
+    """Render an impact result (the ``warmgrid impact --json`` dict) as one HTML page."""
+    tl = result["timeline"]
+    people = {
+        "light": [r["people_without_power"] for r in tl],
+        "heat": [r["people_without_heat"] for r in tl],
+        "water": [r["people_without_water"] for r in tl],
+    }
+    hours = [float(r["hour"]) for r in tl]
+    n = len(tl)
+    start = parse_start(result.get("start"))
+    pop = result.get("population") or 0
+    scen, grid = str(result.get("scenario", "")), str(result.get("grid", ""))
+    title = title or f"warmgrid: {scen} on {grid}"
+    parts = [_context(result, tl, start, pop, scen, grid)]
+    thr = result.get("thresholds") or []
+    parts.append(_peak_cards(people, pop, start, thr))
+
+    arche = archetype_labels(
+        result, sorted({str(a.get("archetype")) for a in result.get("areas", [])})
+    )
+    charts: dict[str, Any] = {}
+    data: dict[str, Any] = {"kind": "impact", "start": result.get("start"), "charts": charts}
+    m = result.get("map")
+    if m and m.get("areas"):
+        html, data["map"] = map_section(
+            m,
+            start=start,
+            people=people,
+            archetypes=arche,
+            thresholds=[t["indoor_c"] for t in thr] if thr else [18.0, 12.0, 5.0],
+            note="Hover a district, a heat source, a water station or a hospital for its state at "
+            "the chosen hour. Disc area is proportional to the people in the district.",
+        )
+        parts.append("<h2>The city hour by hour</h2>" + html)
+    svg, charts["chart-people"] = _people_chart(people, hours, n, start)
     parts.append("<h2>People without light, heat and water</h2>" + svg)
     curves = result.get("temperature_curves")
     if curves and curves.get("series"):
-        ch = list(curves["hours"])
-        series = [
-            {
-                "label": name,
-                "color": _SERIES_COLORS[i % len(_SERIES_COLORS)],
-                "values": list(v),
-                "unit": "°C",
-            }
-            for i, (name, v) in enumerate(curves["series"].items())
-        ]
-        to = list(curves.get("t_out_c") or [])
-        if to:
-            series.append(
-                {
-                    "label": "outdoors",
-                    "color": GREY,
-                    "values": [*to, to[-1]],
-                    "dash": "5 4",
-                    "width": 1.5,
-                    "unit": "°C",
-                }
-            )
-        allv = [v for s in series for v in s["values"] if v is not None]
-        svg, desc = line_chart(
-            chart_id="chart-temp",
-            hours=ch,
-            horizon=ch[-1] if ch else n,
-            series=series,
-            start=start,
-            y_label="°C",
-            y_fmt=lambda v: f"{v:g}".replace("-", "−"),
-            steps=False,
-            height=340,
-            y_min=min(allv, default=0.0),
-            y_max=max(allv, default=20.0),
-            hlines=[(float(t), f"{t:g} °C") for t in curves.get("thresholds_c", [])],
-        )
-        charts["chart-temp"] = desc
+        svg, charts["chart-temp"] = _temperature_chart(curves, n, start)
         parts.append(
             "<h2>Indoor temperature: the coldest district of each building type</h2>"
             '<p class="lead">Dotted lines: the thresholds of the scenario. Homes cool at a rate '
@@ -240,55 +340,10 @@ def impact_html(result: Mapping[str, Any], *, title: str | None = None) -> str:
         )
     areas = result.get("areas", [])
     if areas:
-        keys = [t["key"] for t in thr]
-        head = ["district", "people", "building type", "lowest °C"]
-        head += [f"hours until below {t['indoor_c']:g} °C" for t in thr]
-        head += ["hours without heat", "drained"]
-        rows = []
-        for a in sorted(areas, key=lambda a: a.get("min_temp_c", 99))[:20]:
-            row = [
-                str(a["name"]),
-                fmt_int(a["population"]),
-                arche.get(str(a["archetype"]), str(a["archetype"])).split(",")[0],
-                fmt_num(a["min_temp_c"]),
-            ]
-            row += [fmt_num(a.get(f"hours_to_{k}")) for k in keys]
-            row += [fmt_num(a.get("hours_without_heat"), 0), "yes" if a.get("drained") else "no"]
-            rows.append(row)
-        parts.append(
-            "<h2>The coldest districts</h2>"
-            '<p class="lead">Twenty districts with the lowest indoor temperature over the '
-            "horizon; a dash: not within the horizon. Drained: heating emptied against frost, "
-            "heat returns only after a refill.</p>"
-            + table(head, rows, text_cols=(0, 2), cls="districts")
-        )
+        parts.append(_districts_table(areas, thr, arche))
     met = result.get("metrics") or {}
     if met:
-        rows = []
-        for k, v in met.items():
-            if k.endswith("_range"):
-                continue  # shown beside its figure
-            if k.endswith("_unsheltered") and met.get(k[: -len("_unsheltered")]) == v:
-                continue  # the same figure when nobody is in a shelter
-            if isinstance(v, bool) or v is None:
-                val = "—" if v is None else str(v)
-            elif isinstance(v, int):
-                val = f"{v:,}"
-            elif k.endswith("_h"):
-                val = f"{v:,.0f}"
-            else:
-                val = fmt_int(v)
-            band = met.get(f"{k}_range")
-            if band:
-                lo, hi = (
-                    "—" if x is None else (f"{x:,.0f}" if k.endswith("_h") else fmt_int(x))
-                    for x in band
-                )
-                val += f" ({lo}–{hi})"
-            rows.append([metric_label(k), val])
-        parts.append(
-            "<h2>Figures over the horizon</h2>" + table(["figure", "value"], rows, cls="narrow")
-        )
+        parts.append(_figures_table(met))
     parts.append(
         footer(
             f"Source: {result.get('source', grid)}. Figures are model estimates; the building "

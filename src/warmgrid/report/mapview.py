@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -223,7 +224,9 @@ def _legend_bar(thresholds: Sequence[float]) -> str:
 
 
 def _legend_sizes(rmax: float, pmax: float) -> str:
-    vals = [v for v in (10_000, 50_000, 100_000, 250_000, 1_000_000) if v <= pmax * 1.05]
+    vals: list[float] = [
+        v for v in (10_000, 50_000, 100_000, 250_000, 1_000_000) if v <= pmax * 1.05
+    ]
     if not vals:
         vals = [pmax]
     vals = vals[-3:]
@@ -289,45 +292,46 @@ def _unit_svg(kind: str, x: float, y: float) -> str:
     )
 
 
-def map_section(
-    m: Mapping[str, Any],
-    *,
-    start: datetime | None,
-    people: Mapping[str, Sequence[float]],
-    archetypes: Mapping[str, str],
-    thresholds: Sequence[float],
-    note: str = "",
-) -> tuple[str, dict[str, Any]]:
-    """The map's HTML (controls, SVG, side panel) and its data for the script.
+@dataclass(frozen=True)
+class _Drawn:
+    """What the map draws: the districts and the grid, and the heat sources, water
+    stations, hospitals, damaged elements and emergency units that have coordinates."""
 
-    ``people``: hourly people without ``light``, ``heat`` and ``water`` for the read-out;
-    ``archetypes``: building type key -> words.
-    """
-    areas = list(m.get("areas", []))
-    n = int(m.get("n_hours") or len(people.get("heat", [])) or 1)
-    dt = float(m.get("dt_h") or 1.0)
-    buses = list(m.get("buses", []))
-    branches = list(m.get("branches", []))
-    heat = [h for h in m.get("heat_sources", []) if h.get("x") is not None]
-    water = [w for w in m.get("water_stations", []) if w.get("x") is not None]
-    fac = [f for f in m.get("facilities", []) if f.get("x") is not None]
-    dmg = [d for d in m.get("damage", []) if d.get("x") is not None]
-    units = [u for u in m.get("units", []) if u.get("x") is not None]
-    pts = [(a["x"], a["y"]) for a in areas] + [(b["x"], b["y"]) for b in buses]
-    pts += [(e["x"], e["y"]) for e in (*heat, *water, *fac, *units)]
-    P = _Proj(pts)
-    h0 = _coldest_hour(areas, n, dt) if areas else 0
-    pmax = max((a["population"] for a in areas), default=1) or 1
-    rmax = max(9.0, min(18.0, P.w / 42))
+    areas: list[Mapping[str, Any]]
+    buses: list[Mapping[str, Any]]
+    branches: list[Mapping[str, Any]]
+    heat: list[Mapping[str, Any]]
+    water: list[Mapping[str, Any]]
+    fac: list[Mapping[str, Any]]
+    dmg: list[Mapping[str, Any]]
+    units: list[Mapping[str, Any]]
 
-    svg = [
-        f'<svg id="map" class="map" viewBox="0 0 {P.w:.0f} {P.h:.0f}" role="img" '
-        'aria-label="map of the districts, the grid and the services">'
-    ]
-    # grid
-    svg.append('<g class="g-grid">')
-    bus_index = {b["id"]: i for i, b in enumerate(buses)}
-    br_index = {b["id"]: i for i, b in enumerate(branches)}
+    @classmethod
+    def of(cls, m: Mapping[str, Any], areas: list[Mapping[str, Any]]) -> _Drawn:
+        def placed(key: str) -> list[Mapping[str, Any]]:
+            return [e for e in m.get(key, []) if e.get("x") is not None]
+
+        return cls(
+            areas=areas,
+            buses=list(m.get("buses", [])),
+            branches=list(m.get("branches", [])),
+            heat=placed("heat_sources"),
+            water=placed("water_stations"),
+            fac=placed("facilities"),
+            dmg=placed("damage"),
+            units=placed("units"),
+        )
+
+    def points(self) -> list[tuple[float, float]]:
+        """Every point the drawing must hold (damage sits on the grid's own points)."""
+        pts = [(a["x"], a["y"]) for a in self.areas] + [(b["x"], b["y"]) for b in self.buses]
+        pts += [(e["x"], e["y"]) for e in (*self.heat, *self.water, *self.fac, *self.units)]
+        return pts
+
+
+def _branches_svg(branches: Sequence[Mapping[str, Any]], P: _Proj) -> str:
+    """The branches as lines, dashed when out."""
+    svg = ['<g class="g-grid">']
     for k, b in enumerate(branches):
         x1, y1 = P(*b["from"])
         x2, y2 = P(*b["to"])
@@ -338,8 +342,16 @@ def map_section(
             f'<line class="{cls}" data-k="{k}" x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}"/>'
         )
     svg.append("</g>")
-    # districts, the biggest first so the small ones stay on top
-    svg.append('<g class="g-areas">')
+    return "".join(svg)
+
+
+def _areas_svg(
+    areas: Sequence[Mapping[str, Any]], P: _Proj, h0: int, rmax: float, pmax: float
+) -> tuple[str, list[tuple[float, float, float, str, int]]]:
+    """The districts as discs of area proportional to their people, filled by their
+    indoor temperature at hour ``h0``, the biggest first so the small ones stay on top;
+    and the discs ``(x, y, r, name, i)`` for the names."""
+    svg = ['<g class="g-areas">']
     circles = []
     for i in sorted(range(len(areas)), key=lambda i: -areas[i]["population"]):
         a = areas[i]
@@ -352,8 +364,12 @@ def map_section(
             f'fill="{temp_color(t)}" aria-label="{esc(str(a.get("name") or a["id"]))}"/>'
         )
     svg.append("</g>")
-    # buses on top of the districts (small)
-    svg.append('<g class="g-grid">')
+    return "".join(svg), circles
+
+
+def _buses_svg(buses: Sequence[Mapping[str, Any]], P: _Proj) -> str:
+    """The buses as small squares (on top of the districts), dark without supply."""
+    svg = ['<g class="g-grid">']
     for i, b in enumerate(buses):
         x, y = P(b["x"], b["y"])
         cls = "bus dark" if b.get("dark") else "bus"
@@ -361,25 +377,37 @@ def map_section(
             f'<rect class="{cls}" data-b="{i}" x="{x - 3:.1f}" y="{y - 3:.1f}" width="6" height="6"/>'
         )
     svg.append("</g>")
-    svg.append('<g class="g-heat">')
-    for j, h in enumerate(heat):
+    return "".join(svg)
+
+
+def _services_svg(d: _Drawn, P: _Proj, h0: int, n: int) -> str:
+    """Heat sources (diamonds), water stations (triangles) and hospitals (crosses) in
+    their state's colour at hour ``h0``."""
+    svg = ['<g class="g-heat">']
+    for j, h in enumerate(d.heat):
         x, y = P(h["x"], h["y"])
         r = 7.5 if h.get("kind") == "chp" else 5.5
         cls = _heat_class(_at(h.get("available_pct", []), min(h0, n - 1)))
         svg.append(f'<path class="heat {cls}" data-h="{j}" d="{_diamond(x, y, r)}"/>')
     svg.append('</g><g class="g-water">')
-    for j, w in enumerate(water):
+    for j, w in enumerate(d.water):
         x, y = P(w["x"], w["y"])
         st = _at(w.get("state", []), min(h0, n - 1), "pumps")
         svg.append(
             f'<path class="water s-{esc(str(st))}" data-w="{j}" d="{_triangle(x, y, 5.5)}"/>'
         )
     svg.append('</g><g class="g-hosp">')
-    for j, f in enumerate(fac):
+    for j, f in enumerate(d.fac):
         x, y = P(f["x"], f["y"])
         st = _at(f.get("state", []), min(h0, n - 1), "mains")
         svg.append(f'<path class="hosp s-{esc(str(st))}" data-f="{j}" d="{_plus(x, y, 5)}"/>')
-    svg.append('</g><g class="g-units">')
+    svg.append("</g>")
+    return "".join(svg)
+
+
+def _units_svg(units: Sequence[Mapping[str, Any]], P: _Proj, h0: int) -> str:
+    """Shelters and mobile generators beside their sites, pale until they arrive."""
+    svg = ['<g class="g-units">']
     for j, u in enumerate(units):
         x, y = P(u["x"], u["y"])
         x, y = x + 9, y - 9  # beside the site's own symbol
@@ -389,7 +417,16 @@ def map_section(
                 'class="unit"', f'class="unit{pending}" data-u="{j}"', 1
             )
         )
-    svg.append('</g><g class="g-damage">')
+    svg.append("</g>")
+    return "".join(svg)
+
+
+def _damage_svg(
+    dmg: Sequence[Mapping[str, Any]], P: _Proj, h0: int
+) -> tuple[str, list[tuple[float, float, float, float]]]:
+    """A badge beside each damaged element (repaired by hour ``h0`` or not), and the
+    badges' boxes, which names must not cover."""
+    svg = ['<g class="g-damage">']
     seen: dict[tuple[int, int], int] = {}
     badges = []
     for j, d in enumerate(dmg):
@@ -402,21 +439,39 @@ def map_section(
         svg.append(f'<g class="{cls}" data-d="{j}">{_badge(x, y, k)}</g>')
         bx, by = x + 11 + 15 * k, y - 11
         badges.append((bx - 8, by - 8, bx + 8, by + 8))
-    svg.append('</g><g class="g-names">')
-    svg.append(_labels(circles, P.w, P.h, badges))
     svg.append("</g>")
-    # a scale bar
+    return "".join(svg), badges
+
+
+def _scale_bar(P: _Proj) -> str:
+    """A scale bar of a round number of km, at least 60 px long."""
     km = next((k for k in (1, 2, 5, 10, 20, 50, 100, 200, 500) if k * P.s >= 60), 500)
     sx, sy = 14.0, P.h - 12
-    svg.append(
+    return (
         f'<path class="scale" d="M{sx},{sy - 4}V{sy}H{sx + km * P.s:.1f}V{sy - 4}" fill="none"/>'
         + svg_text(sx + km * P.s + 6, sy, f"{km} km", cls="tick")
     )
-    svg.append("</svg>")
 
-    t_out = m.get("t_out_c") or []
+
+def _map_svg(d: _Drawn, P: _Proj, h0: int, n: int, rmax: float, pmax: float) -> str:
+    """The map at hour ``h0``: the grid, the districts, the buses, the services, the
+    emergency units, the damage, the names where there is room and a scale bar."""
+    svg = [
+        f'<svg id="map" class="map" viewBox="0 0 {P.w:.0f} {P.h:.0f}" role="img" '
+        'aria-label="map of the districts, the grid and the services">',
+        _branches_svg(d.branches, P),
+    ]
+    areas, circles = _areas_svg(d.areas, P, h0, rmax, pmax)
+    svg += [areas, _buses_svg(d.buses, P), _services_svg(d, P, h0, n), _units_svg(d.units, P, h0)]
+    damage, badges = _damage_svg(d.dmg, P, h0)
+    svg += [damage, f'<g class="g-names">{_labels(circles, P.w, P.h, badges)}</g>', _scale_bar(P)]
+    return "".join(svg) + "</svg>"
+
+
+def _controls(start: datetime | None, h0: int, n: int) -> str:
+    """The play button and the hour slider, opening at hour ``h0``."""
     hclock = clock(start, h0)
-    controls = (
+    return (
         '<div class="controls">'
         '<button type="button" id="play" aria-label="play the hours">▶ Play</button>'
         f'<input type="range" id="hour" min="0" max="{n}" step="1" value="{h0}" '
@@ -424,14 +479,25 @@ def map_section(
         f'<span class="readout"><span class="clock" id="r-clock">{esc(hclock)}</span> '
         f'<span class="muted" id="r-hour">hour {h0} of {n}</span></span></div>'
     )
-    pk = min(h0, n - 1)
+
+
+def _side_panel(
+    m: Mapping[str, Any],
+    people: Mapping[str, Sequence[float]],
+    t_out: Sequence[float],
+    pk: int,
+    below: float,
+    thresholds: Sequence[float],
+    rmax: float,
+    pmax: float,
+) -> str:
+    """The hour's figures (at step ``pk``), the legends and the layer switches."""
 
     def ppl(key: str) -> str:
         s = people.get(key) or []
         return fmt_int(s[pk]) if pk < len(s) else "—"
 
-    below = thresholds[len(thresholds) // 2] if thresholds else 12.0
-    side = (
+    return (
         '<aside class="side">'
         '<div class="now">'
         f'<div><span>outdoors</span><b id="r-out">{esc(f"{t_out[pk]:.0f} °C" if pk < len(t_out) else "—")}</b></div>'
@@ -459,18 +525,18 @@ def map_section(
         )
         + "</aside>"
     )
-    html = (
-        controls
-        + f'<div class="mapwrap"><div class="mapbox">{"".join(svg)}</div>{side}</div>'
-        + (f'<p class="lead">{esc(note)}</p>' if note else "")
-    )
-    data = {
-        "n": n,
-        "dt": dt,
-        "h0": h0,
-        "below": below,
-        "t_out": t_out,
-        "people": {k: list(v) for k, v in people.items()},
+
+
+def _map_data(
+    m: Mapping[str, Any],
+    d: _Drawn,
+    archetypes: Mapping[str, str],
+    bus_index: Mapping[str, int],
+    br_index: Mapping[str, int],
+) -> dict[str, Any]:
+    """What the page's script needs to redraw the map at another hour (without the
+    hours and the people: :func:`map_section` adds those)."""
+    return {
         "areas": [
             {
                 "name": str(a.get("name") or a["id"]),
@@ -484,16 +550,16 @@ def map_section(
                 "water": a.get("water_pct", []),
                 "drained": a.get("drained", []),
             }
-            for a in areas
+            for a in d.areas
         ],
-        "buses": [b["id"] for b in buses],
-        "branches": [b["id"] for b in branches],
+        "buses": [b["id"] for b in d.buses],
+        "branches": [b["id"] for b in d.branches],
         "power": [
             {
                 "h": s["hour"],
                 "dark": [bus_index[b] for b in s.get("dark", []) if b in bus_index],
                 "out": [br_index[b] for b in s.get("out", []) if b in br_index],
-                "dmg": [j for j, d in enumerate(dmg) if d["id"] in set(s.get("damaged", []))],
+                "dmg": [j for j, e in enumerate(d.dmg) if e["id"] in set(s.get("damaged", []))],
             }
             for s in m.get("power", [])
         ],
@@ -504,10 +570,11 @@ def map_section(
                 "mw": h.get("heat_mw"),
                 "s": h.get("available_pct", []),
             }
-            for h in heat
+            for h in d.heat
         ],
         "water": [
-            {"name": w["name"], "res": w.get("reservoir_h"), "s": w.get("state", [])} for w in water
+            {"name": w["name"], "res": w.get("reservoir_h"), "s": w.get("state", [])}
+            for w in d.water
         ],
         "fac": [
             {
@@ -516,15 +583,15 @@ def map_section(
                 "backup": f.get("backup_h"),
                 "s": f.get("state", []),
             }
-            for f in fac
+            for f in d.fac
         ],
         "damage": [
             {
-                "name": element_name(d.get("name"), d["id"]),
-                "kind": KIND_LABELS.get(d.get("kind", ""), d.get("kind", "")),
-                "back": d.get("back_h"),
+                "name": element_name(e.get("name"), e["id"]),
+                "kind": KIND_LABELS.get(e.get("kind", ""), e.get("kind", "")),
+                "back": e.get("back_h"),
             }
-            for d in dmg
+            for e in d.dmg
         ],
         "units": [
             {
@@ -533,8 +600,54 @@ def map_section(
                 "h": u.get("hour", 0),
                 "size": u.get("mw") if u["kind"] == "generator" else u.get("persons"),
             }
-            for u in units
+            for u in d.units
         ],
         "palette": PALETTE,
+    }
+
+
+def map_section(
+    m: Mapping[str, Any],
+    *,
+    start: datetime | None,
+    people: Mapping[str, Sequence[float]],
+    archetypes: Mapping[str, str],
+    thresholds: Sequence[float],
+    note: str = "",
+) -> tuple[str, dict[str, Any]]:
+    """The map's HTML (controls, SVG, side panel) and its data for the script.
+
+    ``people``: hourly people without ``light``, ``heat`` and ``water`` for the read-out;
+    ``archetypes``: building type key -> words.
+    """
+    areas = list(m.get("areas", []))
+    n = int(m.get("n_hours") or len(people.get("heat", [])) or 1)
+    dt = float(m.get("dt_h") or 1.0)
+    d = _Drawn.of(m, areas)
+    P = _Proj(d.points())
+    h0 = _coldest_hour(areas, n, dt) if areas else 0
+    pmax = max((a["population"] for a in areas), default=1) or 1
+    rmax = max(9.0, min(18.0, P.w / 42))
+    bus_index = {b["id"]: i for i, b in enumerate(d.buses)}
+    br_index = {b["id"]: i for i, b in enumerate(d.branches)}
+    svg = _map_svg(d, P, h0, n, rmax, pmax)
+    t_out = m.get("t_out_c") or []
+    controls = _controls(start, h0, n)
+    pk = min(h0, n - 1)
+    below = thresholds[len(thresholds) // 2] if thresholds else 12.0
+    side = _side_panel(m, people, t_out, pk, below, thresholds, rmax, pmax)
+    html = (
+        controls
+        + f'<div class="mapwrap"><div class="mapbox">{svg}</div>{side}</div>'
+        + (f'<p class="lead">{esc(note)}</p>' if note else "")
+    )
+    data = {
+        "n": n,
+        "dt": dt,
+        "h0": h0,
+        "below": below,
+        "t_out": t_out,
+        "people": {k: list(v) for k, v in people.items()},
+        **_map_data(m, d, archetypes, bus_index, br_index),
     }
     return html, data

@@ -264,6 +264,53 @@ def _criticality(rows: Sequence[Mapping[str, Any]], metric: str) -> str:
     return "".join(parts)
 
 
+def _median_cards(dist: Mapping[str, Any]) -> str:
+    """The median peak of each people outcome (and of the person-hours below 12 °C) and
+    what 1 sample in 10 reaches."""
+    items = []
+    for c, cls in (
+        ("people_without_power_peak", "light"),
+        ("people_without_heat_peak", "heat"),
+        ("people_without_water_peak", "water"),
+        ("person_hours_below_12c", "cold"),
+    ):
+        d = dist.get(c)
+        if d:
+            items.append(
+                (
+                    cls,
+                    metric_label(c).replace(", at the peak", ", median peak"),
+                    fmt_int(d.get("p50")),
+                    f"1 in 10 samples: {fmt_int(d.get('p90'))} or more",
+                )
+            )
+    return cards(items)
+
+
+def _spread(samples: Any, cols: Sequence[str], dist: Mapping[str, Any]) -> str:
+    """A histogram of each outcome in ``cols`` (finite values only) and the exceedance
+    curves of the people outcomes."""
+    hists = ""
+    for c in cols:
+        v = samples[c].to_numpy(dtype=float)
+        hists += f"<div><h3>{esc(metric_label(c))}</h3>"
+        hists += f"{_histogram(c, v[np.isfinite(v)], dist.get(c, {}))}</div>"
+    html = (
+        "<h2>How the outcomes spread</h2>"
+        '<p class="lead">Samples per range of the outcome; dotted lines: the median and '
+        "the 90th percentile. Hover a bar for its count.</p>"
+        f'<div class="hist">{hists}</div>'
+    )
+    people = [c for c in cols if c.startswith("people_")]
+    if people:
+        html += (
+            "<h2>How likely is at least this many people without a service</h2>"
+            '<p class="lead">The share of samples in which at least that many people lose '
+            "light, heat or water at the peak.</p>" + _exceedance(samples, people)
+        )
+    return html
+
+
 def montecarlo_html(summary: Mapping[str, Any], samples: Any) -> str:
     """Render a run's summary (``warmgrid.study.montecarlo.summary``) and its samples."""
     cols = [c for c in _OUTCOMES if c in samples.columns]
@@ -292,24 +339,7 @@ def montecarlo_html(summary: Mapping[str, Any], samples: Any) -> str:
         )
     ]
     dist = summary["distributions"]
-    items = []
-    for c, cls in (
-        ("people_without_power_peak", "light"),
-        ("people_without_heat_peak", "heat"),
-        ("people_without_water_peak", "water"),
-        ("person_hours_below_12c", "cold"),
-    ):
-        d = dist.get(c)
-        if d:
-            items.append(
-                (
-                    cls,
-                    metric_label(c).replace(", at the peak", ", median peak"),
-                    fmt_int(d.get("p50")),
-                    f"1 in 10 samples: {fmt_int(d.get('p90'))} or more",
-                )
-            )
-    parts.append(cards(items))
+    parts.append(_median_cards(dist))
     head = ["outcome", "mean", "median", "90th percentile", "99th percentile", "largest"]
     rows = [
         [metric_label(k)] + [fmt_int(d.get(q)) for q in ("mean", "p50", "p90", "p99", "max")]
@@ -317,24 +347,7 @@ def montecarlo_html(summary: Mapping[str, Any], samples: Any) -> str:
     ]
     parts.append("<h2>Outcomes over the samples</h2>" + table(head, rows))
     if len(samples) and cols:
-        hists = "".join(
-            f"<div><h3>{esc(metric_label(c))}</h3>"
-            f"{_histogram(c, samples[c].to_numpy(dtype=float)[np.isfinite(samples[c].to_numpy(dtype=float))], dist.get(c, {}))}</div>"
-            for c in cols
-        )
-        parts.append(
-            "<h2>How the outcomes spread</h2>"
-            '<p class="lead">Samples per range of the outcome; dotted lines: the median and '
-            "the 90th percentile. Hover a bar for its count.</p>"
-            f'<div class="hist">{hists}</div>'
-        )
-        people = [c for c in cols if c.startswith("people_")]
-        if people:
-            parts.append(
-                "<h2>How likely is at least this many people without a service</h2>"
-                '<p class="lead">The share of samples in which at least that many people lose '
-                "light, heat or water at the peak.</p>" + _exceedance(samples, people)
-            )
+        parts.append(_spread(samples, cols, dist))
     crit = summary["criticality"]
     if crit["elements"]:
         parts.append(

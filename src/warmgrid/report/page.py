@@ -318,6 +318,82 @@ def legend_rows(
     return "".join(parts), y + 8 - y0 + 12
 
 
+def _value_ticks(
+    series: Sequence[Mapping[str, Any]],
+    scale: float,
+    y_min: float | None,
+    y_max: float | None,
+    y_fmt: Callable[[float], str],
+) -> tuple[list[float], Callable[[float], str]]:
+    """Round ticks over the values (or the given bounds) and a format that tells them
+    apart (plain digits where ``y_fmt`` would show two ticks alike)."""
+    vals = [v / scale for s in series for v in s["values"] if v is not None]
+    lo = min(vals, default=0.0) if y_min is None else y_min
+    hi = max(vals, default=1.0) if y_max is None else y_max
+    if hi <= lo:
+        hi = lo + 1.0
+    yt = nice_ticks(lo, hi, 5)
+    if len({y_fmt(t) for t in yt}) < len(yt):  # the format hides the step (0.2 people...)
+        y_fmt = _plain
+    return yt, y_fmt
+
+
+def _guides(
+    x: ClockAxis,
+    y: Axis,
+    hlines: Sequence[tuple[float, str]],
+    marks: Sequence[tuple[float, str]],
+    box: tuple[int, float, int, float],
+) -> str:
+    """Reference lines across the plot (labelled in the right margin) and vertical marks;
+    ``box``: the plot's left, top, right and bottom, px."""
+    left, top, right, bottom = box
+    parts = []
+    for v, label in hlines:
+        yy = y(v)
+        parts.append(f'<line x1="{left}" x2="{right}" y1="{yy:.1f}" y2="{yy:.1f}" class="thr"/>')
+        parts.append(svg_text(right + 4, yy + 4, label, cls="thr-label"))
+    for h, label in marks:
+        xx = x(h)
+        parts.append(f'<line x1="{xx:.1f}" x2="{xx:.1f}" y1="{top}" y2="{bottom}" class="mark"/>')
+        if label:
+            parts.append(svg_text(xx + 3, top + 11, label, cls="mark-label"))
+    return "".join(parts)
+
+
+def _series_paths(
+    series: Sequence[Mapping[str, Any]],
+    hours: Sequence[float],
+    x: ClockAxis,
+    y: Axis,
+    *,
+    scale: float,
+    steps: bool,
+    horizon: float,
+) -> str:
+    """One path per series (values divided by ``scale``, gaps at None): steps held to
+    ``horizon``, or straight segments."""
+    parts = []
+    for s in series:
+        vs = [None if v is None else v / scale for v in s["values"]]
+        pts = [(x(h), y(v)) for h, v in zip(hours, vs, strict=False) if v is not None]
+        if not pts:
+            continue
+        xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+        if steps:
+            xs.append(x(horizon))
+            ys.append(ys[-1])
+            d = step_path(xs, ys)
+        else:
+            d = poly_path(xs, ys)
+        dash = f' stroke-dasharray="{s["dash"]}"' if s.get("dash") else ""
+        parts.append(
+            f'<path d="{d}" fill="none" stroke="{s["color"]}" stroke-width="{s.get("width", 2)}"'
+            f'{dash} class="series" stroke-linejoin="round"/>'
+        )
+    return "".join(parts)
+
+
 def line_chart(
     *,
     chart_id: str,
@@ -352,14 +428,7 @@ def line_chart(
     x = ClockAxis(
         horizon, left, width - right, start, max_ticks=max(3, (width - left - right) // 95)
     )
-    vals = [v / scale for s in series for v in s["values"] if v is not None]
-    lo = min(vals, default=0.0) if y_min is None else y_min
-    hi = max(vals, default=1.0) if y_max is None else y_max
-    if hi <= lo:
-        hi = lo + 1.0
-    yt = nice_ticks(lo, hi, 5)
-    if len({y_fmt(t) for t in yt}) < len(yt):  # the format hides the step (0.2 people...)
-        y_fmt = _plain
+    yt, y_fmt = _value_ticks(series, scale, y_min, y_max, y_fmt)
     y = Axis(yt[0], yt[-1], height - bottom, top)
     parts = [
         f'<svg class="chart" id="{esc(chart_id)}" viewBox="0 0 {width} {height}" '
@@ -376,37 +445,9 @@ def line_chart(
         )
         if len(y_label) < 4
         else svg_text(8, top - 12, y_label, cls="axis-title"),
+        _guides(x, y, hlines, marks, (left, top, width - right, height - bottom)),
+        _series_paths(series, hours, x, y, scale=scale, steps=steps, horizon=horizon),
     ]
-    for v, label in hlines:
-        yy = y(v)
-        parts.append(
-            f'<line x1="{left}" x2="{width - right}" y1="{yy:.1f}" y2="{yy:.1f}" class="thr"/>'
-        )
-        parts.append(svg_text(width - right + 4, yy + 4, label, cls="thr-label"))
-    for h, label in marks:
-        xx = x(h)
-        parts.append(
-            f'<line x1="{xx:.1f}" x2="{xx:.1f}" y1="{top}" y2="{height - bottom}" class="mark"/>'
-        )
-        if label:
-            parts.append(svg_text(xx + 3, top + 11, label, cls="mark-label"))
-    for s in series:
-        vs = [None if v is None else v / scale for v in s["values"]]
-        pts = [(x(h), y(v)) for h, v in zip(hours, vs, strict=False) if v is not None]
-        if not pts:
-            continue
-        xs, ys = [p[0] for p in pts], [p[1] for p in pts]
-        if steps:
-            xs.append(x(horizon))
-            ys.append(ys[-1])
-            d = step_path(xs, ys)
-        else:
-            d = poly_path(xs, ys)
-        dash = f' stroke-dasharray="{s["dash"]}"' if s.get("dash") else ""
-        parts.append(
-            f'<path d="{d}" fill="none" stroke="{s["color"]}" stroke-width="{s.get("width", 2)}"'
-            f'{dash} class="series" stroke-linejoin="round"/>'
-        )
     if cursor:
         parts.append(
             f'<line class="cursor" x1="{left}" x2="{left}" y1="{top}" y2="{height - bottom}"/>'

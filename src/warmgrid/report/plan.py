@@ -207,15 +207,11 @@ def _last_change(*series: Sequence[float]) -> int:
     return last
 
 
-def plan_html(result: Mapping[str, Any]) -> str:
-    """Render a restoration result (the ``warmgrid restore --json`` dict) as one page."""
-    rows = plan_rows(result)
-    start = parse_start(result.get("start"))
-    scen, grid = str(result.get("scenario", "")), str(result.get("grid", ""))
-    tl = result["timeline"]
-    hours = [float(h) for h in tl["hours"]]
-    plan, none = tl["plan"], tl["no_repair"]
-    horizon = float(result.get("horizon_h") or len(hours))
+def _facts(
+    result: Mapping[str, Any], rows: Sequence[Mapping[str, Any]], start: Any, horizon: float
+) -> list[tuple[str, str]]:
+    """The header's facts: start, crews, end of the repairs, weather, mode, search,
+    horizon and counting."""
     makespan = max((r["end_h"] for r in rows), default=0.0)
     w = result.get("weather") or {}
     hz = result.get("horizon") or {}
@@ -223,7 +219,7 @@ def plan_html(result: Mapping[str, Any]) -> str:
     meth = _METHODS.get(method, method) + (
         " (best of all list schedules)" if result.get("optimal") else ""
     )
-    facts = [
+    return [
         (
             "Start",
             f"{start:%a} {start.day} {start:%b %Y %H:%M}"
@@ -251,20 +247,11 @@ def plan_html(result: Mapping[str, Any]) -> str:
         ),
         ("Counting", counting_label(result.get("counting"))),
     ]
-    damage = [
-        {"id": r["element_id"], "name": r["element"], "kind": p.get("kind")}
-        for r, p in zip(rows, result["plan"], strict=True)
-    ]
-    parts = [
-        context_section(
-            title=f"Repair plan: {scen} on {grid}",
-            subtitle="Which repairs, by which crew, when, and who gets light, heat and water back",
-            facts=facts,
-            damage=damage,
-            warnings=result.get("warnings", []),
-            assumptions=result.get("assumptions", []),
-        )
-    ]
+
+
+def _back_cards(result: Mapping[str, Any], plan: Mapping[str, Any], start: Any) -> str:
+    """One card per service (when everyone has it back, the most people without it) and
+    the weighted harm the plan cuts."""
     items = []
     for cls, key, label in (
         ("light", "without_power", "light"),
@@ -291,13 +278,12 @@ def plan_html(result: Mapping[str, Any]) -> str:
         items.append(
             ("cold", "Weighted harm cut", f"{red:.1f} %", "against leaving the damage unrepaired")
         )
-    parts.append(cards(items))
+    return cards(items)
 
-    charts: dict[str, Any] = {}
-    data: dict[str, Any] = {"kind": "plan", "start": result.get("start"), "charts": charts}
-    gsvg, gdesc = _gantt(result, rows, start)
-    charts["gantt"] = gdesc
-    data["plan"] = [
+
+def _plan_data(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The repairs as the page's script reads them (crews from 0)."""
+    return [
         {
             "name": r["element"],
             "kind": r["kind"],
@@ -309,15 +295,23 @@ def plan_html(result: Mapping[str, Any]) -> str:
         }
         for r in rows
     ]
-    parts.append(
-        "<h2>Repairs by crew</h2>"
-        '<p class="lead">Each bar is one repair, from its start to the hour the element is back '
-        "in service. Hover a bar for the people it brings back.</p>" + gsvg
-    )
-    # people under the plan and with no repair, where anything still changes
+
+
+def _people_charts(
+    rows: Sequence[Mapping[str, Any]],
+    hours: Sequence[float],
+    plan: Mapping[str, Any],
+    none: Mapping[str, Any],
+    horizon: float,
+    start: Any,
+) -> tuple[str, dict[str, Any]]:
+    """People without light, heat and water under the plan (``plan``) and with no repair
+    (``none``), over the hours where anything still changes: the section and each chart's
+    description."""
+    makespan = max((r["end_h"] for r in rows), default=0.0)
     view = min(horizon, _span(max(_last_change(*plan.values()), makespan) + 12))
     nview = int(min(len(hours), view))
-    small = []
+    small, charts = [], {}
     for cid, key, label, color in (
         ("chart-light", "without_power", "Without light", LIGHT),
         ("chart-heat", "without_heat", "Without heat", HEAT),
@@ -355,13 +349,17 @@ def plan_html(result: Mapping[str, Any]) -> str:
         )
         charts[cid] = desc
         small.append(f"<div><h3>{esc(label)}</h3>{svg}</div>")
-    parts.append(
+    html = (
         "<h2>People without light, heat and water: this plan against no repair</h2>"
         f'<p class="lead">Dotted verticals: the hours repairs end. The first {view:g} h of the '
         f"{horizon:g} h horizon; nothing changes under the plan after that.</p>"
         f'<div class="smalls">{"".join(small)}</div>'
     )
-    # the table
+    return html, charts
+
+
+def _repairs_table(rows: Sequence[Mapping[str, Any]], start: Any) -> str:
+    """The plan, repair by repair: crew, clock times, people back, shared endings."""
     head = [
         "#",
         "element",
@@ -397,80 +395,136 @@ def plan_html(result: Mapping[str, Any]) -> str:
                 "; ".join(note),
             ]
         )
-    parts.append(
+    return (
         "<h2>The plan, repair by repair</h2>"
         '<p class="lead">People back: those who get the service back the hour the repair ends '
         "(heat in drained buildings returns later, after a refill). The same table is written "
         "as CSV by <code>warmgrid restore … --csv FILE</code>.</p>"
         + table(head, trs, text_cols=(1, 2, 4, 5, 10), cls="plan")
     )
-    m = result.get("map")
-    if m and m.get("areas"):
-        thr = [18.0, 12.0, 5.0]
-        keys = sorted({str(a.get("archetype")) for a in m["areas"]})
-        html, mdata = map_section(
-            m,
-            start=start,
-            people={
-                "light": plan.get("without_power", []),
-                "heat": plan.get("without_heat", []),
-                "water": plan.get("without_water", []),
-            },
-            archetypes=archetype_labels(result, keys),
-            thresholds=thr,
-            note="The city under this plan. Damaged elements' rings turn green as they are "
-            "repaired; hover anything for its state at the chosen hour.",
-        )
-        parts.append("<h2>The city under this plan, hour by hour</h2>" + html)
-        data["map"] = mdata
-    em = result.get("emergency")
-    if em:
-        site = {u["site"]: str(u.get("name") or u["site"]) for u in (m or {}).get("units", [])}
-        urows = [
-            [
-                "mobile generator",
-                site.get(g["site"], str(g["site"])),
-                clock(start, g["hour"]),
-                f"{g['mw']:g} MW",
-            ]
-            for g in em.get("generators", [])
+
+
+def _plan_map(
+    result: Mapping[str, Any], m: Mapping[str, Any], plan: Mapping[str, Any], start: Any
+) -> tuple[str, dict[str, Any]]:
+    """The city under the plan, hour by hour: the section and the map's data."""
+    thr = [18.0, 12.0, 5.0]
+    keys = sorted({str(a.get("archetype")) for a in m["areas"]})
+    html, mdata = map_section(
+        m,
+        start=start,
+        people={
+            "light": plan.get("without_power", []),
+            "heat": plan.get("without_heat", []),
+            "water": plan.get("without_water", []),
+        },
+        archetypes=archetype_labels(result, keys),
+        thresholds=thr,
+        note="The city under this plan. Damaged elements' rings turn green as they are "
+        "repaired; hover anything for its state at the chosen hour.",
+    )
+    return "<h2>The city under this plan, hour by hour</h2>" + html, mdata
+
+
+def _units_table(em: Mapping[str, Any], m: Mapping[str, Any] | None, start: Any) -> str:
+    """The mobile generators and warming shelters: site, arrival, size."""
+    site = {u["site"]: str(u.get("name") or u["site"]) for u in (m or {}).get("units", [])}
+    urows = [
+        [
+            "mobile generator",
+            site.get(g["site"], str(g["site"])),
+            clock(start, g["hour"]),
+            f"{g['mw']:g} MW",
         ]
-        urows += [
-            [
-                "warming shelter",
-                site.get(s["site"], str(s["site"])),
-                clock(start, s["hour"]),
-                f"{fmt_int(s['persons'])} places",
-            ]
-            for s in em.get("shelters", [])
+        for g in em.get("generators", [])
+    ]
+    urows += [
+        [
+            "warming shelter",
+            site.get(s["site"], str(s["site"])),
+            clock(start, s["hour"]),
+            f"{fmt_int(s['persons'])} places",
         ]
-        parts.append(
-            "<h2>Mobile generators and warming shelters</h2>"
-            + table(["unit", "site", "from", "size"], urows, text_cols=(0, 1, 2), cls="narrow")
-        )
+        for s in em.get("shelters", [])
+    ]
+    return "<h2>Mobile generators and warming shelters</h2>" + table(
+        ["unit", "site", "from", "size"], urows, text_cols=(0, 1, 2), cls="narrow"
+    )
+
+
+def _objective_table(result: Mapping[str, Any]) -> str:
+    """Each term of the objective: weight, no repair, this plan, change; empty without
+    an objective."""
     obj, base, wts = (
         result.get("objective") or {},
         result.get("no_repair") or {},
         result.get("weights") or {},
     )
-    if obj:
-        orows = []
-        for k, v in obj.items():
-            b = base.get(k, 0.0)
-            ch = f"{100.0 * (v - b) / b:+.1f} %" if b else "—"
-            orows.append(
-                [
-                    metric_label(k),
-                    "" if k == "total" else f"{wts.get(k, 0.0):g}",
-                    fmt_int(b),
-                    fmt_int(v),
-                    ch.replace("-", "−"),
-                ]
-            )
-        parts.append(
-            "<h2>What the plan is scored on (lower is better)</h2>"
-            + table(["term", "weight", "no repair", "this plan", "change"], orows, cls="narrow")
+    if not obj:
+        return ""
+    orows = []
+    for k, v in obj.items():
+        b = base.get(k, 0.0)
+        ch = f"{100.0 * (v - b) / b:+.1f} %" if b else "—"
+        orows.append(
+            [
+                metric_label(k),
+                "" if k == "total" else f"{wts.get(k, 0.0):g}",
+                fmt_int(b),
+                fmt_int(v),
+                ch.replace("-", "−"),
+            ]
         )
+    return "<h2>What the plan is scored on (lower is better)</h2>" + table(
+        ["term", "weight", "no repair", "this plan", "change"], orows, cls="narrow"
+    )
+
+
+def plan_html(result: Mapping[str, Any]) -> str:
+    """Render a restoration result (the ``warmgrid restore --json`` dict) as one page."""
+    rows = plan_rows(result)
+    start = parse_start(result.get("start"))
+    scen, grid = str(result.get("scenario", "")), str(result.get("grid", ""))
+    tl = result["timeline"]
+    hours = [float(h) for h in tl["hours"]]
+    plan, none = tl["plan"], tl["no_repair"]
+    horizon = float(result.get("horizon_h") or len(hours))
+    facts = _facts(result, rows, start, horizon)
+    damage = [
+        {"id": r["element_id"], "name": r["element"], "kind": p.get("kind")}
+        for r, p in zip(rows, result["plan"], strict=True)
+    ]
+    parts = [
+        context_section(
+            title=f"Repair plan: {scen} on {grid}",
+            subtitle="Which repairs, by which crew, when, and who gets light, heat and water back",
+            facts=facts,
+            damage=damage,
+            warnings=result.get("warnings", []),
+            assumptions=result.get("assumptions", []),
+        ),
+        _back_cards(result, plan, start),
+    ]
+    charts: dict[str, Any] = {}
+    data: dict[str, Any] = {"kind": "plan", "start": result.get("start"), "charts": charts}
+    gsvg, charts["gantt"] = _gantt(result, rows, start)
+    data["plan"] = _plan_data(rows)
+    parts.append(
+        "<h2>Repairs by crew</h2>"
+        '<p class="lead">Each bar is one repair, from its start to the hour the element is back '
+        "in service. Hover a bar for the people it brings back.</p>" + gsvg
+    )
+    people, descs = _people_charts(rows, hours, plan, none, horizon, start)
+    charts.update(descs)
+    parts += [people, _repairs_table(rows, start)]
+    m = result.get("map")
+    if m and m.get("areas"):
+        html, data["map"] = _plan_map(result, m, plan, start)
+        parts.append(html)
+    em = result.get("emergency")
+    if em:
+        parts.append(_units_table(em, m, start))
+    parts.append(_objective_table(result))
     parts.append(
         footer(
             f"{len(rows)} repairs, {result.get('evaluations', 0)} replays in {result.get('seconds', 0):.1f} s."

@@ -32,7 +32,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,6 +136,18 @@ def single_gains(problem: RestorationProblem) -> dict[str, dict[str, float]]:
     return gains
 
 
+def _priority(
+    gains: Mapping[str, Mapping[str, float]], hours: Mapping[str, float], rule: str
+) -> Callable[[str], tuple[float, float, float, str]]:
+    """The sort key of a priority rule: its gain per repair hour (highest first), then
+    the objective gain per hour, then the shorter repair, then the id."""
+
+    def key(e: str) -> tuple[float, float, float, str]:
+        return (-gains[e][rule] / hours[e], -gains[e]["objective"] / hours[e], hours[e], e)
+
+    return key
+
+
 def priority_rule(
     problem: RestorationProblem, *, rules: Sequence[str] = ("mw", "people", "objective")
 ) -> SearchResult:
@@ -154,10 +166,7 @@ def priority_rule(
     for rule in rules:
         if rule not in ("mw", "people", "objective"):
             raise InputError(f"unknown priority rule {quoted(rule)}", field="rules")
-        order = sorted(
-            problem.damage,
-            key=lambda e, r=rule: (-g[e][r] / d[e], -g[e]["objective"] / d[e], d[e], e),
-        )
+        order = sorted(problem.damage, key=_priority(g, d, rule))
         ev = problem.evaluate(order)
         totals[rule] = ev.total
         if _better(ev, best):
@@ -207,6 +216,69 @@ def _apply(order: Sequence[str], move: tuple[str, int, int]) -> list[str]:
     return o
 
 
+class _Climber:
+    """First-improvement hill climbing over swap and insert moves, under a search's time
+    and evaluation budgets; keeps the best evaluation so far (for the progress calls)
+    and counts the moves tried and the improvements."""
+
+    def __init__(
+        self,
+        problem: RestorationProblem,
+        run: _Run,
+        rng: np.random.Generator,
+        best: Evaluation,
+        *,
+        budget_s: float,
+        max_evaluations: int | None,
+        progress: Progress | None,
+    ) -> None:
+        self.problem, self.run, self.rng, self.best = problem, run, rng, best
+        self.budget_s, self.max_evaluations, self.progress = budget_s, max_evaluations, progress
+        self.moves = _neighbours(problem.n)
+        self.tried = self.improved = 0
+        self.stop = ""
+
+    def out_of_budget(self) -> bool:
+        """True (and why in :attr:`stop`) once the time or evaluation budget is spent."""
+        if self.run.elapsed() > self.budget_s:
+            self.stop = "time budget"
+        elif (
+            self.max_evaluations is not None
+            and self.problem.evaluations - self.run.e0 >= self.max_evaluations
+        ):
+            self.stop = "evaluation budget"
+        return bool(self.stop)
+
+    def climb(self, cur: Evaluation) -> Evaluation:
+        """Take the first improving move, in a random order of the moves, until none
+        improves (a local optimum) or the budget is spent."""
+        while True:
+            for k in self.rng.permutation(len(self.moves)):
+                if self.out_of_budget():
+                    return cur
+                cand = self.problem.evaluate(_apply(cur.order, self.moves[k]))
+                self.tried += 1
+                if self.progress is not None:
+                    self.progress(self.tried, None, min(cur.total, self.best.total))
+                if _better(cand, cur):
+                    cur = cand
+                    self.improved += 1
+                    break
+            else:
+                return cur  # local optimum: no move improves
+
+
+def _start_order(
+    problem: RestorationProblem, start: Sequence[str] | None
+) -> tuple[Sequence[str], str]:
+    """The order a local search starts from and where it comes from: the given one, else
+    the better of :func:`greedy` and :func:`priority_rule`."""
+    if start is None:
+        g, r = greedy(problem), priority_rule(problem)
+        return (g.order, "greedy") if g.total <= r.total else (r.order, r.method)
+    return problem.check_order(start, field="start"), "given"
+
+
 def local_search(
     problem: RestorationProblem,
     *,
@@ -233,67 +305,40 @@ def local_search(
     """
     run = _Run(problem)
     rng = np.random.default_rng(seed)
-    if start is None:
-        g, r = greedy(problem), priority_rule(problem)
-        start = g.order if g.total <= r.total else r.order
-        origin = "greedy" if g.total <= r.total else r.method
-    else:
-        start = problem.check_order(start, field="start")
-        origin = "given"
-    best = problem.evaluate(start)
-    start_total = best.total
+    order, origin = _start_order(problem, start)
+    c = _Climber(
+        problem,
+        run,
+        rng,
+        problem.evaluate(order),
+        budget_s=budget_s,
+        max_evaluations=max_evaluations,
+        progress=progress,
+    )
+    start_total = c.best.total
     n = problem.n
-    moves = _neighbours(n)
-    tried = improved = 0
     stale = 0
-    stop = ""
-
-    def out_of_budget() -> bool:
-        nonlocal stop
-        if run.elapsed() > budget_s:
-            stop = "time budget"
-        elif max_evaluations is not None and problem.evaluations - run.e0 >= max_evaluations:
-            stop = "evaluation budget"
-        return bool(stop)
-
-    def climb(cur: Evaluation) -> Evaluation:
-        nonlocal tried, improved
-        while True:
-            for k in rng.permutation(len(moves)):
-                if out_of_budget():
-                    return cur
-                cand = problem.evaluate(_apply(cur.order, moves[k]))
-                tried += 1
-                if progress is not None:
-                    progress(tried, None, min(cur.total, best.total))
-                if _better(cand, cur):
-                    cur = cand
-                    improved += 1
-                    break
-            else:
-                return cur  # local optimum: no move improves
-
     if n >= 2:
-        best = climb(best)
-        while not stop and stale < kicks:
-            o = list(best.order)
+        c.best = c.climb(c.best)
+        while not c.stop and stale < kicks:
+            o = list(c.best.order)
             for _ in range(2 + stale % 2):
                 i, j = rng.choice(n, size=2, replace=False)
                 o[i], o[j] = o[j], o[i]
-            cand = climb(problem.evaluate(o))
-            if _better(cand, best):
-                best, stale = cand, 0
+            cand = c.climb(problem.evaluate(o))
+            if _better(cand, c.best):
+                c.best, stale = cand, 0
             else:
                 stale += 1
     return run.result(
         "local",
-        best,
+        c.best,
         detail={
             "start": origin,
             "start_total": start_total,
-            "moves_tried": tried,
-            "improvements": improved,
-            "stopped_by": stop or ("local optimum" if n < 2 else f"{kicks} kicks"),
+            "moves_tried": c.tried,
+            "improvements": c.improved,
+            "stopped_by": c.stop or ("local optimum" if n < 2 else f"{kicks} kicks"),
         },
     )
 

@@ -328,9 +328,30 @@ def propagate(
     p = links._plan
     dt_h = float(dt_h)
     lf = np.asarray(load_frac, dtype=float)
-    n_steps = lf.shape[0]
+    avail = _heat_availability(links, lf, gen_online, dt_h)
+    light = p.area.served(lf)
+    heat, drained = _area_heat(links, avail, light, t_out_c, o, dt_h, dh_floor)
+    water = _area_water(p, lf, o, dt_h, light.shape)
+    fac_ok, fac_backup = _facilities(p, lf, dt_h)
+    c = np.ascontiguousarray  # the original's layout: one row per step
+    return ServiceSeries(
+        light=c(light),
+        heat=c(heat),
+        water=c(water),
+        heat_source=c(avail),
+        facility_ok=c(fac_ok),
+        facility_on_backup=c(fac_backup),
+        drained=drained,
+    )
 
-    # heat sources: pumps on grid power, else on backup while fuel lasts
+
+def _heat_availability(
+    links: ServiceLinks, lf: np.ndarray, gen_online: np.ndarray, dt_h: float
+) -> np.ndarray:
+    """(n_steps, n_heat) heat each source gives: boiler houses while their pumps have
+    power (grid, else backup while its fuel lasts); CHP plants in full while a unit runs,
+    else their peak boilers' share while the pumps have power."""
+    p = links._plan
     pumps = p.heat.served(lf)
     short = pumps < 1.0 - 1e-9
     pumps_eff = pumps
@@ -341,15 +362,28 @@ def propagate(
     if len(p.gen_owner):
         on = np.asarray(gen_online)[:, p.gen_flat].astype(bool)
         unit_runs[:, p.gen_owner] = np.logical_or.reduceat(on, p.gen_start, axis=1)
-    avail = np.where(
+    return np.where(
         links.heat_is_chp,
         np.where(unit_runs, 1.0, pumps_eff * links.heat_peak_share),
         pumps_eff,
     )
 
-    # areas
-    light = p.area.served(lf)
-    n_area = light.shape[1]
+
+def _area_heat(
+    links: ServiceLinks,
+    avail: np.ndarray,
+    light: np.ndarray,
+    t_out_c: np.ndarray,
+    o: FreezeOptions,
+    dt_h: float,
+    dh_floor: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(n_steps, n_areas) heat fraction of each area and whether it is drained: the mean
+    availability of its sources (times its light where building pumps need power, at
+    least ``dh_floor``), none while drained, blended with individual heating (on with
+    light)."""
+    p = links._plan
+    n_steps, n_area = light.shape
     dh = np.divide(p.area_heat_sum(avail), p.n_src, out=np.zeros((n_steps, n_area)), where=p.has_dh)
     dh = np.where(links.area_local_power, dh * light, dh)
     if dh_floor is not None:
@@ -362,15 +396,21 @@ def propagate(
     drained = _drained(stopped, frost, dt_h, o)
     if drained.any():
         dh = np.where(drained, 0.0, dh)
-    heat = (1.0 - links.area_ish) * dh + links.area_ish * light
+    return (1.0 - links.area_ish) * dh + links.area_ish * light, drained
 
-    # water: tanks carry the areas while they last
+
+def _area_water(
+    p: _Plan, lf: np.ndarray, o: FreezeOptions, dt_h: float, shape: tuple[int, ...]
+) -> np.ndarray:
+    """``shape`` (n_steps, n_areas) water fraction of each area: the mean supply of its
+    stations (pumps, else tanks while they last); 1 for an area without a station."""
     station = _tank_supply(p.water.served(lf), p.reservoir_h, dt_h, o.reservoir_refill_rate)
-    water = np.divide(
-        p.area_water_sum(station), p.n_st, out=np.ones((n_steps, n_area)), where=p.n_st > 0
-    )
+    return np.divide(p.area_water_sum(station), p.n_st, out=np.ones(shape), where=p.n_st > 0)
 
-    # facilities: on mains, else on their generator while fuel lasts
+
+def _facilities(p: _Plan, lf: np.ndarray, dt_h: float) -> tuple[np.ndarray, np.ndarray]:
+    """(n_steps, n_facilities) each facility has power (float 0/1) and is on its backup
+    generator (bool): on mains, else on its generator while fuel lasts."""
     fshort = p.facility.served(lf) < 0.5
     fac_backup = np.zeros(fshort.shape, dtype=bool)
     fac_ok = np.ones(fshort.shape)
@@ -378,14 +418,4 @@ def propagate(
         fuel_h = _before_each_step(p.facility_backup_h, np.where(fshort, -dt_h, 0.0))
         fac_backup = fshort & (fuel_h > 0)
         fac_ok = np.where(fshort, fac_backup, True).astype(float)
-
-    c = np.ascontiguousarray  # the original's layout: one row per step
-    return ServiceSeries(
-        light=c(light),
-        heat=c(heat),
-        water=c(water),
-        heat_source=c(avail),
-        facility_ok=c(fac_ok),
-        facility_on_backup=c(fac_backup),
-        drained=drained,
-    )
+    return fac_ok, fac_backup

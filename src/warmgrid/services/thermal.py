@@ -151,11 +151,25 @@ def simulate_indoor(
     gain_out = _per_area("outage_gain_w_m2", outage_gain_w_m2, n_areas, lower=">= 0")
     setpoint = _per_area("setpoint_c", setpoint_c, n_areas)
     decay = np.exp(-_dt(dt_h) / time_constant_h(h, c))
+    return _integrate(t0, _equilibrium_c(t_out, heat, power, h, gain, gain_out, setpoint), decay)
 
-    # phi_int = power * gain + (1 - power) * gain_out
-    # phi_heat = heat * max(0, h (setpoint - t_out) - gain)
-    # t_eq = t_out + (phi_heat + phi_int) / h
-    # in place, the same operations (a + b = b + a, a * b = b * a exactly)
+
+def _equilibrium_c(
+    t_out: FloatArray,
+    heat: FloatArray,
+    power: FloatArray,
+    h: FloatArray,
+    gain: FloatArray,
+    gain_out: FloatArray,
+    setpoint: FloatArray,
+) -> FloatArray:
+    """(n_steps, n_areas) temperature each area settles at with the step's inputs held, °C.
+
+    ``phi_int = power * gain + (1 - power) * gain_out``,
+    ``phi_heat = heat * max(0, h (setpoint - t_out) - gain)``,
+    ``t_eq = t_out + (phi_heat + phi_int) / h``; computed in place with the same
+    operations (a + b = b + a, a * b = b * a exactly).
+    """
     phi_int = power * gain
     rest = 1.0 - power
     rest *= gain_out
@@ -168,7 +182,7 @@ def simulate_indoor(
     t_eq += phi_int
     t_eq /= h
     t_eq += t_out
-    return _integrate(t0, t_eq, decay)
+    return t_eq
 
 
 def _integrate(t0: FloatArray, t_eq: FloatArray, decay: FloatArray) -> FloatArray:

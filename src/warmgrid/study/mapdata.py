@@ -21,7 +21,7 @@ never relative.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -170,25 +170,10 @@ def _service_states(sim: Simulator, tl: Timeline) -> dict[str, np.ndarray]:
     return {"heat": _pct(svc.heat_source), "water": water, "facility": fac}
 
 
-def map_layers(
-    sim: Simulator,
-    tl: Timeline,
-    damage: Sequence[str],
-    *,
-    repairs: Mapping[str, float] | None = None,
-) -> dict[str, Any]:
-    """The hourly keys of the ``map`` object (module docstring).
-
-    Parameters
-    ----------
-    sim : the scenario's simulator.
-    tl : the replay (relative or absolute) the map shows.
-    damage : the damaged elements.
-    repairs : element -> hour it is back in service (a restoration plan); none: no repair.
-    """
-    repairs = dict(repairs or {})
+def _area_layers(sim: Simulator, tl: Timeline, hours: np.ndarray) -> list[dict[str, Any]]:
+    """The districts with coordinates: name, building type, people, indoor temperature
+    (at the step boundaries) and the shares with light, heat and water, drained."""
     a = sim.services.areas
-    hours = np.asarray(tl.hours, dtype=float)
     bounds = np.arange(len(hours) + 1) * tl.dt_h  # temperatures are at step boundaries
     ok = np.isfinite(a["x"].to_numpy(dtype=float)) & np.isfinite(a["y"].to_numpy(dtype=float))
     idx = np.flatnonzero(ok)
@@ -212,22 +197,20 @@ def map_layers(
                 "drained": _changes(tl.drained[:, i].astype(int), hours),
             }
         )
-    out: dict[str, Any] = {
-        "n_hours": len(hours),
-        "dt_h": float(tl.dt_h),
-        "t_out_c": np.round(np.asarray(tl.t_out_c[: len(hours)], dtype=float), 1).tolist(),
-        "areas": areas,
-    }
-    if not tl.power:
-        return out
-    out["power"] = _power_states(sim, tl, damage, repairs)
+    return areas
+
+
+def _damage_layer(
+    sim: Simulator, damage: Sequence[str], repairs: Mapping[str, float]
+) -> list[dict[str, Any]]:
+    """The damaged elements that have a place on the map, with the hour each is back."""
+    from warmgrid.power.elements import element_kind
+
     names = element_names(sim)
     dmg = []
     for e in dict.fromkeys(damage):
         p = _element_xy(sim, e)
         if p is not None:
-            from warmgrid.power.elements import element_kind
-
             dmg.append(
                 {
                     "id": e,
@@ -238,10 +221,25 @@ def map_layers(
                     "back_h": repairs.get(e),
                 }
             )
-    out["damage"] = dmg
+    return dmg
+
+
+def _service_layers(
+    sim: Simulator, tl: Timeline, hours: np.ndarray
+) -> dict[str, list[dict[str, Any]]]:
+    """The heat sources, water stations and hospitals with coordinates, each with its
+    state over the hours."""
     st = _service_states(sim, tl)
     s = sim.services
-    out["heat_sources"] = [
+
+    def placed(df: Any) -> Iterator[tuple[int, Any]]:
+        return (
+            (j, r)
+            for j, r in enumerate(df.itertuples(index=False))
+            if np.isfinite(float(r.x)) and np.isfinite(float(r.y))
+        )
+
+    heat_sources = [
         {
             "id": r.id,
             "name": r.name or r.id,
@@ -251,10 +249,9 @@ def map_layers(
             "heat_mw": float(r.heat_mw),
             "available_pct": _changes(st["heat"][:, j], hours),
         }
-        for j, r in enumerate(s.heat.itertuples(index=False))
-        if np.isfinite(float(r.x)) and np.isfinite(float(r.y))
+        for j, r in placed(s.heat)
     ]
-    out["water_stations"] = [
+    water_stations = [
         {
             "id": r.id,
             "name": r.name or r.id,
@@ -263,10 +260,9 @@ def map_layers(
             "reservoir_h": float(r.reservoir_h),
             "state": _changes(st["water"][:, j], hours),
         }
-        for j, r in enumerate(s.water.itertuples(index=False))
-        if np.isfinite(float(r.x)) and np.isfinite(float(r.y))
+        for j, r in placed(s.water)
     ]
-    out["facilities"] = [
+    facilities = [
         {
             "id": r.id,
             "name": r.name or r.id,
@@ -276,9 +272,45 @@ def map_layers(
             "backup_h": float(r.backup_h),
             "state": _changes(st["facility"][:, j], hours),
         }
-        for j, r in enumerate(s.facilities.itertuples(index=False))
-        if np.isfinite(float(r.x)) and np.isfinite(float(r.y))
+        for j, r in placed(s.facilities)
     ]
+    return {
+        "heat_sources": heat_sources,
+        "water_stations": water_stations,
+        "facilities": facilities,
+    }
+
+
+def map_layers(
+    sim: Simulator,
+    tl: Timeline,
+    damage: Sequence[str],
+    *,
+    repairs: Mapping[str, float] | None = None,
+) -> dict[str, Any]:
+    """The hourly keys of the ``map`` object (module docstring).
+
+    Parameters
+    ----------
+    sim : the scenario's simulator.
+    tl : the replay (relative or absolute) the map shows.
+    damage : the damaged elements.
+    repairs : element -> hour it is back in service (a restoration plan); none: no repair.
+    """
+    repairs = dict(repairs or {})
+    hours = np.asarray(tl.hours, dtype=float)
+    areas = _area_layers(sim, tl, hours)
+    out: dict[str, Any] = {
+        "n_hours": len(hours),
+        "dt_h": float(tl.dt_h),
+        "t_out_c": np.round(np.asarray(tl.t_out_c[: len(hours)], dtype=float), 1).tolist(),
+        "areas": areas,
+    }
+    if not tl.power:
+        return out
+    out["power"] = _power_states(sim, tl, damage, repairs)
+    out["damage"] = _damage_layer(sim, damage, repairs)
+    out.update(_service_layers(sim, tl, hours))
     return out
 
 
