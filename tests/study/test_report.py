@@ -79,6 +79,14 @@ def test_impact_report_from_json(tmp_path):
         assert chart in page
     assert _offline(page)
     assert page == (tmp_path / "d" / "report.html").read_text(encoding="utf-8")
+    # every crossing time is shown with the fast–slow band of the JSON, in whole hours
+    res = json.loads((tmp_path / "d" / "impact.json").read_text(encoding="utf-8"))
+    t12 = next(t for t in res["thresholds"] if t["key"] == "12c")
+    lo, hi = t12["first_area_below_h_range"]
+    assert f"first homes after {t12['first_area_below_h']:.0f} ({lo:.0f}–{hi:.0f}) h" in page
+    a = min(res["areas"], key=lambda a: a["min_temp_c"])
+    lo, hi = a["hours_to_12c_range"]
+    assert f"{a['hours_to_12c']:.0f} ({lo:.0f}–{hi:.0f})" in page
 
 
 def test_user_strings_are_escaped(tmp_path):

@@ -152,12 +152,15 @@ def _peak_cards(
     mid = next((t for t in thr if t.get("indoor_c") == 12.0), thr[len(thr) // 2] if thr else None)
     if mid is not None:
         first = mid.get("first_area_below_h")
+        band = mid.get("person_hours_below_range")
+        span = f" ({fmt_int(band[0])}–{fmt_int(band[1])} by building calibration)" if band else ""
+        when = _hours_with_band(first, mid.get("first_area_below_h_range"))
         items.append(
             (
                 "cold",
                 f"Person-hours indoors below {mid['indoor_c']:g} °C",
                 fmt_int(mid.get("person_hours_below")),
-                "no home that cold" if first is None else f"first homes after {first:.1f} h",
+                ("no home that cold" if first is None else f"first homes after {when} h") + span,
             )
         )
     return cards(items)
@@ -233,6 +236,16 @@ def _temperature_chart(
     )
 
 
+def _hours_with_band(h: float | None, band: Sequence[float | None] | None) -> str:
+    """``17 (12–23)``: whole hours with the fast–slow range; a dash when never."""
+    if h is None:
+        return "—" if not band or band[0] is None else f"— ({band[0]:.0f}–…)"
+    if not band or band[0] is None:
+        return f"{h:.0f}"
+    hi = "…" if band[1] is None else f"{band[1]:.0f}"
+    return f"{h:.0f} ({band[0]:.0f}–{hi})"
+
+
 def _districts_table(
     areas: Sequence[Mapping[str, Any]],
     thr: Sequence[Mapping[str, Any]],
@@ -252,14 +265,17 @@ def _districts_table(
             arche.get(str(a["archetype"]), str(a["archetype"])).split(",")[0],
             fmt_num(a["min_temp_c"]),
         ]
-        row += [fmt_num(a.get(f"hours_to_{k}")) for k in keys]
+        row += [
+            _hours_with_band(a.get(f"hours_to_{k}"), a.get(f"hours_to_{k}_range")) for k in keys
+        ]
         row += [fmt_num(a.get("hours_without_heat"), 0), "yes" if a.get("drained") else "no"]
         rows.append(row)
     return (
         "<h2>The coldest districts</h2>"
         '<p class="lead">Twenty districts with the lowest indoor temperature over the '
-        "horizon; a dash: not within the horizon. Drained: heating emptied against frost, "
-        "heat returns only after a refill.</p>"
+        "horizon; a dash: not within the horizon; in brackets, the range between the "
+        "fastest- and slowest-cooling calibration of the building type. Drained: heating "
+        "emptied against frost, heat returns only after a refill.</p>"
         + table(head, rows, text_cols=(0, 2), cls="districts")
     )
 
