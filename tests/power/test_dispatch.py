@@ -254,3 +254,19 @@ def test_highs_model_hands_over_only_changed_bounds():
         assert got.status is fresh.status
         if got.status.ok:
             assert got.objective == pytest.approx(fresh.objective, rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_fast_islands_are_topologys(net1354, seed):
+    """The MLD's own island finder gives topology.islands' labels exactly."""
+    from warmgrid.power.dispatch import _Graph, _islands
+    from warmgrid.power.topology import islands
+
+    rng = np.random.default_rng(seed)
+    out = [*_random_damage(net1354, seed, 60)]
+    out += [str(b) for b in rng.choice(net1354.bus_ids, 10, replace=False)]
+    st_ = net1354.state(out).effective(net1354)
+    a, b = islands(net1354, st_), _islands(net1354, st_, _Graph(net1354))
+    assert a.count == b.count > 1
+    for f in ("label", "has_slack", "has_gen"):
+        np.testing.assert_array_equal(getattr(a, f), getattr(b, f))

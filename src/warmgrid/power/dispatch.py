@@ -190,21 +190,51 @@ def _crash_gens(
 # ---------------------------------------------------------------------------- the state
 
 
-def _islands(net: Network, st: State) -> Islands:
-    """:func:`warmgrid.power.topology.islands` of an effective state, the same labels,
-    without the COO round trip (a third of its time on small grids)."""
-    n = net.n_bus
-    on = st.branch_on
-    f, t = net.f[on], net.t[on]
-    order = np.argsort(f, kind="stable")
+class _Graph:
+    """Both directions of every branch, sorted by the first bus (a CSR pattern), so that
+    the in-service subgraph of a state is a mask away."""
+
+    def __init__(self, net: Network) -> None:
+        ends = np.concatenate([net.f, net.t])
+        order = np.argsort(ends, kind="stable")
+        self.order = order
+        self.head = ends[order]
+        self.tail = np.concatenate([net.t, net.f])[order].astype(np.int32)
+
+
+def _components(n: int, g: _Graph, on: np.ndarray) -> np.ndarray:
+    """(n,) connected-component label of every bus over the branches ``on``, numbered in
+    order of each component's lowest bus (as ``scipy.sparse.csgraph.connected_components``)."""
+    keep = np.concatenate([on, on])[g.order]
     indptr = np.zeros(n + 1, dtype=np.int32)
-    np.cumsum(np.bincount(f, minlength=n), out=indptr[1:])
-    adj = sp.csr_matrix((np.ones(len(f)), t[order].astype(np.int32), indptr), shape=(n, n))
-    _, lab = connected_components(adj, directed=False)
-    uniq, inv = np.unique(lab[st.bus_on], return_inverse=True)
-    label = np.full(n, -1, dtype=np.int64)
-    label[st.bus_on] = inv
-    count = len(uniq)
+    np.cumsum(np.bincount(g.head[keep], minlength=n), out=indptr[1:])
+    tail = g.tail[keep]
+    if _undirected is not None:  # SciPy's own kernel, without the COO/CSR round trips
+        lab = np.full(n, -1, dtype=np.int32)
+        _undirected(tail, indptr, tail, indptr, lab)
+        return lab
+    adj = sp.csr_matrix((np.ones(len(tail)), tail, indptr), shape=(n, n))  # pragma: no cover
+    return connected_components(adj, directed=False)[1]  # pragma: no cover
+
+
+try:  # private to SciPy (1.11 to 1.17 at least); the public function is the fallback
+    from scipy.sparse.csgraph._traversal import (
+        _connected_components_undirected as _undirected,
+    )
+except ImportError:  # pragma: no cover
+    _undirected = None
+
+
+def _islands(net: Network, st: State, g: _Graph) -> Islands:
+    """:func:`warmgrid.power.topology.islands` of an effective state, the same labels,
+    in a tenth of its time on small grids (no sparse-matrix conversions)."""
+    n = net.n_bus
+    lab = _components(n, g, st.branch_on)
+    present = np.zeros(n, dtype=bool)
+    present[lab[st.bus_on]] = True
+    rank = np.cumsum(present) - 1  # component -> island number over in-service buses
+    label = np.where(st.bus_on, rank[lab], -1).astype(np.int64)
+    count = int(present.sum())
     has_slack = np.zeros(count, dtype=bool)
     has_gen = np.zeros(count, dtype=bool)
     g_on = st.gen_on
@@ -238,7 +268,7 @@ class _State:
 def _state(model: MLDModel, net: Network, state: State) -> _State:
     """The masks, islands and LP bounds of ``state``."""
     st = state.effective(net)
-    isl = _islands(net, st)
+    isl = _islands(net, st, model.graph)
     dark = isl.dark(need_slack=False)
     live = ~dark
     nb = net.n_bus
@@ -367,6 +397,7 @@ class MLDModel:
         g_bus = np.bincount(net.shunt_bus, weights=net.shunt_g_mw, minlength=net.n_bus)
         self.g_bus = g_bus.astype(float)
         self.sb = np.flatnonzero(self.g_bus > 0)  # buses whose conductance is a sheddable load
+        self.graph = _Graph(net)
         self.layout = _Layout(
             net.n_bus, net.n_branch, len(net.gen_ids), len(net.load_ids), len(self.sb)
         )
