@@ -157,10 +157,13 @@ class ProgressBar:
     ----------
     label : the task's description (scenario and run id).
     total, done : samples requested and already stored before this call.
-    delay_s : show nothing for runs shorter than this.
+    delay_s : show nothing for runs shorter than this (default :attr:`DELAY_S`).
     console : a ``rich.console.Console`` (default: stderr).
     clock : a monotonic clock.
     """
+
+    #: Runs shorter than this show no bar, s.
+    DELAY_S = 2.0
 
     def __init__(
         self,
@@ -168,12 +171,13 @@ class ProgressBar:
         total: int,
         done: int,
         *,
-        delay_s: float = 2.0,
+        delay_s: float | None = None,
         console: Any = None,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.label, self.total, self.start_done = label, total, done
-        self.delay_s, self.console, self.clock = delay_s, console, clock
+        self.delay_s = self.DELAY_S if delay_s is None else delay_s
+        self.console, self.clock = console, clock
         self.t0 = clock()
         self.bar: Any = None
         self.task: Any = None
