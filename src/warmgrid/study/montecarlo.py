@@ -279,6 +279,84 @@ def _check_resume(st: Store, resume: str, digest: str, seed: int | None) -> dict
     return row
 
 
+def _plan(
+    scenario: Any,
+    samples: int | None,
+    *,
+    seed: int | None,
+    store: str | Path,
+    resume: str | None,
+    batch: int | None,
+    absolute: bool,
+) -> tuple[Any, int, int, str, Store, str, dict[str, Any] | None]:
+    """Check every argument before anything runs: (scenario, samples, seed, run id, store,
+    scenario digest, the resumed run's row or None)."""
+    from warmgrid.rng import check_seed, new_seed
+
+    if samples is None and resume is None:
+        raise InputError("give --samples N (or --resume RUN to finish a run)", field="--samples")
+    n = _check_samples(samples) if samples is not None else 0
+    if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int) or batch < 1):
+        raise InputError(f"batch must be an integer >= 1, got {batch!r}", field="batch")
+    if seed is not None:
+        seed = check_seed(seed, field="--seed")
+    if isinstance(scenario, (str, Path)):
+        from warmgrid.model.scenario import load_scenario
+
+        scenario = load_scenario(scenario)
+    st = Store(store)
+    digest = scenario_hash(scenario) + (":absolute" if absolute else "")
+    if resume is None:
+        return (
+            scenario,
+            n,
+            new_seed() if seed is None else seed,
+            uuid.uuid4().hex[:12],
+            st,
+            digest,
+            None,
+        )
+    row = _check_resume(st, resume, digest, seed)
+    n = n or int(row["samples_requested"])
+    if n < row["samples_requested"]:
+        raise InputError(
+            f"run {resume!r} asked for {row['samples_requested']} samples; "
+            f"--samples {n} cannot shrink it",
+            field="--samples",
+        )
+    return scenario, n, int(row["seed"]), resume, st, digest, row
+
+
+def _open_run(
+    st: Store,
+    scenario: Any,
+    run_id: str,
+    digest: str,
+    n: int,
+    seed: int,
+    row: dict[str, Any] | None,
+) -> set[int]:
+    """Create the run's row (or grow a resumed run); return the samples already stored."""
+    if row is not None:
+        if n > row["samples_requested"]:
+            st.set_samples_requested(run_id, n)
+        return st.done(run_id)
+    from warmgrid import __version__
+    from warmgrid.hazard import hazard_from_scenario
+
+    st.create_run(
+        run=run_id,
+        scenario=scenario.name,
+        scenario_toml=_scenario_text(scenario),
+        scenario_hash=digest,
+        hazard=repr(hazard_from_scenario(scenario)),
+        samples_requested=n,
+        seed=seed,
+        version=__version__,
+    )
+    return set()
+
+
 def run_montecarlo(
     scenario: Any,
     samples: int | None,
@@ -325,36 +403,10 @@ def run_montecarlo(
         directory or not a DuckDB file; a bad scenario or hazard. The store is not
         touched before all of these have been checked.
     """
-    from warmgrid import __version__
-    from warmgrid.rng import check_seed, new_seed
-
     t0 = time.perf_counter()
-    if samples is None and resume is None:
-        raise InputError("give --samples N (or --resume RUN to finish a run)", field="--samples")
-    n = _check_samples(samples) if samples is not None else 0
-    if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int) or batch < 1):
-        raise InputError(f"batch must be an integer >= 1, got {batch!r}", field="batch")
-    if seed is not None:
-        seed = check_seed(seed, field="--seed")
-    if isinstance(scenario, (str, Path)):
-        from warmgrid.model.scenario import load_scenario
-
-        scenario = load_scenario(scenario)
-    st = Store(store)
-    digest = scenario_hash(scenario) + (":absolute" if absolute else "")
-    if resume is not None:
-        row = _check_resume(st, resume, digest, seed)
-        n = n or int(row["samples_requested"])
-        if n < row["samples_requested"]:
-            raise InputError(
-                f"run {resume!r} asked for {row['samples_requested']} samples; "
-                f"--samples {n} cannot shrink it",
-                field="--samples",
-            )
-        seed, run_id = int(row["seed"]), resume
-    else:
-        seed = new_seed() if seed is None else seed
-        run_id = uuid.uuid4().hex[:12]
+    scenario, n, seed, run_id, st, digest, row = _plan(
+        scenario, samples, seed=seed, store=store, resume=resume, batch=batch, absolute=absolute
+    )
     st.check_writable()
     sched = _schedulers.scheduler(scheduler, workers)
     started = False
@@ -363,24 +415,7 @@ def run_montecarlo(
     new = 0
     try:
         sched.run(_validate, scenario, absolute)  # a bad scenario fails here, store untouched
-        if resume is None:
-            from warmgrid.hazard import hazard_from_scenario
-
-            st.create_run(
-                run=run_id,
-                scenario=scenario.name,
-                scenario_toml=_scenario_text(scenario),
-                scenario_hash=digest,
-                hazard=repr(hazard_from_scenario(scenario)),
-                samples_requested=n,
-                seed=seed,
-                version=__version__,
-            )
-            done: set[int] = set()
-        else:
-            if n > row["samples_requested"]:
-                st.set_samples_requested(run_id, n)
-            done = st.done(run_id)
+        done = _open_run(st, scenario, run_id, digest, n, seed, row)
         started = True
         sched.warm(_validate, scenario, absolute)  # every worker ready before sampling
         todo = [i for i in range(n) if i not in done]
