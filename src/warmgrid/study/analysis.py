@@ -40,8 +40,15 @@ def distributions(
     for m in metrics:
         if m not in METRIC_COLUMNS:
             raise InputError(f"unknown metric {quoted(m)}", field="metric")
-    stats = ("count({m})", "avg({m})", "quantile_cont({m}, 0.5)", "quantile_cont({m}, 0.9)")
-    stats += ("quantile_cont({m}, 0.99)", "min({m})", "max({m})")
+    stats = (
+        "count({m})",
+        "avg({m})",
+        "quantile_cont({m}, 0.5)",
+        "quantile_cont({m}, 0.9)",
+        "quantile_cont({m}, 0.99)",
+        "min({m})",
+        "max({m})",
+    )
     keys = ("samples", "mean", "p50", "p90", "p99", "min", "max")
     if not metrics:
         return {}
