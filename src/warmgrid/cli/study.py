@@ -63,7 +63,7 @@ def montecarlo(
         min=1,
         max=100_000,
         help="Samples per task and per store write (default: tasks of about 0.5 s, "
-        "written about once a second).",
+        "written every two seconds or so).",
     ),
     top: int = typer.Option(10, "--top", min=0, max=100_000, help="Critical elements to show."),
     metric: str = typer.Option(

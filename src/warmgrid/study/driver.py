@@ -4,9 +4,10 @@
   rate seen so far (about half a second of work each, a few samples first), and never
   larger than a fair share of what is left, so the workers finish together. With an
   explicit ``batch`` every task has that size.
-* :class:`Writer` buffers finished samples and writes them in one transaction at most
-  about once a second (an opening of the DuckDB file, a commit and its checkpoint cost
-  ~80 ms however few rows go in), and at once when the caller asked for a batch size
+* :class:`Writer` buffers finished samples and writes them in one transaction every two
+  seconds or so, the first task's at once (an opening of the DuckDB file, a commit and
+  its checkpoint cost ~80 ms however few rows go in, CPU the workers of a two-core
+  machine would rather have), and at once when the caller asked for a batch size
   (one transaction per task, as documented for ``--batch``). Whatever is buffered is
   written when the run stops, a signal included (:meth:`Writer.salvage`).
 * :class:`ProgressBar` draws a ``rich`` bar on stderr once a run has lasted a couple of
@@ -100,7 +101,7 @@ class Writer:
         run: str,
         *,
         every_task: bool,
-        min_interval_s: float = 1.0,
+        min_interval_s: float = 2.0,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.store, self.run, self.every_task = store, run, every_task

@@ -14,7 +14,7 @@ the :class:`~warmgrid.timeline.Simulator` once (cached in a module global keyed 
 scenario's content hash; every worker builds it before the first sample) and replays
 tasks of samples sized to about half a second each (:mod:`warmgrid.study.driver`). The
 driver writes finished samples to the DuckDB store (:class:`~warmgrid.study.store.Store`)
-in one transaction about once a second, or once per task with an explicit ``batch``.
+in one transaction every two seconds or so, or once per task with an explicit ``batch``.
 
 Schedulers (:mod:`warmgrid.study.schedulers`): ``"synchronous"`` (in this process, no
 Dask), ``None``/``"local"`` (a ``distributed.LocalCluster`` of 2 single-threaded worker
@@ -389,7 +389,7 @@ def run_montecarlo(
     store : the DuckDB results file.
     resume : a run id in ``store`` to continue; its missing samples are computed.
     batch : samples per task and per store transaction; None: tasks of about half a
-        second each, written about once a second. Results do not depend on it.
+        second each, written every two seconds or so. Results do not depend on it.
     workers : worker processes of the local cluster.
     progress : True for a progress bar on stderr (runs over ~2 s), or a callback
         ``(stored, total)`` called after each store transaction.

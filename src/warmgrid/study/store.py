@@ -22,7 +22,7 @@ auto-install and auto-load are off (a SQLite file would otherwise make it downlo
 ``sqlite`` extension).
 
 Only the driver process writes (DuckDB allows one writing process per file). It opens
-the file for each write and closes it at once (about once a second during a run), so
+the file for each write and closes it at once (every two seconds or so during a run), so
 ``warmgrid runs`` (read-only) can look at a run in progress between writes.
 """
 
