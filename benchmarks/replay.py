@@ -140,7 +140,7 @@ def main() -> int:
     from warmgrid.study.run import prepare
 
     sc, hz, n_base = _scenario(args.with_base)
-    sim = prepare(sc)
+    sim = prepare(sc).simulator
     base = sc.damage.elements[:n_base]
     damages = [sample_damage(hz, sim, base, 1, i) for i in range(args.samples)]
 

@@ -28,8 +28,11 @@ RUNS = [
     ],
     ["impact.py"],
     ["restore.py", "--quick"],
-    ["montecarlo.py", "--samples", "300"],
+    ["montecarlo.py", "--samples", "2000"],
+    ["montecarlo_large.py", "--samples", "200"],
     ["replay.py"],
+    ["dc_ordering.py"],
+    ["public_cases.py"],
 ]
 
 

@@ -36,6 +36,7 @@ Models and their sources (all figures here are user inputs; none is a default cl
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -246,11 +247,26 @@ class RandomK(Hazard):
     def check(self, target: Any) -> None:
         self._weights(hazard_context(target))
 
+    def _probabilities(self, ctx: HazardContext) -> np.ndarray:
+        """``w / w.sum()``, computed once per context (a Monte Carlo draws thousands)."""
+        key = (self.k, tuple(sorted(self.weights_by_kind.items())))
+        per = _PROBABILITIES.setdefault(ctx, {})
+        p = per.get(key)
+        if p is None:
+            w = self._weights(ctx)
+            p = per[key] = w / w.sum()
+        return p
+
     def sample(self, target: Any, rng: np.random.Generator) -> list[str]:
         ctx = hazard_context(target)
-        w = self._weights(ctx)
-        pick = rng.choice(len(w), size=self.k, replace=False, p=w / w.sum())
+        p = self._probabilities(ctx)
+        pick = rng.choice(len(p), size=self.k, replace=False, p=p)
         return ctx.ids[np.sort(pick)].tolist()
+
+
+_PROBABILITIES: weakref.WeakKeyDictionary[HazardContext, dict[tuple[Any, ...], np.ndarray]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 @dataclass(frozen=True)

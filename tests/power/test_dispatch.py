@@ -168,3 +168,105 @@ def test_no_damage_serves_all_when_feasible(net118, scale):
     st_ = replace(net.base_state, load_scale=s)
     r = max_load_delivery(net, st_)
     assert r.served_mw == pytest.approx(float((net.load_p_mw * s).sum()), rel=1e-9, abs=1e-9)
+
+
+# ---------------------------------------------------------------- the persistent LP
+def _bits(r):
+    """Every array of an MLD result, NaN included, for a bit-for-bit comparison."""
+    return [
+        np.nan_to_num(a, nan=-7.0).tobytes()
+        for a in (r.served_fraction, r.gen_p_mw, r.flow_mw, r.theta_rad, r.load_served_mw)
+    ]
+
+
+def test_a_state_gives_the_same_bits_whatever_was_solved_before(net1354):
+    """Each state starts from the same basis on a cleared solver, so its answer does not
+    depend on the states solved before it in the process (the reason a Monte Carlo gives
+    the same samples on any number of workers and batch sizes)."""
+    from warmgrid.power import dispatch
+
+    states = [net1354.state(_random_damage(net1354, s, 20)) for s in range(6)]
+
+    def solve(order):
+        dispatch._MODELS.pop(net1354, None)  # a fresh model, as in a new worker process
+        return {i: _bits(max_load_delivery(net1354, states[i])) for i in order}
+
+    first = solve(range(6))
+    for order in ([5, 3, 1, 0, 2, 4], [2, 2, 0, 5, 1, 3, 4, 0]):
+        again = solve(order)
+        assert all(again[i] == first[i] for i in again)
+
+
+def test_one_model_per_network_and_weights(net118):
+    """The LP is built once per (network, weights); other weights get their own model, and
+    the compatibility arguments of the lazy formulation change nothing."""
+    from warmgrid.power import dispatch
+
+    dmg = net118.state(_random_damage(net118, 3, 8))
+    a = max_load_delivery(net118, dmg)
+    models = dict(dispatch._MODELS[net118])
+    w = np.linspace(1.0, 2.0, len(net118.load_ids))
+    b = max_load_delivery(net118, dmg, weights=w)
+    assert len(dispatch._MODELS[net118]) == len(models) + 1
+    c = max_load_delivery(net118, dmg, lazy=False, monitor=np.arange(5))
+    assert _bits(c) == _bits(a)
+    assert b.weighted_served_mw >= a.served_mw - 1e-6  # weights >= 1
+    assert a.rounds == 1
+    assert set(a.binding) <= set(np.flatnonzero(np.isfinite(net118.rate_mw)))
+
+
+def test_load_scale_only_moves_bounds(net118):
+    """Served load is in MW columns, so a load scaling is a bound change on the same model:
+    half the demand everywhere, unlimited branches, all of it served."""
+    net = replace(net118, rate_mw=np.full(net118.n_branch, np.inf))
+    st_ = replace(net.base_state, load_scale=np.full(len(net.load_ids), 0.5))
+    r = max_load_delivery(net, st_)
+    assert r.served_mw == pytest.approx(0.5 * net.load_p_mw.sum(), rel=1e-9)
+    assert np.allclose(r.served_fraction[net.load_p_mw > 0], 1.0)
+    check_physics(net, max_load_delivery(net, net.state(_random_damage(net, 1, 10))))
+
+
+def test_highs_model_hands_over_only_changed_bounds():
+    """HighsModel.set_bounds passes HiGHS the entries that differ from the last ones; the
+    model ends up with exactly the bounds given (checked against a fresh model)."""
+    import scipy.sparse as sp
+
+    from warmgrid.solve.highs import HighsModel, LinearProgram
+
+    rng = np.random.default_rng(0)
+    a = sp.random(6, 8, density=0.5, random_state=1, format="csc") + sp.eye(6, 8, format="csc")
+    lp = LinearProgram(
+        c=rng.uniform(1, 2, 8),
+        a=a,
+        row_lower=np.full(6, -np.inf),
+        row_upper=np.full(6, 5.0),
+        lower=np.zeros(8),
+        upper=np.full(8, 3.0),
+        maximize=True,
+    )
+    live = HighsModel(lp)
+    for _ in range(4):
+        up = rng.choice([0.0, 1.0, 3.0, np.inf], 8)
+        rup = rng.choice([1.0, 5.0, np.inf], 6)
+        live.set_bounds(np.zeros(8), up, np.full(6, -np.inf), rup)
+        got = live.solve()
+        fresh = HighsModel(replace(lp, upper=up, row_upper=rup)).solve()
+        assert got.status is fresh.status
+        if got.status.ok:
+            assert got.objective == pytest.approx(fresh.objective, rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_fast_islands_are_topologys(net1354, seed):
+    """The MLD's own island finder gives topology.islands' labels exactly."""
+    from warmgrid.power.dispatch import _Graph, _islands
+    from warmgrid.power.topology import islands
+
+    rng = np.random.default_rng(seed)
+    out = [*_random_damage(net1354, seed, 60)]
+    out += [str(b) for b in rng.choice(net1354.bus_ids, 10, replace=False)]
+    st_ = net1354.state(out).effective(net1354)
+    a, b = islands(net1354, st_), _islands(net1354, st_, _Graph(net1354))
+    assert a.count == b.count > 1
+    for f in ("label", "has_slack", "has_gen"):
+        np.testing.assert_array_equal(getattr(a, f), getattr(b, f))

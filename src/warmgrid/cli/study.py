@@ -62,7 +62,8 @@ def montecarlo(
         "--batch",
         min=1,
         max=100_000,
-        help="Samples per task and per store write (default: adaptive, <= 50).",
+        help="Samples per task and per store write (default: tasks of about 0.5 s, "
+        "written every two seconds or so).",
     ),
     top: int = typer.Option(10, "--top", min=0, max=100_000, help="Critical elements to show."),
     metric: str = typer.Option(
@@ -88,8 +89,10 @@ def montecarlo(
         False,
         "--json",
         help="Print JSON: run, scenario, store, seed, samples_requested, samples_done, "
-        "complete, hazard, distributions, criticality, seconds, samples_per_s, baseline, "
-        "warnings, assumptions.",
+        "complete, hazard, distributions, criticality, seconds (the whole run, start-up "
+        "included), sampling_seconds (from the first sample to the last write), "
+        "new_samples, samples_per_s (new_samples / sampling_seconds, store writes "
+        "included), baseline, warnings, assumptions.",
     ),
 ) -> None:
     """Sample random damage from the scenario's [hazard] and store every outcome.
@@ -140,13 +143,17 @@ def montecarlo(
             exit_code=interrupted_code() if e.signalled else 1,
         ) from None
     from warmgrid.model.scenario import load_scenario
+    from warmgrid.study.montecarlo import prepared_study
     from warmgrid.study.run import prepare
 
     out = summary(Store(res.store), res.run, top=top, metric=metric, min_samples=min_samples)
     out["seconds"] = res.seconds
+    out["sampling_seconds"] = res.sampling_seconds
     out["new_samples"] = res.new_samples
-    out["samples_per_s"] = res.new_samples / res.seconds if res.seconds > 0 else None
-    out.update(prepare(load_scenario(scenario), absolute=absolute).context_json())
+    out["samples_per_s"] = res.samples_per_s
+    sc = load_scenario(scenario)
+    study = prepared_study(sc, absolute) or prepare(sc, absolute=absolute)
+    out.update(study.context_json())
     if json_out:
         print_json(out)
         return
@@ -184,8 +191,13 @@ def _print_summary(out: dict[str, Any]) -> None:
             ": run ",
             bold(out["run"]),
             f", {out['samples_done']}/{out['samples_requested']} samples ({state}), "
-            f"seed {out['seed']}, {out['new_samples']} computed in {out['seconds']:.1f} s; "
-            f"store {out['store']}",
+            f"seed {out['seed']}, {out['new_samples']} computed in {out['seconds']:.1f} s"
+            + (
+                f" ({out['samples_per_s']:,.0f} samples/s after start-up); "
+                if out["samples_per_s"]
+                else "; "
+            )
+            + f"store {out['store']}",
         )
     )
     con.print(f"hazard: {out['hazard']}")

@@ -22,8 +22,8 @@ auto-install and auto-load are off (a SQLite file would otherwise make it downlo
 ``sqlite`` extension).
 
 Only the driver process writes (DuckDB allows one writing process per file). It opens
-the file for each batch and closes it at once, so ``warmgrid runs`` (read-only) can look
-at a run in progress between batches.
+the file for each write and closes it at once (every two seconds or so during a run), so
+``warmgrid runs`` (read-only) can look at a run in progress between writes.
 """
 
 from __future__ import annotations
@@ -120,6 +120,7 @@ class Store:
     def __init__(self, path: str | Path = DEFAULT_STORE) -> None:
         self.path = Path(path).expanduser()
         self._schema_ok = False
+        self._shared: Any = None  # the read-only connection of a reader() block
         if self.path.is_dir():
             raise InputError("is a directory, expected a results .duckdb file", file=str(self.path))
         if self.path.exists():
@@ -199,9 +200,26 @@ class Store:
 
     # ------------------------------------------------------------------ connections
     @contextmanager
+    def reader(self) -> Iterator[None]:
+        """Answer every read inside the block from one read-only connection (an opening of
+        the file costs ~30 ms; a summary makes a dozen queries)."""
+        if self._shared is not None:
+            yield
+            return
+        with self._connect(read_only=True) as con:
+            self._shared = con
+            try:
+                yield
+            finally:
+                self._shared = None
+
+    @contextmanager
     def _connect(self, *, read_only: bool) -> Iterator[Any]:
         import duckdb
 
+        if read_only and self._shared is not None:
+            yield self._shared
+            return
         last: Exception | None = None
         for attempt in range(40):  # another process may hold the write lock briefly
             try:
