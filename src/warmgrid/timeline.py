@@ -186,6 +186,8 @@ class Simulator:
         or H and C), replacing every calibration's.
     ac_check : verify each state's DC answer in AC and shed more load where voltages do
         not hold (:mod:`warmgrid.power.ac_check`).
+    unit_minimums : how the MLD treats unit minimums
+        (:data:`~warmgrid.power.dispatch.UNIT_MINIMUMS`).
     band : also compute the indoor outcomes under the ``fast`` and ``slow`` calibrations
         (``Timeline.band``), for ranges in the output (two more thermal integrations).
     water : a hydraulic water network (:class:`~warmgrid.water.coupling.HydraulicWater`)
@@ -217,10 +219,12 @@ class Simulator:
         thermal_overrides: dict[str, dict[str, float]] | None = None,
         band: bool = False,
         ac_check: bool = False,
+        unit_minimums: str = "continuous",
     ) -> None:
         self.mode = mode_of(mode).value
         self.water = water
         self.ac_check = ac_check
+        self.unit_minimums = unit_minimums
         self.t_out_c = _weather(t_out_c)
         self.grid, self.services = grid, services
         self.net = compile_network(grid, groups=services.groups())
@@ -323,6 +327,7 @@ class Simulator:
             weights=self.weights,
             trip_factor=self.trip_factor,
             ac_check=self.ac_check,
+            unit_minimums=self.unit_minimums,
         )
         self._cache[outaged] = hit
         while len(self._cache) > self.max_cached_states:

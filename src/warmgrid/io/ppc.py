@@ -23,6 +23,7 @@ BUS_I, BUS_TYPE, PD, QD, GS, BS, VM, VA, BASE_KV, VMAX, VMIN = 0, 1, 2, 3, 4, 5,
 PV, REF, ISOLATED = 2, 3, 4
 # branch columns
 F_BUS, T_BUS, BR_R, BR_X, BR_B, RATE_A, TAP, SHIFT, BR_STATUS = 0, 1, 2, 3, 4, 5, 8, 9, 10
+ANGMIN, ANGMAX = 11, 12
 # gen columns
 GEN_BUS, PG, QG, QMAX, QMIN, VG, GEN_STATUS, PMAX, PMIN = 0, 1, 2, 3, 4, 5, 7, 8, 9
 
@@ -204,10 +205,21 @@ def _branches(branch: np.ndarray, known: dict[int, str], source: str) -> pd.Data
             "b_pu": branch[:, BR_B],
             "tap_ratio": np.where(tap == 0, 1.0, tap),
             "shift_deg": branch[:, SHIFT],
+            "ang_min_deg": _angle(branch, ANGMIN, -360.0),
+            "ang_max_deg": _angle(branch, ANGMAX, 360.0),
             "rate_mva": branch[:, RATE_A],
             "in_service": branch[:, BR_STATUS] > 0,
         }
     )
+
+
+def _angle(branch: np.ndarray, col: int, none: float) -> np.ndarray:
+    """ANGMIN or ANGMAX, degrees, clipped to ±360 (beyond means none); ``none`` where the
+    column is absent or not finite."""
+    if branch.shape[1] <= col:
+        return np.full(len(branch), none)
+    v = branch[:, col]
+    return np.clip(np.where(np.isfinite(v), v, none), -360.0, 360.0)
 
 
 def _gens(gen: np.ndarray, bus: np.ndarray, known: dict[int, str], source: str) -> pd.DataFrame:

@@ -210,6 +210,7 @@ def validate_tables(
     problems += _min_above_max(out["gen"], "gen", "p_min_mw", "p_max_mw", source)
     problems += _min_above_max(out["gen"], "gen", "q_min_mvar", "q_max_mvar", source)
     problems += _min_above_max(out["bus"], "bus", "vm_min_pu", "vm_max_pu", source)
+    problems += _min_above_max(out["branch"], "branch", "ang_min_deg", "ang_max_deg", source)
     if problems:
         raise InputError(problems=problems[:_MAX_PROBLEMS])
     return out

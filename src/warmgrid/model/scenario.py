@@ -115,11 +115,14 @@ class DamageSection(_Section):
 class ImpactSection(_Section):
     """``[impact]``: ``mld`` (best operator response) or ``cascade`` (nobody acts);
     ``ac_check`` verifies each state's DC answer in AC and sheds more load, lowest
-    priority first, where the voltages do not hold (:mod:`warmgrid.power.ac_check`)."""
+    priority first, where the voltages do not hold (:mod:`warmgrid.power.ac_check`);
+    ``unit_minimums`` is how the MLD treats ``p_min`` (``continuous``: a commitment
+    fraction per unit, as PowerModelsRestoration; ``relaxed``: down to 0)."""
 
     mode: Literal["mld", "cascade"] = "mld"
     trip_factor: float = Field(1.0, gt=0, le=10)
     ac_check: bool = False
+    unit_minimums: Literal["continuous", "relaxed"] = "continuous"
 
 
 class WeatherSection(_Section):

@@ -151,6 +151,26 @@ TABLES: dict[str, tuple[Column, ...]] = {
             "shift_deg", "float", "phase shift angle, degrees", default=0.0, lo=-360.0, hi=360.0
         ),
         Column(
+            "ang_min_deg",
+            "float",
+            "lower limit of the angle difference from minus to, degrees, for the MLD "
+            "(MATPOWER ANGMIN; 0 or -360 or less: none)",
+            default=-360.0,
+            lo=-360.0,
+            hi=360.0,
+            cosmetic=True,
+        ),
+        Column(
+            "ang_max_deg",
+            "float",
+            "upper limit of the angle difference, degrees (MATPOWER ANGMAX; 0 or 360 or "
+            "more: none)",
+            default=360.0,
+            lo=-360.0,
+            hi=360.0,
+            cosmetic=True,
+        ),
+        Column(
             "rate_mva",
             "float",
             "thermal rating; 0 or inf means unlimited",

@@ -5,20 +5,33 @@ problem of PowerModelsRestoration.jl (Coffrin, Bent, Tasseff, Sundar, Backhaus,
 "Relaxations of AC Maximal Load Delivery for Severe Contingency Analysis",
 IEEE Trans. Power Syst. 34(2), 2019)::
 
-    maximise    Σ_l w_l · P_l · x_l
+    maximise    Σ_l w_l · P_l · x_l  +  M · Σ_g u_g
     subject to  Σ_{g at i} p_g − Σ_{l at i} P_l x_l − G_i = Σ_{k from i} f_k − Σ_{k to i} f_k
                 f_k = base · b_k · (θ_f − θ_t − shift_k)          (MATPOWER makeBdc)
                 |f_k| ≤ rate_k                                     (rate inf: no limit)
-                0 ≤ x_l ≤ 1,   0 ≤ p_g ≤ p_max_g                   (p_min relaxed)
+                angmin_k ≤ θ_f − θ_t ≤ angmax_k                    (in-service branches)
+                0 ≤ x_l ≤ 1
+                p_min_g · u_g ≤ p_g ≤ p_max_g · u_g,  0 ≤ u_g ≤ 1  (units with p_min > 0)
+                0 ≤ p_g ≤ p_max_g                                  (the other units)
                 θ_ref(island) = 0                                  (one per island)
 
 Modelling choices
 -----------------
 * An island is energised when it holds an in-service unit with ``p_max > 0``; the
   buses of the other islands are dark and their units and loads give and take nothing.
-* ``p_min`` is relaxed to 0: a unit may be switched off. Static generators (pandapower
-  ``sgen``, kind ``"static"``) are treated like any unit, so they can be curtailed to 0.
-  A ``p_max`` of inf (an external grid) is an unbounded supply.
+* **Unit minimums** (``unit_minimums="continuous"``, the default): a unit with
+  ``p_min > 0`` has a continuous commitment ``u`` in [0, 1], and each unit of ``u`` is
+  rewarded by ``M``, ten times the largest weighted load of the state: PowerModels-
+  Restoration's ``mld`` (``objective_max_loadability``, ``z_gen``). A unit runs at or
+  above its minimum whenever the island can absorb it, and ramps down through ``u`` only
+  when it cannot (a small island). With ``"relaxed"``, ``p_min`` is 0: a unit may be
+  switched off. Static generators (pandapower ``sgen``, kind ``"static"``) are treated
+  like any unit. A ``p_max`` of inf (an external grid) is an unbounded supply; its
+  minimum is not honoured.
+* **Angle-difference limits** (``ang_min_rad``, ``ang_max_rad``; MATPOWER's ANGMIN and
+  ANGMAX, where 0 or ±360° mean none) hold on in-service branches. Since
+  ``f = base·b·(θ_f − θ_t − shift)``, each is a bound on the branch's flow column and
+  needs no row (:func:`_flow_bounds`).
 * Shunt conductance ``G_i`` (``shunt_g_mw``) is a load at an energised bus, as in the
   DC power flow, served before any load: its weight is ten times the highest load
   weight, so it goes unserved only where the branch ratings or the units cannot feed it
@@ -35,9 +48,11 @@ How it is solved fast
 The LP is solved in flow form, with the flows as columns and one Ohm row per branch::
 
     columns  φ_i = base·θ_i (every bus), f_k (every branch), p_g (every unit),
-             y_l = P_l x_l in MW (every load), z_i = served shunt conductance in MW
+             y_l = P_l x_l in MW (every load), z_i = served shunt conductance in MW,
+             u_g (every unit with a minimum)
     rows     p − y − z − Σ_out f + Σ_in f = F_i       (balance per bus; F: fixed injections)
              f_k − b_k (φ_f − φ_t) = −base·b_k·shift_k (Ohm per branch)
+             p_g − p_min_g u_g ≥ 0,  p_g − p_max_g u_g ≤ 0   (per unit with a minimum)
 
 so that **a damage state changes only bounds**, never the matrix: the LP of a network
 (and of one set of weights) is built once (:class:`MLDModel`, cached per network) and each
@@ -79,7 +94,14 @@ from warmgrid.power.network import Network, State
 from warmgrid.power.topology import Islands
 from warmgrid.solve.highs import BasisStatus, HighsModel, LinearProgram, SolveResult, SolveStatus
 
-__all__ = ["HIGHS_DEFAULTS", "MLDModel", "MLDResult", "max_load_delivery", "typical_binding"]
+__all__ = [
+    "HIGHS_DEFAULTS",
+    "UNIT_MINIMUMS",
+    "MLDModel",
+    "MLDResult",
+    "max_load_delivery",
+    "typical_binding",
+]
 
 
 @dataclass(frozen=True)
@@ -106,6 +128,8 @@ class MLDResult:
     binding : (k,) int, rated branches whose flow is at its limit (within ``tol_mw``).
     rounds : LP solves done (1: branch limits are bounds, never added rows).
     seconds : wall time, bounds plus solve.
+    commitment : (n_gen,) commitment fraction u of each unit (1 for a unit in the LP
+        whose minimum is not honoured, 0 for one out or dark).
     """
 
     served_fraction: np.ndarray
@@ -125,6 +149,7 @@ class MLDResult:
     seconds: float
     injection_mw: float = 0.0
     shunt_shed_mw: float = 0.0
+    commitment: np.ndarray | None = None
 
     @property
     def energised_islands(self) -> int:
@@ -135,6 +160,12 @@ class MLDResult:
 #: BTRAN per row at every restart, which dominated the re-solves (~0.7 s each on
 #: case9241pegase); Devex needs none.
 HIGHS_DEFAULTS: dict[str, object] = {"solver": "simplex", "simplex_dual_edge_weight_strategy": 1}
+
+#: How the MLD treats unit minimums (``p_min_mw > 0``): ``continuous`` (default), each
+#: such unit with a commitment u in [0, 1], ``p_min·u ≤ p ≤ p_max·u``, rewarded by ten
+#: times the largest weighted load (PowerModelsRestoration's ``mld``); ``relaxed``,
+#: ``0 ≤ p ≤ p_max`` (every unit may run down to nothing).
+UNIT_MINIMUMS = ("continuous", "relaxed")
 
 _BASIC, _LOWER, _UPPER, _ZERO = (
     int(BasisStatus.BASIC),
@@ -291,20 +322,43 @@ def _state(model: MLDModel, net: Network, state: State) -> _State:
     lo, up = np.zeros(lay.n), np.zeros(lay.n)
     lo[:nb], up[:nb] = np.where(live, -inf, 0.0), np.where(live, inf, 0.0)
     lo[ref] = up[ref] = 0.0
-    lo[lay.f0 : lay.p0], up[lay.f0 : lay.p0] = (
-        np.where(on, -net.rate_mw, 0.0),
-        np.where(on, net.rate_mw, 0.0),
-    )
+    f_lo, f_up = _flow_bounds(net)
+    lo[lay.f0 : lay.p0], up[lay.f0 : lay.p0] = np.where(on, f_lo, 0.0), np.where(on, f_up, 0.0)
     up[lay.p0 : lay.y0] = np.where(gen, np.maximum(net.gen_pmax_mw, 0.0), 0.0)
     up[lay.y0 : lay.z0] = np.where(load, demand, 0.0)
-    up[lay.z0 :] = g_bus[model.sb]
+    up[lay.z0 : lay.c0] = g_bus[model.sb]
+    up[lay.c0 :] = np.where(gen[model.commit], 1.0, 0.0)
     rhs = np.where(g_bus > 0, 0.0, g_bus) + inj_bus  # a negative conductance injects: fixed
     ohm = -net.base_mva * net.b_pu * net.shift_rad
-    row_lo = np.concatenate([np.where(live, rhs, -inf), np.where(on, ohm, -inf)])
-    row_up = np.concatenate([np.where(live, rhs, inf), np.where(on, ohm, inf)])
+    nc = lay.nc
+    row_lo = np.concatenate(
+        [np.where(live, rhs, -inf), np.where(on, ohm, -inf), np.zeros(nc), np.full(nc, -inf)]
+    )
+    row_up = np.concatenate(
+        [np.where(live, rhs, inf), np.where(on, ohm, inf), np.full(nc, inf), np.zeros(nc)]
+    )
     return _State(
         isl, live, e_isl, ref, on, gen, load, fixed, demand, g_bus, inj_bus, lo, up, row_lo, row_up
     )
+
+
+def _flow_bounds(net: Network) -> tuple[np.ndarray, np.ndarray]:
+    """(n_branch,) bounds of each branch's flow, MW: its rating, and its angle-difference
+    limits where it has them (``ang_min_rad ≤ θ_f − θ_t ≤ ang_max_rad``; with
+    ``f = base·b·(θ_f − θ_t − shift)`` a limit on the angles is one on the flow, so it
+    needs no row: PowerModels' ``constraint_voltage_angle_difference``)."""
+    lo, up = -net.rate_mw, net.rate_mw.copy()
+    if net.ang_min_rad is None or net.ang_max_rad is None:
+        return lo, up
+    k = net.base_mva * net.b_pu
+    with np.errstate(invalid="ignore"):
+        a = np.where(
+            np.isnan(net.ang_min_rad), -np.inf * np.sign(k), k * (net.ang_min_rad - net.shift_rad)
+        )
+        c = np.where(
+            np.isnan(net.ang_max_rad), np.inf * np.sign(k), k * (net.ang_max_rad - net.shift_rad)
+        )
+    return np.maximum(lo, np.minimum(a, c)), np.minimum(up, np.maximum(a, c))
 
 
 # ---------------------------------------------------------------------------- the model
@@ -312,13 +366,16 @@ def _state(model: MLDModel, net: Network, state: State) -> _State:
 
 @dataclass(frozen=True)
 class _Layout:
-    """Column blocks of the flow-form LP (rows: n_bus balance rows, then n_branch Ohm rows)."""
+    """Column blocks of the flow-form LP: angles, flows, units, loads, shunts and the
+    commitment of the units with a minimum (``nc``). Rows: n_bus balance rows, n_branch
+    Ohm rows, then per committed unit ``p − p_min·u ≥ 0`` and ``p − p_max·u ≤ 0``."""
 
     nb: int
     m: int
     ng: int
     nl: int
     ns: int
+    nc: int = 0
 
     @property
     def f0(self) -> int:
@@ -337,21 +394,43 @@ class _Layout:
         return self.y0 + self.nl
 
     @property
-    def n(self) -> int:
+    def c0(self) -> int:
         return self.z0 + self.ns
 
     @property
+    def n(self) -> int:
+        return self.c0 + self.nc
+
+    @property
     def rows(self) -> int:
-        return self.nb + self.m
+        return self.nb + self.m + 2 * self.nc
 
 
-def _build_lp(net: Network, lay: _Layout, w: np.ndarray, sb: np.ndarray) -> LinearProgram:
+def _build_lp(
+    net: Network, lay: _Layout, w: np.ndarray, sb: np.ndarray, commit: np.ndarray
+) -> LinearProgram:
     """The flow-form LP of a network, every element in; the states only change bounds."""
-    nb, m = lay.nb, lay.m
+    nb, m, nc = lay.nb, lay.m, lay.nc
     k, b = np.arange(m), net.b_pu
     ohm = nb + k
+    lo_row = nb + m + np.arange(nc)  # p − p_min·u ≥ 0
+    up_row = lo_row + nc  # p − p_max·u ≤ 0
+    u = lay.c0 + np.arange(nc)
     rows = np.concatenate(
-        [net.f, net.t, ohm, ohm, ohm, net.gen_bus, net.load_bus, sb],
+        [
+            net.f,
+            net.t,
+            ohm,
+            ohm,
+            ohm,
+            net.gen_bus,
+            net.load_bus,
+            sb,
+            lo_row,
+            lo_row,
+            up_row,
+            up_row,
+        ],
     )
     cols = np.concatenate(
         [
@@ -363,6 +442,10 @@ def _build_lp(net: Network, lay: _Layout, w: np.ndarray, sb: np.ndarray) -> Line
             lay.p0 + np.arange(lay.ng),
             lay.y0 + np.arange(lay.nl),
             lay.z0 + np.arange(lay.ns),
+            lay.p0 + commit,
+            u,
+            lay.p0 + commit,
+            u,
         ]
     )
     vals = np.concatenate(
@@ -375,12 +458,16 @@ def _build_lp(net: Network, lay: _Layout, w: np.ndarray, sb: np.ndarray) -> Line
             np.ones(lay.ng),
             -np.ones(lay.nl),
             -np.ones(lay.ns),
+            np.ones(nc),
+            -net.gen_pmin_mw[commit],
+            np.ones(nc),
+            -net.gen_pmax_mw[commit],
         ]
     )
     a = sp.csc_matrix((vals, (rows, cols)), shape=(lay.rows, lay.n))
     a.sum_duplicates()  # a branch from a bus to itself: its angle terms cancel
     a.eliminate_zeros()
-    c = np.concatenate([np.zeros(lay.y0), w, np.zeros(lay.ns)])
+    c = np.concatenate([np.zeros(lay.y0), w, np.zeros(lay.ns + nc)])
     zc, zr = np.zeros(lay.n), np.zeros(lay.rows)
     return LinearProgram(c=c, a=a, row_lower=zr, row_upper=zr, lower=zc, upper=zc, maximize=True)
 
@@ -393,20 +480,44 @@ class MLDModel:
     reference to its network (pass it to :meth:`solve`). Solves are serialised by a lock.
     """
 
-    def __init__(self, net: Network, weights: np.ndarray, **highs_options: object) -> None:
+    def __init__(
+        self,
+        net: Network,
+        weights: np.ndarray,
+        unit_minimums: str = "continuous",
+        **highs_options: object,
+    ) -> None:
+        if unit_minimums not in UNIT_MINIMUMS:
+            raise InputError(
+                f"unit_minimums must be one of {', '.join(UNIT_MINIMUMS)}, got {unit_minimums!r}",
+                field="unit_minimums",
+            )
         self.weights = np.array(weights, dtype=float)
         g_bus = np.bincount(net.shunt_bus, weights=net.shunt_g_mw, minlength=net.n_bus)
         self.g_bus = g_bus.astype(float)
         self.sb = np.flatnonzero(self.g_bus > 0)  # buses whose conductance is a sheddable load
         self.graph = _Graph(net)
+        self.unit_minimums = unit_minimums
+        # the units whose minimum output is honoured, each with a commitment column
+        self.commit = (
+            np.flatnonzero((net.gen_pmin_mw > 0) & np.isfinite(net.gen_pmax_mw))
+            if unit_minimums == "continuous"
+            else np.zeros(0, dtype=np.int64)
+        )
         self.layout = _Layout(
-            net.n_bus, net.n_branch, len(net.gen_ids), len(net.load_ids), len(self.sb)
+            net.n_bus,
+            net.n_branch,
+            len(net.gen_ids),
+            len(net.load_ids),
+            len(self.sb),
+            len(self.commit),
         )
         self.highs = HighsModel(
-            _build_lp(net, self.layout, self.weights, self.sb),
+            _build_lp(net, self.layout, self.weights, self.sb, self.commit),
             **{**HIGHS_DEFAULTS, **highs_options},
         )
         self._w_shunt = 0.0
+        self._w_commit = 0.0
         self._lock = threading.Lock()
         self._start: tuple[np.ndarray, np.ndarray] | None = None
         self._base_x: np.ndarray | None = None
@@ -431,6 +542,12 @@ class MLDModel:
             if w_shunt != self._w_shunt:
                 h.set_costs(lay.z0 + np.arange(lay.ns), np.full(lay.ns, w_shunt))
                 self._w_shunt = w_shunt
+        if lay.nc:  # PowerModelsRestoration's M: ten times the largest weighted load
+            wp = self.weights[s.load] * s.demand[s.load]
+            w_commit = 10.0 * max(float(wp.max()) if len(wp) else 1.0, 1.0)
+            if w_commit != self._w_commit:
+                h.set_costs(lay.c0 + np.arange(lay.nc), np.full(lay.nc, w_commit))
+                self._w_commit = w_commit
         h.clear_solver()
         h.set_bounds(s.col_lower, s.col_upper, s.row_lower, s.row_upper)
         if not h.set_basis(cols, rows, alien=alien) and not alien:
@@ -484,9 +601,14 @@ def _crash_basis(model: MLDModel, net: Network, s: _State) -> tuple[np.ndarray, 
     cols[s.ref] = _LOWER
     cols[lay.f0 : lay.p0] = np.where(s.on, _BASIC, _LOWER)
     cols[lay.y0 : lay.z0] = np.where(s.load, _UPPER, _LOWER)
-    cols[lay.z0 :] = np.where(s.g_bus[model.sb] > 0, _UPPER, _LOWER)
+    cols[lay.z0 : lay.c0] = np.where(s.g_bus[model.sb] > 0, _UPPER, _LOWER)
+    cols[lay.c0 :] = np.where(s.gen[model.commit], _UPPER, _LOWER)  # committed
     rows = np.concatenate(
-        [np.where(s.live, _LOWER, _BASIC), np.where(s.on, _LOWER, _BASIC)]
+        [
+            np.where(s.live, _LOWER, _BASIC),
+            np.where(s.on, _LOWER, _BASIC),
+            np.full(2 * lay.nc, _BASIC),  # the commitment rows' slacks
+        ]
     ).astype(np.int8)
     gen = np.flatnonzero(s.gen)
     if len(gen):
@@ -530,7 +652,8 @@ def _warm_basis(model: MLDModel, net: Network, s: _State) -> tuple[np.ndarray, n
     lay = model.layout
     nb = lay.nb
     cols, rows = model._start[0].copy(), model._start[1].copy()
-    for x, r, inside in ((cols[lay.f0 : lay.p0], rows[nb:], s.on), (cols[:nb], rows[:nb], s.live)):
+    ohm_rows = rows[nb : nb + lay.m]
+    for x, r, inside in ((cols[lay.f0 : lay.p0], ohm_rows, s.on), (cols[:nb], rows[:nb], s.live)):
         out = ~inside
         x[out] = _LOWER  # (views into cols and rows)
         r[out] = _BASIC
@@ -545,7 +668,7 @@ def _warm_basis(model: MLDModel, net: Network, s: _State) -> tuple[np.ndarray, n
     for c0, c1, bus, inside in (
         (lay.p0, lay.y0, net.gen_bus, s.gen),
         (lay.y0, lay.z0, net.load_bus, s.load),
-        (lay.z0, lay.n, model.sb, s.g_bus[model.sb] > 0),
+        (lay.z0, lay.c0, model.sb, s.g_bus[model.sb] > 0),
     ):
         j = np.flatnonzero(inside & (cols[c0:c1] == _BASIC))
         np.add.at(inj, s.e_isl[bus[j]], 1)
@@ -586,7 +709,9 @@ def _result(
     served = frac * positive
     demand_mw = float(positive[net.base_state.load_on].sum())
     served_mw = min(float(served.sum()), demand_mw)
-    shunt = np.clip(x[lay.z0 :], 0.0, model.g_bus[model.sb])
+    shunt = np.clip(x[lay.z0 : lay.c0], 0.0, model.g_bus[model.sb])
+    commitment = np.where(s.gen, 1.0, 0.0)
+    commitment[model.commit] = np.clip(x[lay.c0 :], 0.0, 1.0)
     g_sb = s.g_bus[model.sb]
     g_fixed = np.where(s.g_bus > 0, 0.0, s.g_bus)
     rated = s.on & np.isfinite(net.rate_mw)
@@ -610,6 +735,7 @@ def _result(
         seconds=time.perf_counter() - t0,
         injection_mw=float(-s.inj_bus.sum()),
         shunt_shed_mw=float(np.maximum(g_sb - shunt, 0.0).sum()),
+        commitment=commitment,
     )
 
 
@@ -623,18 +749,24 @@ _MODELS_PER_NETWORK = 4
 _MODELS_LOCK = threading.Lock()
 
 
-def mld_model(net: Network, weights: np.ndarray, **highs_options: object) -> MLDModel:
-    """The cached :class:`MLDModel` of ``net`` for these weights and HiGHS options (the
-    last few per network are kept; a network that is garbage-collected takes them along)."""
+def mld_model(
+    net: Network, weights: np.ndarray, unit_minimums: str = "continuous", **highs_options: object
+) -> MLDModel:
+    """The cached :class:`MLDModel` of ``net`` for these weights, unit minimums and HiGHS
+    options (the last few per network are kept; a network that is garbage-collected takes
+    them along)."""
     w = np.ascontiguousarray(weights, dtype=float)
-    key = (hashlib.sha256(w.tobytes()).digest(), repr(sorted(highs_options.items())))
+    key = (
+        hashlib.sha256(w.tobytes()).digest(),
+        repr((unit_minimums, sorted(highs_options.items()))),
+    )
     with _MODELS_LOCK:
         per = _MODELS.setdefault(net, OrderedDict())
         hit = per.get(key)
         if hit is not None:
             per.move_to_end(key)
             return hit
-    model = MLDModel(net, w, **highs_options)
+    model = MLDModel(net, w, unit_minimums, **highs_options)
     with _MODELS_LOCK:
         per[key] = model
         while len(per) > _MODELS_PER_NETWORK:
@@ -651,6 +783,7 @@ def max_load_delivery(
     lazy: bool = True,
     max_rounds: int = 100,
     tol_mw: float = 1e-6,
+    unit_minimums: str = "continuous",
     **highs_options: object,
 ) -> MLDResult:
     """Serve as much (weighted) load as the damaged grid allows, DC model.
@@ -664,6 +797,8 @@ def max_load_delivery(
         which added violated branch limits as rows; every limit is now a bound of its
         flow column from the start (the same optimum), so they change nothing.
     tol_mw : a rated branch within this of its limit is reported in ``binding``, MW.
+    unit_minimums : :data:`UNIT_MINIMUMS` (``continuous``: PowerModelsRestoration's
+        commitment fraction per unit with a minimum).
     highs_options : HiGHS options, over :data:`HIGHS_DEFAULTS` (``time_limit=...``).
 
     Returns
@@ -685,7 +820,7 @@ def max_load_delivery(
             raise InputError(
                 f"weights must be {n_load} finite values >= 0, got shape {w.shape}", field="weights"
             )
-    model = mld_model(net, w, **highs_options)
+    model = mld_model(net, w, unit_minimums, **highs_options)
     return model.solve(net, state or net.base_state, tol_mw=tol_mw)
 
 

@@ -74,6 +74,7 @@ def solve_power(
     weights: np.ndarray | None,
     trip_factor: float = 1.0,
     ac_check: bool = False,
+    unit_minimums: str = "continuous",
 ) -> PowerOutcome:
     """Run the impact engine on one set of elements out (ids are checked on the way:
     an unknown one is an InputError naming the closest); with ``ac_check``, verify its
@@ -85,7 +86,7 @@ def solve_power(
     if mode is Mode.MLD:
         from warmgrid.power.dispatch import max_load_delivery
 
-        r = max_load_delivery(net, state, weights=weights)
+        r = max_load_delivery(net, state, weights=weights, unit_minimums=unit_minimums)
     else:
         from warmgrid.power.cascade import cascade
 

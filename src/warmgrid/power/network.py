@@ -9,6 +9,8 @@ service) and never touch pandas in their hot loops. The DC model is MATPOWER's
 
 from __future__ import annotations
 
+from typing import Any
+
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -87,6 +89,9 @@ class Network:
     Shunts out of service are compiled with g = b = 0.
     base_mva : float.
     groups : named groups of buses (``substation:S4`` -> bus indices).
+    ang_min_rad, ang_max_rad : (n_branch,) limits of the angle difference θ_f − θ_t
+        honoured by the MLD, rad (NaN: none; MATPOWER's ANGMIN and ANGMAX, where 0 and
+        ±360° or beyond mean none); None when the grid has no limits at all.
     """
 
     name: str
@@ -130,6 +135,8 @@ class Network:
     groups: dict[str, np.ndarray] = field(default_factory=dict)
     bus_vn_kv: np.ndarray | None = None
     bus_xy: np.ndarray | None = None
+    ang_min_rad: np.ndarray | None = None
+    ang_max_rad: np.ndarray | None = None
 
     # ------------------------------------------------------------------ sizes
     @property
@@ -257,6 +264,21 @@ def _bus_groups(
     return grp
 
 
+def _angle_limits(br: Any) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The branch table's angle-difference limits in rad, NaN where there is none
+    (MATPOWER's convention: 0, or 360° or more in size, means none); (None, None) when
+    no branch has one."""
+    if "ang_min_deg" not in br or "ang_max_deg" not in br:
+        return None, None
+    lo = br["ang_min_deg"].to_numpy(dtype=float)
+    hi = br["ang_max_deg"].to_numpy(dtype=float)
+    lo = np.where((lo == 0) | (lo <= -360), np.nan, np.deg2rad(lo))
+    hi = np.where((hi == 0) | (hi >= 360), np.nan, np.deg2rad(hi))
+    if np.isnan(lo).all() and np.isnan(hi).all():
+        return None, None
+    return lo, hi
+
+
 def compile_network(grid: Grid, *, groups: Mapping[str, Sequence[str]] | None = None) -> Network:
     """Compile a grid into a :class:`Network`.
 
@@ -283,6 +305,7 @@ def compile_network(grid: Grid, *, groups: Mapping[str, Sequence[str]] | None = 
     shunt_b = sh["b_mvar"].to_numpy(dtype=float) * sh["in_service"].to_numpy(dtype=bool)
     grp = _bus_groups(groups or {}, pos)
     xy = bus[["x", "y"]].to_numpy(dtype=float)
+    ang_min, ang_max = _angle_limits(br)
     return Network(
         name=grid.name,
         base_mva=grid.base_mva,
@@ -296,6 +319,8 @@ def compile_network(grid: Grid, *, groups: Mapping[str, Sequence[str]] | None = 
         x_pu=br["x_pu"].to_numpy(dtype=float),
         tap=br["tap_ratio"].to_numpy(dtype=float),
         shift_rad=np.deg2rad(br["shift_deg"].to_numpy(dtype=float)),
+        ang_min_rad=ang_min,
+        ang_max_rad=ang_max,
         rate_mw=rate,
         branch_kind=br["kind"].to_numpy(dtype=object),
         gen_bus=idx(g["bus"]),

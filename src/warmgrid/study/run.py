@@ -139,6 +139,7 @@ def build_simulator(
         calibration=scenario.thermal.calibration,
         thermal_overrides=scenario.thermal.overrides(),
         ac_check=scenario.impact.ac_check,
+        unit_minimums=scenario.impact.unit_minimums,
     )
     if scenario.thermal.archetypes:
         assumptions.append(
