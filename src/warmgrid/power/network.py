@@ -9,11 +9,10 @@ service) and never touch pandas in their hot loops. The DC model is MATPOWER's
 
 from __future__ import annotations
 
-from typing import Any
-
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
