@@ -114,7 +114,7 @@ mpc.branch = [
 	2	3	0.01	-0.05	0	100	100	100	0	0	1;
 ];
 mpc.dcline = [
-	1	3	1	10	8	0	0	1	1	0	0	0	0	10	-10	-10	-10	10	0;
+	1	3	1	10	9.8	0	0	1	1	0	20	-10	10	-10	10	0.1	0.01;
 ];
 """
 
@@ -124,7 +124,7 @@ def test_matpower_data_as_it_is_gets_warnings(tmp_path, capsys) -> None:
     p.write_text(CASE_DCLINE, encoding="utf-8")
     info = _json(capsys, "info", str(p), "--json")
     ws = " | ".join(info["warnings"])
-    assert "1 HVDC line(s) (mpc.dcline) not modelled" in ws
+    assert "1 HVDC link(s) (dcline) modelled as two units" in ws
     assert "1 branch(es) of c have a negative series reactance" in ws
     flow = _json(capsys, "flow", str(p), "--json")
     ws = " | ".join(flow["warnings"])

@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 #: Bump when the conversion or the schema changes, so stale caches are ignored.
-CACHE_VERSION = "3"
+CACHE_VERSION = "4"
 
 #: Cases warmgrid ships as generators, by name: ``"module:function"``, the function
 #: returning ``(Grid, Services)`` (the grid and its own services overlay). They are
@@ -84,7 +84,8 @@ def _load_bundled_pandapower(name: str, *, use_cache: bool) -> Grid:
         try:
             grid = read_tables(folder)
             return grid.replace(
-                source=f"pandapower:{name}", meta={"format": "pandapower", "cached": True}
+                source=f"pandapower:{name}",
+                meta={**grid.meta, "format": "pandapower", "cached": True},
             )
         except (InputError, OSError):
             pass  # a damaged cache is rebuilt below

@@ -20,8 +20,12 @@ from warmgrid.model.grid import Grid
 
 __all__ = ["load_matpower"]
 
-#: Minimum number of columns per matrix (MATPOWER manual, tables B-1 to B-3).
-_MIN_COLS = {"bus": 13, "branch": 11, "gen": 10}
+#: Minimum number of columns per matrix (MATPOWER manual, tables B-1 to B-3, and the
+#: dcline table of ``toggle_dcline``: F_BUS ... LOSS1, 17 columns).
+_MIN_COLS = {"bus": 13, "branch": 11, "gen": 10, "dcline": 17}
+
+#: Matrices a case may lack.
+_OPTIONAL = ("dcline",)
 
 
 def _read_text(path: Path) -> str:
@@ -57,7 +61,8 @@ def load_matpower(path: str | Path) -> Grid:
     """Read a MATPOWER ``.m`` case file.
 
     Ids: ``bus:<BUS_I>``, ``branch:<row>``, ``gen:<row>`` (rows 1-based), ``load:<BUS_I>``
-    for a bus's demand and ``shunt:<BUS_I>`` for its shunt.
+    for a bus's demand and ``shunt:<BUS_I>`` for its shunt, ``dcline:<row>`` for an HVDC
+    link of ``mpc.dcline`` (its ends ``dcline:<row>:from`` and ``dcline:<row>:to``).
     """
     from matpowercaseframes import reader
 
@@ -79,6 +84,8 @@ def load_matpower(path: str | Path) -> Grid:
         ) from None
     for key, min_cols in _MIN_COLS.items():
         rows = reader.parse_file(key, text)
+        if rows is None and key in _OPTIONAL:
+            continue
         if rows is None:
             _missing_matrix(text, key, str(path))
         arr = np.empty((len(rows), max((len(r) for r in rows), default=min_cols)))
@@ -101,20 +108,4 @@ def load_matpower(path: str | Path) -> Grid:
             arr[i, : len(r)] = r
             arr[i, len(r) :] = 0.0
         ppc[key] = arr
-    grid = grid_from_ppc(ppc, name=path.stem, source=str(path))
-    skipped = []
-    for key, what in (("dcline", "HVDC line(s) (mpc.dcline)"),):
-        rows = reader.parse_file(key, text)
-        if rows:
-            skipped.append(f"{len(rows)} {what}")
-    if skipped:
-        return grid.replace(
-            meta={
-                **grid.meta,
-                "warnings": [
-                    f"{path.name}: {', '.join(skipped)} not modelled and left out "
-                    "(their transfers are missing from every flow)"
-                ],
-            }
-        )
-    return grid
+    return grid_from_ppc(ppc, name=path.stem, source=str(path))

@@ -1,9 +1,17 @@
 """MATPOWER/PYPOWER case dicts ("ppc") to a :class:`~warmgrid.model.grid.Grid`.
 
 Column indices follow the MATPOWER manual, Appendix B (Zimmerman & Murillo-Sánchez,
-MATPOWER User's Manual, tables B-1 to B-3). Ids follow DESIGN.md: ``bus:<BUS_I>``,
-``branch:<row, 1-based>``, ``gen:<row, 1-based>``; a bus's demand becomes
-``load:<BUS_I>`` and its shunt ``shunt:<BUS_I>``.
+MATPOWER User's Manual, tables B-1 to B-3, and the dcline table of ``toggle_dcline``).
+Ids follow DESIGN.md: ``bus:<BUS_I>``, ``branch:<row, 1-based>``, ``gen:<row,
+1-based>``; a bus's demand becomes ``load:<BUS_I>`` and its shunt ``shunt:<BUS_I>``.
+
+An HVDC link (a row of ``mpc.dcline``; RTS-GMLC has one) becomes two units
+``dcline:<row>:from`` and ``dcline:<row>:to`` (:mod:`warmgrid.io._dcline`) and the alias
+``dcline:<row>`` naming both: the from end draws ``PF``, the to end gives MATPOWER's
+``PT = PF − (LOSS0 + LOSS1 · PF)`` (the file's own PT, QF and QT, results of a solved
+case, are not used), each holding ``VF``, ``VT`` within ``QMINF..QMAXF``,
+``QMINT..QMAXT``, as ``toggle_dcline`` makes them. A link out of service (BR_STATUS 0)
+is kept out of service.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from warmgrid.errors import InputError
+from warmgrid.io._dcline import dcline_units, dcline_warning
 from warmgrid.model.grid import Grid
 
 __all__ = ["grid_from_ppc"]
@@ -26,6 +35,12 @@ F_BUS, T_BUS, BR_R, BR_X, BR_B, RATE_A, TAP, SHIFT, BR_STATUS = 0, 1, 2, 3, 4, 5
 ANGMIN, ANGMAX = 11, 12
 # gen columns
 GEN_BUS, PG, QG, QMAX, QMIN, VG, GEN_STATUS, PMAX, PMIN = 0, 1, 2, 3, 4, 5, 7, 8, 9
+# dcline columns (toggle_dcline's idx_dcline)
+DC_F, DC_T, DC_STATUS, DC_PF, DC_VF, DC_VT = 0, 1, 2, 3, 7, 8
+DC_QMINF, DC_QMAXF, DC_QMINT, DC_QMAXT, DC_LOSS0, DC_LOSS1 = 11, 12, 13, 14, 15, 16
+
+#: Voltage set points a unit may hold, p.u.
+VM_SET_RANGE = (0.5, 1.5)
 
 
 #: Columns warmgrid reads (MATPOWER names), which must hold finite numbers; the others
@@ -55,6 +70,16 @@ _USED = {
         BR_STATUS: "BR_STATUS",
     },
     "gen": {GEN_BUS: "GEN_BUS", PG: "PG", GEN_STATUS: "GEN_STATUS", PMAX: "PMAX", PMIN: "PMIN"},
+    "dcline": {
+        DC_F: "F_BUS",
+        DC_T: "T_BUS",
+        DC_STATUS: "BR_STATUS",
+        DC_PF: "PF",
+        DC_VF: "VF",
+        DC_VT: "VT",
+        DC_LOSS0: "LOSS0",
+        DC_LOSS1: "LOSS1",
+    },
 }
 _INF_OK = {("branch", RATE_A), ("gen", PMAX)}
 
@@ -116,22 +141,31 @@ def grid_from_ppc(ppc: dict[str, Any], *, name: str, source: str) -> Grid:
     bus = _table(ppc, "bus", 13, source)
     branch = _table(ppc, "branch", 11, source)
     gen = _table(ppc, "gen", 10, source)
+    dcline = _table(ppc, "dcline", 17, source) if "dcline" in ppc else np.zeros((0, 17))
     if len(bus) == 0:
         raise InputError("the case has no buses", file=source, field="bus")
     bus_num = _bus_numbers(bus, source)
     bus_id = np.array([f"bus:{int(b)}" for b in bus_num], dtype=object)
     known = dict(zip(bus_num.astype(np.int64).tolist(), bus_id, strict=True))
+    units = _gens(gen, bus, known, source)
+    meta: dict[str, Any] = {"format": "matpower"}
+    if len(dcline):
+        units = pd.concat([units, _dclines(dcline, known, source)], ignore_index=True)
+        meta["aliases"] = {
+            f"dcline:{i}": [f"dcline:{i}:from", f"dcline:{i}:to"] for i in range(1, len(dcline) + 1)
+        }
+        meta["warnings"] = [dcline_warning(len(dcline))]
     return Grid(
         name=name,
         bus=_buses(bus, bus_id),
         branch=_branches(branch, known, source),
-        gen=_gens(gen, bus, known, source),
+        gen=units,
         load=_loads(bus, bus_id),
         shunt=_shunts(bus, bus_id),
         base_mva=base,
         source=source,
         allow_negative_x=True,
-        meta={"format": "matpower"},
+        meta=meta,
     )
 
 
@@ -233,11 +267,13 @@ def _gens(gen: np.ndarray, bus: np.ndarray, known: dict[int, str], source: str) 
     # MATPOWER's bustypes: a unit holds its bus voltage when the bus is PV or REF
     vctl = np.array([b in pv_bus for b in gen_bus.tolist()], dtype=bool)
     vg = gen[:, VG]
-    bad_vg = vctl & ~(np.isfinite(vg) & (vg > 0))
+    lo, hi = VM_SET_RANGE
+    bad_vg = vctl & (gen[:, GEN_STATUS] > 0) & ~(np.isfinite(vg) & (vg >= lo) & (vg <= hi))
     if bad_vg.any():
         r = int(np.flatnonzero(bad_vg)[0])
         raise InputError(
-            f"voltage set point of a unit on a PV or reference bus must be > 0, got {vg[r]}",
+            f"voltage set point of a unit on a PV or reference bus must be in {lo}–{hi} p.u., "
+            f"got {vg[r]}",
             file=source,
             row=r + 1,
             field=f"gen VG (column {VG + 1})",
@@ -289,4 +325,42 @@ def _shunts(bus: np.ndarray, bus_id: np.ndarray) -> pd.DataFrame:
             "g_mw": bus[has_shunt, GS],
             "b_mvar": bus[has_shunt, BS],
         }
+    )
+
+
+def _dclines(dc: np.ndarray, known: dict[int, str], source: str) -> pd.DataFrame:
+    """The two units of each HVDC link (module docstring)."""
+    lo, hi = VM_SET_RANGE
+    on = dc[:, DC_STATUS] > 0
+    for c, name in ((DC_VF, "VF"), (DC_VT, "VT")):
+        bad = on & ~((dc[:, c] >= lo) & (dc[:, c] <= hi))
+        if bad.any():
+            r = int(np.flatnonzero(bad)[0])
+            raise InputError(
+                f"voltage set point must be in {lo}–{hi} p.u., got {dc[r, c]}",
+                file=source,
+                row=r + 1,
+                field=f"dcline {name} (column {c + 1})",
+            )
+    pf = dc[:, DC_PF]
+    pt = pf - (dc[:, DC_LOSS0] + dc[:, DC_LOSS1] * pf)
+    q = tuple(dc[:, c] for c in (DC_QMINF, DC_QMAXF, DC_QMINT, DC_QMAXT))
+    for (qlo, qhi), name in (((q[0], q[1]), "QMINF"), ((q[2], q[3]), "QMINT")):
+        bad = qlo > qhi
+        if bad.any():
+            r = int(np.flatnonzero(bad)[0])
+            raise InputError(
+                f"reactive limits reversed: {qlo[r]} > {qhi[r]}",
+                file=source,
+                row=r + 1,
+                field=f"dcline {name}",
+            )
+    return dcline_units(
+        [f"dcline:{i + 1}" for i in range(len(dc))],
+        list(_refs(dc[:, DC_F], known, "dcline", "F_BUS", source)),
+        list(_refs(dc[:, DC_T], known, "dcline", "T_BUS", source)),
+        (-pf, pt),
+        (dc[:, DC_VF], dc[:, DC_VT]),
+        q,  # type: ignore[arg-type]
+        on,
     )

@@ -3,20 +3,24 @@
 Layout::
 
     mygrid/
-      grid.toml        name = "mygrid", base_mva = 100.0, allow_negative_x = false
+      grid.toml        name = "mygrid", base_mva = 100.0, allow_negative_x = false,
+                       and an optional [aliases] table: "switch:3" = ["line:7"]
       bus.csv          columns of warmgrid.model.schema.TABLES["bus"]
       branch.csv
       gen.csv
       load.csv
       shunt.csv        (optional)
 
-Each table may be ``.csv`` or ``.parquet``. Writing is atomic: the folder is written
+Aliases are other ids that name elements (a switch names the branch it disconnects, a
+bus fused into another names the fused bus; :mod:`warmgrid.power.elements`); they ride
+in ``Grid.meta["aliases"]``. Each table may be ``.csv`` or ``.parquet``. Writing is atomic: the folder is written
 under a temporary name and renamed into place, so a failed write leaves nothing behind.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import tomllib
 from pathlib import Path
 
@@ -131,13 +135,15 @@ def read_tables(folder: str | Path) -> Grid:
             meta = tomllib.loads(toml.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise InputError(f"invalid TOML ({exc})", file=str(toml)) from None
-        unknown = set(meta) - {"name", "base_mva", "allow_negative_x", "source"}
+        unknown = set(meta) - {"name", "base_mva", "allow_negative_x", "source", "aliases"}
         if unknown:
             raise InputError(
-                f"unknown key {quoted(sorted(unknown)[0])}; known: name, base_mva, allow_negative_x",
+                f"unknown key {quoted(sorted(unknown)[0])}; known: name, base_mva, "
+                "allow_negative_x, aliases",
                 file=str(toml),
                 field=sorted(unknown)[0],
             )
+        _check_aliases(meta.get("aliases", {}), toml)
     tables = {t: _read_one(folder, t) for t in TABLES}
     for t in _NONEMPTY:
         df = tables[t]
@@ -170,7 +176,10 @@ def read_tables(folder: str | Path) -> Grid:
             base_mva=base,
             source=str(folder),
             allow_negative_x=bool(meta.get("allow_negative_x", False)),
-            meta={"format": "tables"},
+            meta={
+                "format": "tables",
+                **({"aliases": meta["aliases"]} if meta.get("aliases") else {}),
+            },
             **tables,  # type: ignore[arg-type]
         )
     except InputError as err:
@@ -202,9 +211,34 @@ def write_tables(
                 df.to_csv(tmp / f"{name}.csv", index=False)
             else:
                 df.to_parquet(tmp / f"{name}.parquet", index=False)
+        aliases = grid.meta.get("aliases") or {}
         (tmp / "grid.toml").write_text(
             f'name = "{grid.name}"\nbase_mva = {grid.base_mva!r}\n'
-            f"allow_negative_x = {str(grid.allow_negative_x).lower()}\n",
+            f"allow_negative_x = {str(grid.allow_negative_x).lower()}\n"
+            + ("\n[aliases]\n" if aliases else "")
+            + "".join(
+                f"{json.dumps(a, ensure_ascii=False)} = "
+                f"[{', '.join(json.dumps(t, ensure_ascii=False) for t in ts)}]\n"
+                for a, ts in aliases.items()
+            ),
             encoding="utf-8",
         )
     return folder
+
+
+def _check_aliases(aliases: object, toml: Path) -> None:
+    """``[aliases]`` must map each alias to a list of element ids."""
+    if not isinstance(aliases, dict):
+        raise InputError(
+            'aliases must be a table of "alias" = ["element id", ...]',
+            file=str(toml),
+            field="aliases",
+        )
+    for a, ts in aliases.items():
+        if not (isinstance(ts, list) and all(isinstance(t, str) for t in ts)):
+            raise InputError(
+                f'must be a list of element ids, like ["line:7"], got {ts!r:.60}',
+                file=str(toml),
+                row=a,
+                field="aliases",
+            )

@@ -28,11 +28,25 @@ __all__ = [
 
 #: Generator kinds. ``external`` is a supply point from the wider grid (the slack of a
 #: pandapower case is its ``ext_grid``), ``static`` a fixed-output static generator
-#: (pandapower ``sgen``), ``mobile`` a truck-mounted unit placed during a restoration.
-GEN_KINDS = ("thermal", "nuclear", "hydro", "chp", "external", "static", "wind", "solar", "mobile")
+#: (pandapower ``sgen``), ``mobile`` a truck-mounted unit placed during a restoration,
+#: ``dcline`` one end of an HVDC link (a fixed set point, negative at the sending end).
+GEN_KINDS = (
+    "thermal",
+    "nuclear",
+    "hydro",
+    "chp",
+    "external",
+    "static",
+    "wind",
+    "solar",
+    "mobile",
+    "dcline",
+)
 
-#: Branch kinds: a line, a two-winding transformer (tap and phase shift), an impedance.
-BRANCH_KINDS = ("line", "trafo", "impedance")
+#: Branch kinds: a line, a two-winding transformer (tap and phase shift; a three-winding
+#: transformer is three of them around a star bus), an impedance, a bus-bus switch with an
+#: impedance (pandapower ``z_ohm > 0``).
+BRANCH_KINDS = ("line", "trafo", "impedance", "switch")
 
 
 @dataclass(frozen=True)
@@ -119,7 +133,9 @@ TABLES: dict[str, tuple[Column, ...]] = {
     ),
     "branch": (
         _ID,
-        Column("kind", "str", "line, trafo or impedance", default="line", choices=BRANCH_KINDS),
+        Column(
+            "kind", "str", "line, trafo, impedance or switch", default="line", choices=BRANCH_KINDS
+        ),
         Column("from_bus", "str", "bus id at the from end", ref="bus"),
         Column("to_bus", "str", "bus id at the to end", ref="bus"),
         Column(
@@ -178,6 +194,44 @@ TABLES: dict[str, tuple[Column, ...]] = {
             lo=0.0,
             hi=float("inf"),
             finite=False,
+        ),
+        Column(
+            "r_asym_pu",
+            "float",
+            "series resistance seen from the to end minus r_pu (a non-reciprocal branch, "
+            "pandapower impedance rtf_pu − rft_pu; 0 for every other branch), p.u.",
+            default=0.0,
+            lo=-1e3,
+            hi=1e3,
+            cosmetic=True,
+        ),
+        Column(
+            "x_asym_pu",
+            "float",
+            "series reactance seen from the to end minus x_pu (as r_asym_pu), p.u.",
+            default=0.0,
+            lo=-1e3,
+            hi=1e3,
+            cosmetic=True,
+        ),
+        Column(
+            "g_asym_pu",
+            "float",
+            "asymmetry of the branch shunt conductance: the to end gets (g_pu + g_asym_pu) / 2 "
+            "instead of g_pu / 2 (transformer T models, pandapower impedance), p.u.",
+            default=0.0,
+            lo=-1e4,
+            hi=1e4,
+            cosmetic=True,
+        ),
+        Column(
+            "b_asym_pu",
+            "float",
+            "asymmetry of the branch shunt susceptance, as g_asym_pu, p.u.",
+            default=0.0,
+            lo=-1e4,
+            hi=1e4,
+            cosmetic=True,
         ),
         _ON,
     ),

@@ -11,17 +11,26 @@ kind                           general kind       what
 ``line``                       ``branch``         a line or cable (MATPOWER: ``branch:<row>``)
 ``trafo``                      ``branch``         a transformer (tap or phase shift)
 ``impedance``                  ``branch``         a series impedance
+``switch``                     ``branch``         a switch (see "Aliases" below)
 ``gen``                        ``gen``            a generating unit
 ``static``                     ``gen``            a fixed-output static generator (``sgen``)
 ``external``                   ``gen``            a supply point from the wider grid
                                                   (pandapower ``ext_grid``, winter-city's
-                                                  supply nodes)
+                                                  supply nodes, an ``xward``'s source)
+``dcline``                     ``gen``            an HVDC link or one of its two ends
 ``load``                       ``load``           a demand (a negative one is an injection)
 ``shunt``                      ``shunt``          a shunt
 ``substation``                 ``substation``     a group of buses one strike takes out,
                                                   with a bus at >= 220 kV
 ``distribution_substation``    ``substation``     the same, every bus below 220 kV
 =============================  =================  =========================================
+
+Aliases (:attr:`Network.aliases`) are ids that name other elements: a switch names what it
+disconnects, a bus fused into another by a closed bus-bus switch names the fused bus, and
+an element that became several (``trafo3w:0``, ``xward:2``, ``dcline:1``) names its parts.
+Damage of an alias takes out what it names; its kind is its own prefix when that is a kind
+(``switch``, ``bus``, ``dcline``), else the kind of the first element it names
+(``trafo3w:0`` is a ``trafo``).
 
 The services overlay adds ``area:``, ``heat:``, ``water:`` and ``facility:`` ids; they are
 not grid elements (damage names the grid elements that power them) but are listed by
@@ -64,9 +73,11 @@ GENERAL: dict[str, str] = {
     "line": "branch",
     "trafo": "branch",
     "impedance": "branch",
+    "switch": "branch",
     "gen": "gen",
     "static": "gen",
     "external": "gen",
+    "dcline": "gen",
     "load": "load",
     "shunt": "shunt",
     "substation": "substation",
@@ -77,11 +88,11 @@ GENERAL: dict[str, str] = {
 KINDS: tuple[str, ...] = (*GENERAL, "branch")
 
 #: Generator kinds of the grid tables that are their own element kind.
-_GEN_KINDS = {"external": "external", "static": "static"}
+_GEN_KINDS = {"external": "external", "static": "static", "dcline": "dcline"}
 
 
 def known_ids(net: Network) -> list[str]:
-    """Every id a damage, repair or hazard may name: elements and substation groups."""
+    """Every id a damage, repair or hazard may name: elements, substation groups, aliases."""
     return [
         *net.bus_ids.tolist(),
         *net.branch_ids.tolist(),
@@ -89,12 +100,13 @@ def known_ids(net: Network) -> list[str]:
         *net.load_ids.tolist(),
         *net.shunt_ids.tolist(),
         *net.groups,
+        *net.aliases,
     ]
 
 
 def is_known(net: Network, element: str) -> bool:
-    """Whether ``element`` is an element id or a substation group of ``net``."""
-    if element in net.groups:
+    """Whether ``element`` is an element id, a substation group or an alias of ``net``."""
+    if element in net.groups or element in net.aliases:
         return True
     try:
         net.index_of(element)
@@ -111,6 +123,10 @@ def element_kind(net: Network, element: str) -> str:
         if kv is not None and len(idx) and float(np.nanmax(kv[idx])) < TRANSMISSION_KV:
             return "distribution_substation"
         return "substation"
+    if element in net.aliases:
+        prefix = element.split(":", 1)[0]
+        targets = net.aliases[element]
+        return prefix if prefix in GENERAL or not targets else element_kind(net, targets[0])
     table, i = net.index_of(element)
     if table == "branch":
         kind = str(net.branch_kind[i]) if net.branch_kind is not None else "line"
@@ -241,6 +257,7 @@ def _grid_elements(net: Network, grid: Any) -> list[Element]:
     for gname, idx in net.groups.items():
         members = tuple(bus_of(i) for i in np.asarray(idx).tolist())
         out.append(Element(gname, element_kind(net, gname), _name(gname), None, None, members))
+    out.extend(_alias_rows(net))
     return out
 
 
@@ -288,3 +305,29 @@ def catalogue(net: Network, grid: Any = None, services: Any = None) -> list[Elem
     if services is not None:
         out += _service_elements(net, services)
     return out
+
+
+def _alias_rows(net: Network) -> list[Element]:
+    """One row per alias: the elements it names as members; in service when they all are
+    (an open switch, which names nothing or a branch out of service, is not)."""
+    on = {
+        "bus": net.base_state.bus_on,
+        "branch": net.base_state.branch_on,
+        "gen": net.base_state.gen_on,
+        "load": net.base_state.load_on,
+    }
+    rows = []
+    for alias, targets in net.aliases.items():
+        live = [bool(on[t][i]) for t, i in map(net.index_of, targets) if t in on]
+        rows.append(
+            Element(
+                alias,
+                element_kind(net, alias),
+                _name(alias),
+                None,
+                None,
+                targets,
+                bool(targets) and all(live),
+            )
+        )
+    return rows

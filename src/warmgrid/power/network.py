@@ -91,6 +91,12 @@ class Network:
     ang_min_rad, ang_max_rad : (n_branch,) limits of the angle difference θ_f − θ_t
         honoured by the MLD, rad (NaN: none; MATPOWER's ANGMIN and ANGMAX, where 0 and
         ±360° or beyond mean none); None when the grid has no limits at all.
+    r_asym_pu, x_asym_pu, g_asym_pu, b_asym_pu : (n_branch,) float or None, the to end's
+        series impedance and shunt minus the from end's (a non-reciprocal branch:
+        pandapower ``impedance``, transformer T models); None: every branch is symmetric.
+    aliases : other ids of elements (``switch:3``, a fused ``bus:5``, ``trafo3w:0``,
+        ``dcline:1``) -> the element ids each names (none for an open bus-bus switch); see
+        :mod:`warmgrid.power.elements`.
     """
 
     name: str
@@ -136,6 +142,11 @@ class Network:
     bus_xy: np.ndarray | None = None
     ang_min_rad: np.ndarray | None = None
     ang_max_rad: np.ndarray | None = None
+    r_asym_pu: np.ndarray | None = None
+    x_asym_pu: np.ndarray | None = None
+    g_asym_pu: np.ndarray | None = None
+    b_asym_pu: np.ndarray | None = None
+    aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ sizes
     @property
@@ -207,7 +218,7 @@ class Network:
         """(table, index) of an element id; an unknown id is an InputError naming the closest."""
         hit = self._index.get(element_id)
         if hit is None:
-            known = list(self._index) + list(self.groups)
+            known = list(self._index) + list(self.groups) + list(self.aliases)
             raise InputError(
                 f"unknown element id {quoted(element_id)}{closest(element_id, known)}",
                 row=element_id,
@@ -216,14 +227,15 @@ class Network:
         return hit
 
     def resolve(self, ids: Iterable[str]) -> dict[str, np.ndarray]:
-        """Element ids (substation groups expanded) to index arrays per table."""
+        """Element ids (substation groups and aliases expanded) to index arrays per table."""
         out: dict[str, list[int]] = {"bus": [], "branch": [], "gen": [], "load": [], "shunt": []}
         for e in ids:
             if e in self.groups:
                 out["bus"].extend(self.groups[e].tolist())
                 continue
-            kind, i = self.index_of(e)
-            out[kind].append(i)
+            for x in self.aliases.get(e, (e,)):
+                kind, i = self.index_of(x)
+                out[kind].append(i)
         return {k: np.asarray(v, dtype=np.int64) for k, v in out.items()}
 
     def state(self, outages: Sequence[str] = ()) -> State:
@@ -305,6 +317,10 @@ def compile_network(grid: Grid, *, groups: Mapping[str, Sequence[str]] | None = 
     grp = _bus_groups(groups or {}, pos)
     xy = bus[["x", "y"]].to_numpy(dtype=float)
     ang_min, ang_max = _angle_limits(br)
+    asym = {
+        c: br[c].to_numpy(dtype=float) if c in br and br[c].to_numpy(dtype=float).any() else None
+        for c in ("r_asym_pu", "x_asym_pu", "g_asym_pu", "b_asym_pu")
+    }
     return Network(
         name=grid.name,
         base_mva=grid.base_mva,
@@ -349,4 +365,33 @@ def compile_network(grid: Grid, *, groups: Mapping[str, Sequence[str]] | None = 
         groups=grp,
         bus_vn_kv=bus["vn_kv"].to_numpy(dtype=float),
         bus_xy=xy,
+        **asym,
+        aliases=_aliases(grid),
     )
+
+
+def _aliases(grid: Grid) -> dict[str, tuple[str, ...]]:
+    """The grid's aliases (``meta["aliases"]``: alias -> element ids), checked: an alias
+    is no element's own id, and names only elements of the grid."""
+    raw = grid.meta.get("aliases") or {}
+    ids = set(grid.ids())
+    out: dict[str, tuple[str, ...]] = {}
+    for alias, targets in raw.items():
+        if alias in ids:
+            raise InputError(
+                f"alias {quoted(alias)} is also an element's own id",
+                file=grid.source or grid.name,
+                row=alias,
+                field="aliases",
+            )
+        missing = [t for t in targets if t not in ids]
+        if missing:
+            raise InputError(
+                f"alias {quoted(alias)} names unknown element {quoted(missing[0])}"
+                f"{closest(missing[0], ids)}",
+                file=grid.source or grid.name,
+                row=alias,
+                field="aliases",
+            )
+        out[str(alias)] = tuple(str(t) for t in targets)
+    return out

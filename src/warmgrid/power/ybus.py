@@ -11,6 +11,13 @@ each end)::
 ``Ybus = Cfᵀ Yf + Ctᵀ Yt + diag(y_sh)`` with bus shunts ``y_sh = (g_mw + j b_mvar) / base``
 (Zimmerman, Murillo-Sánchez & Thomas, IEEE Trans. Power Syst. 26(1), 2011; MATPOWER
 manual, section 3.2).
+
+A non-reciprocal branch (pandapower's ``impedance`` with ``rtf_pu ≠ rft_pu``, the
+T model of a transformer whose magnetising branch is not centred) has a to-end series
+admittance ``y_st = 1 / (r + r_asym + j(x + x_asym))`` in ``−y_st / τ`` and ``y_st +
+y_ct/2`` and a to-end shunt ``y_ct = g + g_asym + j(b + b_asym)``, as pandapower's
+``makeYbus.branch_vectors``; with the asymmetries 0 (every other branch) it is the π
+model above.
 """
 
 from __future__ import annotations
@@ -27,14 +34,25 @@ def _branch_admittances(
     net: Network, on: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(yff, yft, ytf, ytt) of the branches in ``on`` (the module docstring's π model)."""
-    ys = 1.0 / (net.r_pu[on] + 1j * net.x_pu[on])
-    yc = 0.5 * (net.charging_g_pu[on] + 1j * net.charging_b_pu[on])
+    r, x = net.r_pu[on], net.x_pu[on]
+    g, b = net.charging_g_pu[on], net.charging_b_pu[on]
+    ys = 1.0 / (r + 1j * x)
+    yc = 0.5 * (g + 1j * b)
+    yst, yct = ys, yc
+    if net.r_asym_pu is not None or net.x_asym_pu is not None:
+        ra = 0.0 if net.r_asym_pu is None else net.r_asym_pu[on]
+        xa = 0.0 if net.x_asym_pu is None else net.x_asym_pu[on]
+        yst = 1.0 / (r + ra + 1j * (x + xa))
+    if net.g_asym_pu is not None or net.b_asym_pu is not None:
+        ga = 0.0 if net.g_asym_pu is None else net.g_asym_pu[on]
+        ba = 0.0 if net.b_asym_pu is None else net.b_asym_pu[on]
+        yct = 0.5 * (g + ga + 1j * (b + ba))
     tap = net.tap[on]
     tau = tap * np.exp(1j * net.shift_rad[on])
     yff = (ys + yc) / (tap * tap)
     yft = -ys / np.conj(tau)
-    ytf = -ys / tau
-    ytt = ys + yc
+    ytf = -yst / tau
+    ytt = yst + yct
     return yff, yft, ytf, ytt
 
 
