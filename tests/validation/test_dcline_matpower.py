@@ -148,3 +148,19 @@ def test_ac_matches_pandapower(case, q_limits):
     )
     if q_limits:  # the receiving end is held at its QMAXT
         assert r.gen_q_mvar[3] == pytest.approx(8.0)
+
+
+def test_mld_holds_the_link_or_takes_it_out(case):
+    """Maximum load delivery holds both ends of an HVDC link at their set points (the
+    sending end draws PF = 30 MW, the receiving end gives PT = 30 − (0.5 + 0.02·30) =
+    28.9 MW), and takes the link out, both ends at 0, when an end's bus is out; the MW
+    balance closes either way."""
+    from warmgrid.power.dispatch import max_load_delivery
+
+    net = compile_network(load_grid(str(case)))
+    ends = {x: i for i, x in enumerate(net.gen_ids.tolist()) if x.startswith("dcline:1:")}
+    for out, expect in (([], (-30.0, 28.9)), (["bus:5"], (0.0, 0.0))):
+        r = max_load_delivery(net, net.state(out))
+        got = (r.gen_p_mw[ends["dcline:1:from"]], r.gen_p_mw[ends["dcline:1:to"]])
+        assert got == pytest.approx(expect, abs=1e-9)
+        assert r.gen_p_mw.sum() == pytest.approx(r.served_mw + r.shunt_mw, abs=1e-6)

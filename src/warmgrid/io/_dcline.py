@@ -11,10 +11,10 @@ delivery, counted as demand and, with ``services = "auto"``, made into a distric
 people), and a load with ``p_mw <= 0`` is a fixed injection; a link's sending end is
 neither, and both ends must hold a voltage in the AC flow. As units, the DC and AC flows
 and the cascade hold both set points exactly (tests/validation/test_elements_pandapower.py)
-and neither end is demand or people. Maximum load delivery, however, relaxes every
-unit's ``p_min`` to 0 (``power/dispatch.py``), so there the sending end draws nothing and
-the receiving end is a dispatchable source: :func:`dcline_warning` says so in every
-output of a grid with a link.
+and neither end is demand or people. Maximum load delivery holds both set points while
+both ends are energised and takes the link out when either is not
+(:mod:`warmgrid.power.dispatch`); :func:`dcline_warning` says so in every output of a
+grid with a link.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ __all__ = ["dcline_units", "dcline_warning"]
 def dcline_warning(n: int) -> str:
     """What an output must say about ``n`` HVDC links (module docstring)."""
     return (
-        f"{n} HVDC link(s) (dcline) modelled as two units with fixed set points: flows and "
-        "cascades hold both ends, but maximum load delivery relaxes every unit's p_min to 0, "
-        "so there the sending end draws nothing and the receiving end is dispatchable"
+        f"{n} HVDC link(s) (dcline) modelled as two units with fixed set points: flows, "
+        "cascades and maximum load delivery hold both ends (none redispatches a link), and "
+        "a link with an end out or dark carries nothing"
     )
 
 

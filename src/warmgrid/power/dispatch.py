@@ -28,6 +28,9 @@ Modelling choices
   switched off. Static generators (pandapower ``sgen``, kind ``"static"``) are treated
   like any unit. A ``p_max`` of inf (an external grid) is an unbounded supply; its
   minimum is not honoured.
+* **HVDC links** (units of kind ``dcline``, ``<link>:from`` and ``<link>:to``, fixed at
+  their set points, negative at the sending end) hold both set points while both ends
+  are energised, and carry nothing when either end is out or dark.
 * **Angle-difference limits** (``ang_min_rad``, ``ang_max_rad``; MATPOWER's ANGMIN and
   ANGMAX, where 0 or ±360° mean none) hold on in-service branches. Since
   ``f = base·b·(θ_f − θ_t − shift)``, each is a bound on the branch's flow column and
@@ -325,6 +328,9 @@ def _state(model: MLDModel, net: Network, state: State) -> _State:
     f_lo, f_up = _flow_bounds(net)
     lo[lay.f0 : lay.p0], up[lay.f0 : lay.p0] = np.where(on, f_lo, 0.0), np.where(on, f_up, 0.0)
     up[lay.p0 : lay.y0] = np.where(gen, np.maximum(net.gen_pmax_mw, 0.0), 0.0)
+    if len(model.dc):  # an HVDC link holds its set point at both ends, or is down at both
+        link = gen[model.dc] & gen[model.dc_partner]
+        lo[lay.p0 + model.dc] = up[lay.p0 + model.dc] = np.where(link, net.gen_p_mw[model.dc], 0.0)
     up[lay.y0 : lay.z0] = np.where(load, demand, 0.0)
     up[lay.z0 : lay.c0] = g_bus[model.sb]
     up[lay.c0 :] = np.where(gen[model.commit], 1.0, 0.0)
@@ -340,6 +346,20 @@ def _state(model: MLDModel, net: Network, state: State) -> _State:
     return _State(
         isl, live, e_isl, ref, on, gen, load, fixed, demand, g_bus, inj_bus, lo, up, row_lo, row_up
     )
+
+
+def _dc_pairs(net: Network) -> tuple[np.ndarray, np.ndarray]:
+    """The units that are ends of HVDC links (kind ``dcline``, ``<link>:from`` and
+    ``<link>:to``) and, for each, the unit at its other end."""
+    dc = np.flatnonzero(net.gen_kind == "dcline")
+    ids = net.gen_ids[dc].tolist()
+    pos = {x: i for i, x in zip(dc.tolist(), ids, strict=True)}
+    other = {"from": "to", "to": "from"}
+    partner = []
+    for x in ids:
+        link, _, end = x.rpartition(":")
+        partner.append(pos.get(f"{link}:{other.get(end, end)}", pos[x]))
+    return dc, np.asarray(partner, dtype=np.int64)
 
 
 def _flow_bounds(net: Network) -> tuple[np.ndarray, np.ndarray]:
@@ -499,8 +519,12 @@ class MLDModel:
         self.graph = _Graph(net)
         self.unit_minimums = unit_minimums
         # the units whose minimum output is honoured, each with a commitment column
+        self.dc, self.dc_partner = _dc_pairs(net)
+        is_dc = np.zeros(len(net.gen_ids), dtype=bool)
+        is_dc[self.dc] = True
+        self.is_dc = is_dc
         self.commit = (
-            np.flatnonzero((net.gen_pmin_mw > 0) & np.isfinite(net.gen_pmax_mw))
+            np.flatnonzero((net.gen_pmin_mw > 0) & np.isfinite(net.gen_pmax_mw) & ~is_dc)
             if unit_minimums == "continuous"
             else np.zeros(0, dtype=np.int64)
         )
@@ -610,7 +634,7 @@ def _crash_basis(model: MLDModel, net: Network, s: _State) -> tuple[np.ndarray, 
             np.full(2 * lay.nc, _BASIC),  # the commitment rows' slacks
         ]
     ).astype(np.int8)
-    gen = np.flatnonzero(s.gen)
+    gen = np.flatnonzero(s.gen & ~model.is_dc)  # (HVDC ends are fixed: nonbasic)
     if len(gen):
         k = len(s.ref)
         need = np.bincount(
