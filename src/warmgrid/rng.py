@@ -72,6 +72,8 @@ def spawn_streams(seed: int, n: int, *, start: int = 0) -> list[np.random.SeedSe
     return [np.random.SeedSequence(s, spawn_key=(i,)) for i in range(start, start + n)]
 
 
-def sample_generator(seed: int, i: int) -> np.random.Generator:
-    """The generator of sample ``i`` of a run seeded ``seed`` (its own PCG64 stream)."""
-    return np.random.default_rng(np.random.SeedSequence(check_seed(seed), spawn_key=(int(i),)))
+def sample_generator(seed: int, i: int, stream: int = 0) -> np.random.Generator:
+    """The generator of sample ``i`` of a run seeded ``seed`` (its own PCG64 stream);
+    ``stream`` > 0 gives the sample other independent streams (the damage draws from 0)."""
+    key = (int(i),) if stream == 0 else (int(i), int(stream))
+    return np.random.default_rng(np.random.SeedSequence(check_seed(seed), spawn_key=key))

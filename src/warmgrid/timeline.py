@@ -276,6 +276,23 @@ class Simulator:
             self.band = bool(on)
             self._baseline = None
 
+    def with_thermal_draw(self, u: float) -> Simulator:
+        """The same compiled scenario with every archetype's heat capacity at the
+        geometric interpolation ``C_fast^(1−u) · C_slow^u`` (u in [0, 1]; H is common, so
+        τ is interpolated the same way: a uniform ``u`` is a log-uniform τ between the
+        fast and the slow calibration). It shares the power cache; its own baseline."""
+        import copy
+
+        if not 0.0 <= u <= 1.0:
+            raise ValueError(f"u must be in [0, 1], got {u}")
+        other = copy.copy(self)
+        fast, slow = self._band_params["fast"], self._band_params["slow"]
+        c = fast["c_kj_per_k_m2"] ** (1.0 - u) * slow["c_kj_per_k_m2"] ** u
+        other.params = {**self.params, "c_kj_per_k_m2": c}
+        other.tau_h = thermal.time_constant_h(self.params["h_w_per_k_m2"], c)
+        other._baseline = None
+        return other
+
     def with_weather(self, t_out_c: np.ndarray) -> Simulator:
         """The same compiled scenario over another outdoor temperature series (and so
         another horizon); it shares the compiled network and the power cache, which do

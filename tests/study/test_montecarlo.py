@@ -216,3 +216,53 @@ def test_bad_input_leaves_the_store_untouched(scenario_file, reference, tmp_path
     assert main(["montecarlo", str(bad_hazard), "--samples", "5", "--store", str(fresh)]) == 2
     assert not fresh.exists()
     assert main(["montecarlo", str(scenario_file), "--samples", "5", "--store", str(tmp_path)]) == 2
+
+
+def test_thermal_band_draws_each_sample_between_fast_and_slow(scenario_file, tmp_path):
+    """``[hazard] thermal = "band"``: each sample is the simulator at its own draw u
+    (stream 1 of the sample, independent of the damage), replayed with C = C_fast^(1−u) ·
+    C_slow^u; u = 0 and u = 1 are the fast and slow calibrations; the samples' damage is
+    the fixed run's, and the draws spread the cold person-hours of one damage."""
+    from warmgrid.model.scenario import load_scenario
+    from warmgrid.rng import sample_generator
+    from warmgrid.study.montecarlo import thermal_draw
+    from warmgrid.study.run import prepare
+
+    text = scenario_file.read_text(encoding="utf-8").replace(
+        'model = "random_k"', 'model = "random_k"\nthermal = "band"'
+    )
+    p = tmp_path / "band.toml"
+    p.write_text(text + "[thresholds]\nindoor_c = [18.0, 16.0]\n", encoding="utf-8")
+    band = load_scenario(p)
+    store = tmp_path / "band.duckdb"
+    res = run_montecarlo(band, N, seed=SEED, scheduler="synchronous", store=store, batch=6)
+    df = Store(store).samples(res.run)
+    sim = prepare(band).simulator
+    fixed = prepare(load_scenario(scenario_file))
+    for i in (0, 5, 13):
+        row = df.loc[df["sample"] == i].iloc[0]
+        m = json.loads(row["metrics"])
+        u = thermal_draw(SEED, i)
+        assert m["thermal_draw"] == u
+        assert u == float(sample_generator(SEED, i, stream=1).random())
+        del m["thermal_draw"]
+        assert m == sim.with_thermal_draw(u).run(row["damage"]).metrics()
+    # the end points are the calibrations
+    damage = list(df["damage"].iloc[0])
+    for u, cal in ((0.0, "fast"), (1.0, "slow")):
+        q = tmp_path / f"{cal}.toml"
+        q.write_text(p.read_text(encoding="utf-8") + f'[thermal]\ncalibration = "{cal}"\n')
+        want = prepare(load_scenario(q)).simulator.run(damage)
+        got = sim.with_thermal_draw(u).run(damage)
+        np.testing.assert_allclose(got.temp_c, want.temp_c, rtol=0, atol=1e-9)
+        assert got.metrics() == pytest.approx(want.metrics(), rel=1e-9, abs=1e-9)
+    # u moves the cold, never the damage
+    assert fixed.simulator.run(damage).people_without_power.max() == pytest.approx(
+        sim.with_thermal_draw(0.3).run(damage).people_without_power.max()
+    )
+    hours = [
+        sim.with_thermal_draw(u).run(damage).metrics()["person_hours_below_16c"]
+        for u in (0, 0.5, 1)
+    ]
+    assert hours[0] >= hours[1] >= hours[2]
+    assert hours[0] > hours[2]

@@ -284,9 +284,15 @@ class HazardSection(_Section):
     """``[hazard]``: how a Monte Carlo sample draws damage (:mod:`warmgrid.hazard`).
 
     Every sample's damage is ``[damage] elements`` plus one draw of this model.
+    ``thermal = "band"`` also draws each sample's building time constants, log-uniform
+    between the fast and the slow calibration (one draw for all archetypes: a city's
+    buildings are all as slow or as fast as the sources say), so the outcome
+    distributions include that uncertainty; ``"fixed"`` (default) uses ``[thermal]
+    calibration`` for every sample.
     """
 
     model: Literal["explicit", "random_k", "fragility"]
+    thermal: Literal["fixed", "band"] = "fixed"
     elements: list[str] = Field(default_factory=list)
     k: int | None = Field(None, ge=1, le=MAX_COUNT)
     weights_by_kind: dict[str, Annotated[float, Field(ge=0, le=MAX_WEIGHT)]] | None = None
@@ -300,7 +306,11 @@ class HazardSection(_Section):
             "random_k": {"k", "weights_by_kind"},
             "fragility": {"prob_by_kind", "footprint"},
         }[self.model]
-        given = {f for f in type(self).model_fields if f != "model" and getattr(self, f)}
+        given = {
+            f
+            for f in type(self).model_fields
+            if f not in ("model", "thermal") and getattr(self, f)
+        }
         extra = sorted(given - allowed)
         if extra:
             raise ValueError(

@@ -203,6 +203,15 @@ def sample_damage(hazard: Any, target: Any, base: Sequence[str], seed: int, i: i
     return list(dict.fromkeys([*base, *(str(e) for e in drawn)]))
 
 
+def thermal_draw(seed: int, i: int) -> float:
+    """Sample ``i``'s position in the band of building calibrations, u in [0, 1)
+    (``[hazard] thermal = "band"``), from its own stream: independent of the damage's
+    draw, the same whatever the workers and batches."""
+    from warmgrid.rng import sample_generator
+
+    return float(sample_generator(seed, i, stream=1).random())
+
+
 def _outcome(tl: Any) -> dict[str, Any]:
     m = tl.metrics()
     row = {
@@ -227,12 +236,19 @@ def run_samples(
     :data:`~warmgrid.study.store.METRIC_COLUMNS` (plus ``metrics``, the full dict).
     """
     sim, hazard, base = _worker_state(scenario, absolute)
+    band = scenario.hazard is not None and scenario.hazard.thermal == "band"
     out = []
     for i in indices:
         damage = sample_damage(hazard, sim, base, seed, int(i))
         t0 = time.perf_counter()
-        tl = sim.run(damage)
+        if band:
+            u = thermal_draw(seed, int(i))
+            tl = sim.with_thermal_draw(u).run(damage)
+        else:
+            tl = sim.run(damage)
         row = _outcome(tl)
+        if band:
+            row["metrics"]["thermal_draw"] = u
         row.update(sample=int(i), damage=damage, seconds=time.perf_counter() - t0)
         out.append(row)
     return out
