@@ -1,7 +1,8 @@
 """Benchmark: restoration optimisers on frost-strike (winter-city).
 
 Times each method (priority rules, greedy, local search, brute force) and counts its
-timeline replays, on the bundled frost-strike and on harder variants (fewer crews, a
+timeline replays, power states and distinct hydraulic water runs (EPANET simulations;
+a run is cached per pump-outage pattern), on the bundled frost-strike and on harder variants (fewer crews, a
 longer horizon, a 7th damaged element), and prints brute force vs local search (time
 ratio, objective gap). Each method gets a fresh simulator, so no method profits from
 another's power-flow cache. Usage::
@@ -45,9 +46,10 @@ def run_case(title: str, sc, methods: list[str], budget_s: float) -> None:
         p = problem_from_study(study)
         setup = time.perf_counter() - t0
         r = optimise(p, method=m, budget_s=budget_s)
-        rows.append((m, r, setup, len(sim._cache)))
+        runs = sim.water.model.hydraulic_runs if sim.water is not None else 0
+        rows.append((m, r, setup, len(sim._cache), runs))
 
-    best = min(r.total for _, r, _, _ in rows)
+    best = min(r.total for _, r, _, _, _ in rows)
     none_total = problem_from_study(prepare(sc)).no_repair().total
     print(
         f"\n{title}: {len(sc.damage.elements)} damaged, {sc.repair.crews} crew(s), "
@@ -55,16 +57,16 @@ def run_case(title: str, sc, methods: list[str], budget_s: float) -> None:
     )
     print(
         f"  {'method':<16}{'seconds':>9}{'replays':>9}{'calls':>8}{'states':>8}"
-        f"{'objective':>16}{'gap %':>9}{'vs none %':>10}"
+        f"{'hydraulic':>10}{'objective':>16}{'gap %':>9}{'vs none %':>10}"
     )
-    for _, r, _, states in rows:
+    for _, r, _, states, runs in rows:
         gap = 100.0 * (r.total - best) / best
         red = 100.0 * (none_total - r.total) / none_total
         print(
             f"  {r.method:<16}{r.seconds:>9.3f}{r.evaluations:>9}{r.calls:>8}{states:>8}"
-            f"{r.total:>16,.0f}{gap:>9.3f}{red:>10.1f}"
+            f"{runs:>10}{r.total:>16,.0f}{gap:>9.3f}{red:>10.1f}"
         )
-    by = {m: r for m, r, _, _ in rows}
+    by = {m: r for m, r, _, _, _ in rows}
     if "brute" in by and "local" in by:
         b, loc = by["brute"], by["local"]
         print(
