@@ -307,9 +307,7 @@ class HazardSection(_Section):
             "fragility": {"prob_by_kind", "footprint"},
         }[self.model]
         given = {
-            f
-            for f in type(self).model_fields
-            if f not in ("model", "thermal") and getattr(self, f)
+            f for f in type(self).model_fields if f not in ("model", "thermal") and getattr(self, f)
         }
         extra = sorted(given - allowed)
         if extra:

@@ -127,7 +127,9 @@ def _column(
             if mask is None:
                 continue
             for i in np.flatnonzero(mask & ok)[:_PER_RULE]:
-                problems.append(Problem(f"{label}, got {float(v[i]):g}", source, ids.iloc[i], field))
+                problems.append(
+                    Problem(f"{label}, got {float(v[i]):g}", source, ids.iloc[i], field)
+                )
     if col.choices is not None:
         badc = ~values.isin(col.choices) & ~bad
         for i in np.flatnonzero(badc.to_numpy())[:_PER_RULE]:
