@@ -3,7 +3,7 @@
 Usage::
 
     .venv/bin/python benchmarks/contingency.py --case case1354pegase [--case case9241pegase]
-        [--peers pandapower,pypsa,pypowsybl,gridcal] [--budget 300]
+        [--peers pandapower,pypsa,pypowsybl,gridcal] [--budget 300] [--no-units]
 
 What is timed (wall clock, this machine, one run):
 
@@ -14,6 +14,11 @@ What is timed (wall clock, this machine, one run):
 - **warmgrid floor**: one factorisation plus the triangular solves screening needs (one
   per distinct end bus of a non-islanding outage, one per slack-side end of a bridge),
   with the same solve kernel.
+- **warmgrid units, slack / pro_rata** (``--no-units`` skips them): ``n_minus_1`` with
+  every non-slack unit's outage too, its output picked up by the slack
+  (``generators="slack"``) or by the island's other units pro rata to ``p_max``
+  (``"pro_rata"``), and the unit outages alone (``branches=[]``); best of 3 each, the
+  pro-rata time as a multiple of the slack one.
 - **pandapower** ``pandapower.contingency.run_contingency`` with ``rundcpp`` over every
   line and transformer (it loops full DC power flows).
 - **PyPSA** ``lpf_contingency`` over every passive branch, on a network imported with
@@ -138,6 +143,28 @@ def warmgrid_rows(case: str) -> tuple[list[Row], Any]:
         f"  warmgrid peak memory: {mem:,.0f} MB traced (numpy), process peak RSS {rss_mb():,.0f} MB"
     )
     return rows, r
+
+
+def unit_rows(case: str) -> list[Row]:
+    """N-1 with unit outages, the lost output picked up by the slack or pro rata to p_max."""
+    from warmgrid.io import load_grid
+    from warmgrid.power.contingency import n_minus_1
+    from warmgrid.power.network import compile_network
+
+    net = compile_network(load_grid(case))
+    n_minus_1(net, branches=[], generators="pro_rata")  # warm-up (numba cache load)
+    rows: list[Row] = []
+    for what, branches in (("N-1 + units", None), ("units only", [])):
+        t: dict[str, float] = {}
+        for gens in ("slack", "pro_rata"):
+            t[gens], r = best_of(
+                lambda g=gens, b=branches: n_minus_1(net, branches=b, generators=g)
+            )
+            note = f"{r.count:,} outages, {len(r.violations):,} violations"
+            if gens == "pro_rata":
+                note += f"; pro_rata = {t['pro_rata'] / t['slack']:.2f}x slack"
+            rows.append(Row(f"warmgrid {what}, {gens}", t[gens], note))
+    return rows
 
 
 # ---------------------------------------------------------------------- peers
@@ -278,6 +305,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--case", action="append", default=None)
     ap.add_argument("--peers", default="pandapower,pypsa,pypowsybl,gridcal")
     ap.add_argument("--samples", default="20,80", help="two sample sizes for extrapolation")
+    ap.add_argument("--no-units", action="store_true", help="skip the unit-outage rows")
     ap.add_argument(
         "--budget", type=float, default=300.0, help="seconds before a peer is extrapolated"
     )
@@ -287,6 +315,8 @@ def main(argv: list[str] | None = None) -> None:
     for case in a.case or ["case1354pegase"]:
         print(f"\n=== {case}: full DC N-1 over all branches ===")
         rows, _ = warmgrid_rows(case)
+        if not a.no_units:
+            rows += unit_rows(case)
         with tempfile.TemporaryDirectory() as d:
             tmp = Path(d)
             runners: dict[str, Any] = {

@@ -92,6 +92,42 @@ class _Context:
             )
         return transfer_solutions(self.solver(), self.fac.pos[buses], cf, ct)
 
+    def solve_injections(self, inj: np.ndarray) -> np.ndarray:
+        """(n_unknown, k) ``B⁻¹ P`` for bus injections ``inj`` (n_bus, k), reference buses
+        dropped (their injections are taken at the slack, as in :meth:`ptdf`)."""
+        fac = self.fac
+        nu = len(fac.unknown)
+        if fac.lu is None or inj.shape[1] == 0:
+            return np.zeros((nu, inj.shape[1]))
+        rhs = np.zeros((nu, inj.shape[1]))
+        ok = fac.pos >= 0
+        rhs[fac.pos[ok]] = inj[ok]
+        return np.asarray(self.solver().solve(rhs)).reshape(nu, inj.shape[1])
+
+    def transfers_to(
+        self, buses: np.ndarray, extra: np.ndarray, cf: np.ndarray, ct: np.ndarray
+    ) -> Transfers:
+        """Like :meth:`transfers`, with already solved columns appended after the buses'.
+
+        Parameters
+        ----------
+        buses : (m,) buses whose unit solutions are columns ``0 … m − 1``.
+        extra : (n_unknown, k) solutions (:meth:`solve_injections`), columns ``m … m + k − 1``.
+        cf, ct : (n,) indices into those ``m + k`` columns per outage; ``ct = −1``: none.
+        """
+        m, k = len(buses), extra.shape[1]
+        if self.fac.lu is None:
+            return Transfers(
+                np.zeros((1, m + k + 1)),
+                np.zeros(1, dtype=np.int64),
+                cf,
+                np.where(ct < 0, m + k, ct),
+            )
+        pos = np.concatenate([self.fac.pos[buses], np.full(k, -1, dtype=np.int64)])
+        tr = transfer_solutions(self.solver(), pos, cf, ct)  # the extra columns solve to 0 …
+        tr.y[tr.rowmap[:-1], m : m + k] = extra  # … and are filled in the solver's row order
+        return tr
+
     def ptdf(self, buses: np.ndarray) -> np.ndarray:
         """(n_branch, len) PTDF columns (MW per MW injected at the bus, taken at the slack)."""
         z = self.bus_solutions(buses)[:, :-1]

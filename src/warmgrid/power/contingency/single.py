@@ -12,6 +12,7 @@ With numba each block is folded into the summaries by one fused kernel
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -106,9 +107,7 @@ def n_minus_1(
         if generators == "slack":
             _screen_units_slack(run, gens, ci, blk)
         else:
-            _screen_units_pro_rata(
-                run, gens, ci, int(max(16, min(4096, block_mb * 1e6 / (8 * nb * 4))))
-            )
+            _screen_units_pro_rata(run, gens, ci, blk)
     return _finish(net, ctx, acc, outages, cut, t0, worsening_pp)
 
 
@@ -298,53 +297,86 @@ def _screen_units_slack(run: _Screening, gens: np.ndarray, ci: np.ndarray, blk: 
 
 
 def _screen_units_pro_rata(run: _Screening, gens: np.ndarray, ci: np.ndarray, blk: int) -> None:
-    """Unit outages picked up pro rata to ``p_max`` by the island's other units (numpy).
+    """Unit outages picked up pro rata to ``p_max`` by the island's other units.
+
+    With shares ``s_h`` (:func:`_pro_rata_shares`), island total ``S = Σ_h s_h`` and the
+    island's weight vector ``ω = Σ_h s_h e_bus(h) / S``, the others pick up ``p_g`` in
+    proportion to ``s_h / (S − s_g)`` when unit g trips, an injection change
+
+    ``Δp = −p_g e_g + p_g (S ω − s_g e_g) / (S − s_g) = −p_g S / (S − s_g) · (e_g − ω)``
+
+    (the rank-one correction ``ω_{−g} = (ω − w_g e_g) / (1 − w_g)``, ``w_g = s_g / S``, of
+    the unit's own share): a transfer from the unit's bus to the island's weight vector,
+    ``Δf = −p_g / (1 − w_g) · b ⊙ A B⁻¹ (e_g − ω)``. So a block needs the unit solutions of
+    its buses (as with slack pick-up) plus one solve ``B⁻¹ω`` per island it touches.
+    A unit with no other share in its island is picked up by the slack (``ω`` dropped).
 
     Parameters
     ----------
     run : the run's screening state.
     gens : (n_unit,) units to take out; ``gens[i]`` is contingency ``ci[i]``.
     ci : (n_unit,) contingency indices.
-    blk : outages per block (sized by ``block_mb``: the block is materialised).
+    blk : outages per block.
     """
     ctx = run.ctx
     net = ctx.net
-    pg = net.gen_p_mw[gens]
-    ub, inv = np.unique(net.gen_bus[gens], return_inverse=True)
+    pick = _PickUp(net, ctx, gens)
+    coef = -net.gen_p_mw[gens] * pick.scale
     for s in range(0, len(gens), blk):
         j = np.arange(s, min(s + blk, len(gens)))
-        ubj, invj = np.unique(inv[j], return_inverse=True)
-        post = -ctx.ptdf(ub[ubj])[:, invj] * pg[j][None, :]
-        post += _pro_rata(net, ctx, gens[j], pg[j])
-        post += ctx.f0[:, None]
-        load = np.abs(post)
-        load *= ctx.w[:, None]
-        run.acc.add(ci[j], post, load)
-        run.advance(len(j))
+        up, inv = np.unique(net.gen_bus[gens[j]], return_inverse=True)
+        isl, iinv = np.unique(pick.island[j], return_inverse=True)
+        has = isl >= 0  # −1 (slack pick-up) sorts first and needs no column
+        ct = np.where(pick.island[j] >= 0, len(up) + iinv - int((~has).sum()), -1)
+        omega = ctx.solve_injections(pick.weights(isl[has]))
+        tr = ctx.transfers_to(up, omega, inv, ct)
+        run.block(ci[j], tr, coef[j], np.full(len(j), -1, dtype=np.int64))
 
 
-def _pro_rata(net: Network, ctx: _Context, gens: np.ndarray, pg: np.ndarray) -> np.ndarray:
-    """(n_branch, len) flow change of the other units picking up ``pg`` pro rata to p_max."""
+def _pro_rata_shares(net: Network, ctx: _Context) -> np.ndarray:
+    """(n_gen,) MW share of each unit in a pro-rata pick-up: its finite ``p_max`` (≥ 0) if
+    it is in service, not a slack and on a live bus, else 0."""
     st = ctx.state
     pmax = np.where(np.isfinite(net.gen_pmax_mw), np.maximum(net.gen_pmax_mw, 0.0), 0.0)
-    share = pmax * (st.gen_on & ~net.gen_slack & ctx.fac.live_bus[net.gen_bus])
-    isl = ctx.base.island
-    gl = isl[net.gen_bus]
-    out = np.zeros((net.n_branch, len(gens)))
-    for lab in np.unique(gl[gens]):
-        members = np.flatnonzero((gl == lab) & (share > 0))
-        inj = np.zeros(net.n_bus)
-        np.add.at(inj, net.gen_bus[members], share[members])
-        tot = share[members].sum()
-        ub = np.unique(net.gen_bus[members])
-        # flows of the island-wide p_max-weighted injection, taken at the slack
-        field_ = ctx.ptdf(ub) @ inj[ub] if len(ub) else np.zeros(net.n_branch)
-        cols = np.flatnonzero(gl[gens] == lab)
-        for c in cols:
-            g = gens[c]
-            rest = tot - share[g]
-            if rest <= 0:
-                continue
-            own = ctx.ptdf_cached(np.array([net.gen_bus[g]]))[:, 0] * share[g]
-            out[:, c] = pg[c] * (field_ - own) / rest
-    return out
+    return pmax * (st.gen_on & ~net.gen_slack & ctx.fac.live_bus[net.gen_bus])
+
+
+class _PickUp:
+    """Each unit outage as a transfer to its island's weight vector
+    (:func:`_screen_units_pro_rata`).
+
+    Attributes
+    ----------
+    island : (n_unit,) index of the unit's island among those with shares; −1 when no
+        other unit of the island has a share (the slack picks the output up).
+    scale : (n_unit,) ``S / (S − s_g) = 1 / (1 − w_g)`` (1 where ``island`` is −1).
+    """
+
+    def __init__(self, net: Network, ctx: _Context, gens: np.ndarray) -> None:
+        self.n_bus = net.n_bus
+        share = _pro_rata_shares(net, ctx)
+        gl = ctx.base.island[net.gen_bus]
+        has = np.flatnonzero(share > 0)
+        order = has[np.argsort(gl[has], kind="stable")]  # sharers by island, then index
+        labs, start = np.unique(gl[order], return_index=True)
+        self.start = np.append(start, len(order))
+        tot = np.array([share[order[a:b]].sum() for a, b in itertools.pairwise(self.start)])
+        self.bus = net.gen_bus[order]
+        self.weight = share[order] / np.repeat(tot, np.diff(self.start))
+        k = np.searchsorted(labs, gl[gens])
+        known = k < len(labs)
+        known[known] = labs[k[known]] == gl[gens[known]]
+        k = np.where(known, k, 0)
+        rest = np.where(known, tot[k] if len(tot) else 0.0, 0.0) - share[gens]
+        ok = known & (rest > 0)
+        self.island = np.where(ok, k, -1)
+        self.scale = np.ones(len(gens))
+        self.scale[ok] = tot[k[ok]] / rest[ok]
+
+    def weights(self, islands: np.ndarray) -> np.ndarray:
+        """(n_bus, len) weight vectors ``ω`` of the given islands (indices as ``island``)."""
+        inj = np.zeros((self.n_bus, len(islands)))
+        for c, k in enumerate(islands.tolist()):
+            a, b = self.start[k], self.start[k + 1]
+            np.add.at(inj[:, c], self.bus[a:b], self.weight[a:b])
+        return inj
