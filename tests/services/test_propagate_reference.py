@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reference_propagate import reference_propagate
 
+from reference_propagate import reference_propagate
 from warmgrid.services.propagate import FreezeOptions, ServiceLinks, ServiceSeries, propagate
 
 FIELDS = list(ServiceSeries.__dataclass_fields__)

@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from reference_thermal import (
     reference_crossing_times_h,
     reference_hours_below,
     reference_simulate_indoor,
     reference_step_crossings,
 )
-
 from warmgrid.services import thermal
 from warmgrid.services.thermal import ARCHETYPES, archetype_parameters
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from water_helpers import tiny_inp
 
 from warmgrid.errors import InputError
 from warmgrid.model.scenario import parse_scenario
 from warmgrid.water import HydraulicModel, area_map_from_table, read_area_junctions
 from warmgrid.water.network import check_grid_targets
+from water_helpers import tiny_inp
 
 
 def test_unparsable_inp_names_the_file(tmp_path):

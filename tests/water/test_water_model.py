@@ -6,7 +6,6 @@ import pickle
 
 import numpy as np
 import pytest
-from water_helpers import tiny_inp
 
 from warmgrid.water import (
     HydraulicModel,
@@ -15,6 +14,7 @@ from warmgrid.water import (
     nearest_area_map,
     pump_on_matrix,
 )
+from water_helpers import tiny_inp
 
 
 @pytest.fixture

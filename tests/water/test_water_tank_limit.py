@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
+from warmgrid.services.propagate import ServiceLinks, propagate
+from warmgrid.water import HydraulicModel
 from water_helpers import (
     DEMAND_M3H,
     DEPTH_M,
@@ -24,9 +27,6 @@ from water_helpers import (
     HOURS_OF_WATER,
     tiny_inp,
 )
-
-from warmgrid.services.propagate import ServiceLinks, propagate
-from warmgrid.water import HydraulicModel
 
 
 @pytest.fixture

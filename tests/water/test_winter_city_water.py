@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from water_helpers import outage
 
 from warmgrid.examples.winter_city import winter_city
 from warmgrid.examples.winter_city_water import M3_PER_PERSON_DAY, winter_city_water
 from warmgrid.water import area_map_from_table, area_water
 from warmgrid.water.network import check_grid_targets
+from water_helpers import outage
 
 
 def _district(svc, model, station: str) -> set[str]:
