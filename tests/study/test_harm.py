@@ -57,19 +57,8 @@ def _assert_served_within_demand(res: dict) -> None:
     assert 0.0 <= res["served_mw"] <= res["demand_mw"] * (1 + 1e-12) + 1e-9
 
 
-#: Every bundled case in both modes, but case9241pegase's MLD with unit minimums (484
-#: committed units) takes 8-11 s to build per set of weights; the MLD's no-harm rule is
-#: structural (the undamaged state answers from the same optimum) and the other 28 cases
-#: cover it; benchmarks/impact.py times that case's MLD.
-_HARM_CASES = [
-    (c, m)
-    for c in bundled_names()
-    for m in ("mld", "cascade")
-    if (c, m) != ("case9241pegase", "mld")
-]
-
-
-@pytest.mark.parametrize(("case", "mode"), _HARM_CASES)
+@pytest.mark.parametrize("mode", ["mld", "cascade"])
+@pytest.mark.parametrize("case", bundled_names())
 def test_no_damage_no_harm_on_every_bundled_case(case, mode):
     res = impact(_scenario(case, []), mode=mode).to_json()
     _assert_no_harm(res)
