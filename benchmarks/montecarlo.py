@@ -2,7 +2,8 @@
 
 The bundled frost-strike scenario plus a ``[hazard]`` of 3 random strikes weighted
 towards plants and substations (:data:`warmgrid.hazard.STRIKE_WEIGHTS`), over its 72 h
-horizon. Rows:
+horizon, with rule-based water as frost-strike-mc (``--hydraulic``: frost-strike's
+EPANET network, one hydraulic run per new pump-outage pattern). Rows:
 
 * ``replay floor``: ``Simulator.run`` alone in a loop (no sampling, no store), each damage
   new (its power solved): the floor. ``ms/replay`` is the median replay.
@@ -22,7 +23,7 @@ Peak memory: the driver's peak RSS, and each Dask worker's peak RSS (``ru_maxrss
 The machine has 2 cores shared with other work, so the 2-worker speed-up is bounded: the
 last line measures how much of a second core two CPU-bound processes get right now.
 
-Usage: ``python benchmarks/montecarlo.py [--samples 2000] [--batch N]``
+Usage: ``python benchmarks/montecarlo.py [--samples 2000] [--batch N] [--hydraulic]``
 """
 
 from __future__ import annotations
@@ -42,13 +43,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import Row, rss_mb
 
 
-def _scenario():
+def _scenario(hydraulic: bool = False):
     from warmgrid.hazard import STRIKE_WEIGHTS
     from warmgrid.model.scenario import BUNDLED_SCENARIOS_DIR, parse_scenario
 
     src = BUNDLED_SCENARIOS_DIR / "frost-strike.toml"
     data = tomllib.loads(src.read_text(encoding="utf-8"))
     data["hazard"] = {"model": "random_k", "k": 3, "weights_by_kind": STRIKE_WEIGHTS}
+    if not hydraulic:  # as frost-strike-mc: rule-based water (EPANET runs per pump pattern)
+        data.pop("water", None)
     return parse_scenario(data, source=src)
 
 
@@ -78,6 +81,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--samples", type=int, default=2000)
     ap.add_argument("--batch", type=int, default=None)
+    ap.add_argument("--hydraulic", action="store_true", help="EPANET water as frost-strike")
     args = ap.parse_args()
     n = args.samples
 
@@ -88,7 +92,7 @@ def main() -> int:
     from warmgrid.study.run import prepare
     from warmgrid.study.store import Store
 
-    sc = _scenario()
+    sc = _scenario(args.hydraulic)
     tmp = Path(tempfile.mkdtemp(prefix="wg-mc-bench-"))
     rows: list[Row] = []
 
