@@ -8,8 +8,9 @@ STAMP := $(VENV)/.installed
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	# uv installs the same resolution as pip in a fifth of the time; pip is the fallback
+	$(BIN)/python -m pip install --quiet uv && VIRTUAL_ENV=$(VENV) $(BIN)/uv pip install --quiet -e ".[test]" \
+	  || $(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
 # The HTML pages' browser test (tests/report) drives Debian's chromium through Playwright
@@ -36,7 +37,7 @@ test: setup
 	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 bench: setup
-	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	VIRTUAL_ENV=$(VENV) $(BIN)/uv pip install --quiet -e ".[bench]" || $(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python benchmarks/run_all.py
 
 lint: setup
