@@ -259,7 +259,7 @@ def test_highs_model_hands_over_only_changed_bounds():
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_fast_islands_are_topologys(net1354, seed):
     """The MLD's own island finder gives topology.islands' labels exactly."""
-    from warmgrid.power.dispatch import _Graph, _islands
+    from warmgrid.power._mld_lp import _Graph, _islands
     from warmgrid.power.topology import islands
 
     rng = np.random.default_rng(seed)

@@ -12,6 +12,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from warmgrid.report.charts import (
+    line_chart,
+    people_unit,
+)
 from warmgrid.report.mapview import map_section
 from warmgrid.report.page import (
     GREY,
@@ -25,11 +29,9 @@ from warmgrid.report.page import (
     fmt_int,
     fmt_num,
     footer,
-    line_chart,
     metric_label,
     page,
     parse_start,
-    people_unit,
     table,
 )
 

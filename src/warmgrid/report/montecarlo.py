@@ -14,24 +14,26 @@ from typing import Any
 
 import numpy as np
 
+from warmgrid.report.charts import (
+    Axis,
+    legend_rows,
+    nice_ticks,
+    svg_text,
+    value_axis,
+)
 from warmgrid.report.page import (
     HEAT,
     KIND_LABELS,
     LIGHT,
     WATER,
-    Axis,
     cards,
     context_section,
     esc,
     fmt_int,
     footer,
-    legend_rows,
     metric_label,
-    nice_ticks,
     page,
-    svg_text,
     table,
-    value_axis,
 )
 
 __all__ = ["hazard_label", "montecarlo_html"]

@@ -17,6 +17,13 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
+from warmgrid.report.charts import (
+    ClockAxis,
+    line_chart,
+    people_unit,
+    svg_text,
+    time_axis,
+)
 from warmgrid.report.html import archetype_labels, counting_label
 from warmgrid.report.mapview import map_section
 from warmgrid.report.page import (
@@ -26,7 +33,6 @@ from warmgrid.report.page import (
     LIGHT,
     MODE_LABELS,
     WATER,
-    ClockAxis,
     cards,
     clock,
     context_section,
@@ -34,14 +40,10 @@ from warmgrid.report.page import (
     esc,
     fmt_int,
     footer,
-    line_chart,
     metric_label,
     page,
     parse_start,
-    people_unit,
-    svg_text,
     table,
-    time_axis,
 )
 
 __all__ = ["plan_csv", "plan_html", "plan_rows"]

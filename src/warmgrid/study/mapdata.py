@@ -1,7 +1,7 @@
 """What a map of one replay needs, hour by hour: the data behind the HTML pages' map.
 
 :func:`map_layers` adds to the ``map`` object of the impact and restore JSON (the
-:mod:`warmgrid.study.run` ``_map``) the districts with their names and building types,
+:func:`warmgrid.study.impact_json.map_json`) the districts with their names and building types,
 their indoor temperature at every hour and their services over the hours, the power
 state (dark buses, branches out, damaged elements not yet repaired) wherever it changes,
 and the heat sources, water stations and hospitals with their state over the hours.

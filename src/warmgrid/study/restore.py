@@ -208,8 +208,8 @@ class RestoreResult:
     def to_json(self) -> dict[str, Any]:
         """The ``warmgrid restore --json`` dict."""
         from warmgrid.restore.durations import element_kind
+        from warmgrid.study.impact_json import map_json
         from warmgrid.study.mapdata import units_json, weather_json
-        from warmgrid.study.run import _map
 
         problem, res, st = self.problem, self.search, self.study
         sim = problem.sim
@@ -275,7 +275,7 @@ class RestoreResult:
             **st.context_json(),
             "detail": res.detail,
             "weather": weather_json(sim.t_out_c),
-            "map": _map(sim, tl, list(problem.damage), {r.element: r.end_h for r in res.plan}),
+            "map": map_json(sim, tl, list(problem.damage), {r.element: r.end_h for r in res.plan}),
         }
         if self.emergency is not None:
             out["emergency"] = self.emergency
