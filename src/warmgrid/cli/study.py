@@ -108,10 +108,9 @@ def montecarlo(
     """
     import sys
 
-    from warmgrid.cli import interrupted_code
-    from warmgrid.errors import InputError, Interrupted, closest, quoted
-    from warmgrid.study.montecarlo import RunStopped, run_montecarlo, summary
-    from warmgrid.study.store import METRIC_COLUMNS, Store
+    from warmgrid.errors import InputError, closest, quoted
+    from warmgrid.study.montecarlo import RunStopped, run_montecarlo
+    from warmgrid.study.store import METRIC_COLUMNS
 
     if metric not in METRIC_COLUMNS:
         raise InputError(
@@ -130,21 +129,43 @@ def montecarlo(
             absolute=absolute,
         )
     except RunStopped as e:
-        again = ["warmgrid montecarlo", _arg(scenario), f"--samples {e.total}"]
-        if store != _DEFAULT_STORE:
-            again.append(f"--store {_arg(store)}")
-        if scheduler != "local":
-            again.append(f"--scheduler {_arg(scheduler)}")
-        if absolute:
-            again.append("--absolute")
-        again.append(f"--resume {e.run}")
-        raise Interrupted(
-            f"{e.reason} after {e.done} of {e.total} samples; resume with: {' '.join(again)}",
-            exit_code=interrupted_code() if e.signalled else 1,
-        ) from None
+        raise _stopped(e, scenario, store, scheduler, absolute) from None
+    out = _run_summary(res, scenario, absolute, top=top, metric=metric, min_samples=min_samples)
+    if json_out:
+        print_json(out)
+        return
+    _print_summary(out)
+
+
+def _stopped(e: Any, scenario: str, store: str, scheduler: str, absolute: bool) -> Exception:
+    """The one line of a stopped run (a signal or lost workers) with the command that
+    resumes it, and its exit code (130/143 for a signal, 1 for lost workers)."""
+    from warmgrid.cli import interrupted_code
+    from warmgrid.errors import Interrupted
+
+    again = ["warmgrid montecarlo", _arg(scenario), f"--samples {e.total}"]
+    if store != _DEFAULT_STORE:
+        again.append(f"--store {_arg(store)}")
+    if scheduler != "local":
+        again.append(f"--scheduler {_arg(scheduler)}")
+    if absolute:
+        again.append("--absolute")
+    again.append(f"--resume {e.run}")
+    return Interrupted(
+        f"{e.reason} after {e.done} of {e.total} samples; resume with: {' '.join(again)}",
+        exit_code=interrupted_code() if e.signalled else 1,
+    )
+
+
+def _run_summary(
+    res: Any, scenario: str, absolute: bool, *, top: int, metric: str, min_samples: int
+) -> dict[str, Any]:
+    """The run's JSON: distributions and criticality from the store, the timings, and the
+    study's baseline, warnings and assumptions."""
     from warmgrid.model.scenario import load_scenario
-    from warmgrid.study.montecarlo import prepared_study
+    from warmgrid.study.montecarlo import prepared_study, summary
     from warmgrid.study.run import prepare
+    from warmgrid.study.store import Store
 
     out = summary(Store(res.store), res.run, top=top, metric=metric, min_samples=min_samples)
     out["seconds"] = res.seconds
@@ -154,10 +175,7 @@ def montecarlo(
     sc = load_scenario(scenario)
     study = prepared_study(sc, absolute) or prepare(sc, absolute=absolute)
     out.update(study.context_json())
-    if json_out:
-        print_json(out)
-        return
-    _print_summary(out)
+    return out
 
 
 def _arg(text: str) -> str:

@@ -112,20 +112,10 @@ def criticality(
     st.run(run)
     df = st.samples(run)
     cols = ["element", "samples_with", "mean_with", "mean_without", "difference", "effect"]
-    y = df[metric].to_numpy(dtype=float)
-    keep = np.isfinite(y)
-    y, damage = y[keep], [d for d, k in zip(df["damage"], keep, strict=True) if k]
-    elements = sorted({e for d in damage for e in d})
-    if not elements or len(y) == 0:
+    y, x, elements = _design(df, metric)
+    if not elements:
         return pd.DataFrame(columns=cols)
-    pos = {e: j for j, e in enumerate(elements)}
-    x = np.zeros((len(y), len(elements)))
-    for i, d in enumerate(damage):
-        x[i, [pos[e] for e in d]] = 1.0
     cnt = x.sum(axis=0)
-    varies = (cnt > 0) & (cnt < len(y))
-    x, cnt = x[:, varies], cnt[varies]
-    elements = [e for e, v in zip(elements, varies, strict=True) if v]
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_with = (x.T @ y) / cnt
         mean_without = ((1 - x).T @ y) / (len(y) - cnt)
@@ -152,6 +142,22 @@ def criticality(
     out = out.sort_values([key, "element"], ascending=[False, True], kind="stable")
     out = out[out["samples_with"] >= min_samples].reset_index(drop=True)
     return out.head(top) if top is not None else out
+
+
+def _design(df: Any, metric: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The samples with a finite ``metric``: its values, the 0/1 design matrix of which
+    element each one's damage holds, and those elements (drawn in some but not all)."""
+    y = df[metric].to_numpy(dtype=float)
+    keep = np.isfinite(y)
+    y, damage = y[keep], [d for d, k in zip(df["damage"], keep, strict=True) if k]
+    elements = sorted({e for d in damage for e in d})
+    pos = {e: j for j, e in enumerate(elements)}
+    x = np.zeros((len(y), len(elements)))
+    for i, d in enumerate(damage):
+        x[i, [pos[e] for e in d]] = 1.0
+    cnt = x.sum(axis=0)
+    varies = (cnt > 0) & (cnt < len(y))
+    return y, x[:, varies], [e for e, v in zip(elements, varies, strict=True) if v]
 
 
 def _closest_metric(name: str) -> str:

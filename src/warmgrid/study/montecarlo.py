@@ -31,7 +31,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -42,6 +42,12 @@ from warmgrid.study.driver import Chunks, ProgressBar, Writer
 from warmgrid.study.schedulers import ignoring, lost_workers
 from warmgrid.study.schedulers import local_cluster as _local_cluster  # noqa: F401 (tests)
 from warmgrid.study.store import DEFAULT_STORE, METRIC_COLUMNS, Store
+
+if TYPE_CHECKING:
+    from warmgrid.hazard import Hazard
+    from warmgrid.model.scenario import Scenario
+    from warmgrid.study.run import Study
+    from warmgrid.timeline import Simulator
 
 __all__ = [
     "SUMMARY_METRICS",
@@ -129,12 +135,12 @@ class RunStopped(Interrupted):
 # ---------------------------------------------------------------------------- scenario
 
 
-def scenario_hash(scenario: Any) -> str:
+def scenario_hash(scenario: Scenario) -> str:
     """SHA-256 of the scenario's validated content (every section, not the file path)."""
     return hashlib.sha256(scenario.model_dump_json().encode()).hexdigest()
 
 
-def _scenario_text(scenario: Any) -> str:
+def _scenario_text(scenario: Scenario) -> str:
     """The scenario's TOML text when its file holds exactly it, else its JSON dump."""
     src = getattr(scenario, "source", None)
     if src is not None and Path(src).is_file():
@@ -151,14 +157,16 @@ def _scenario_text(scenario: Any) -> str:
 
 # ---------------------------------------------------------------------------- workers
 
-_WORKER: dict[str, tuple[Any, Any, list[str], Any]] = {}
+_WORKER: dict[str, tuple[Simulator, Hazard, list[str], Study]] = {}
 
 
-def _worker_key(scenario: Any, absolute: bool) -> str:
+def _worker_key(scenario: Scenario, absolute: bool) -> str:
     return scenario_hash(scenario) + str(getattr(scenario, "source", "")) + str(absolute)
 
 
-def _worker_state(scenario: Any, absolute: bool = False) -> tuple[Any, Any, list[str]]:
+def _worker_state(
+    scenario: Scenario, absolute: bool = False
+) -> tuple[Simulator, Hazard, list[str]]:
     """(Simulator, hazard, base damage) of a scenario, built once per process.
 
     The simulator measures each sample's harm against the scenario without damage (its
@@ -188,7 +196,7 @@ def _worker_state(scenario: Any, absolute: bool = False) -> tuple[Any, Any, list
     return hit[0], hit[1], hit[2]
 
 
-def prepared_study(scenario: Any, absolute: bool = False) -> Any:
+def prepared_study(scenario: Scenario, absolute: bool = False) -> Study | None:
     """The :class:`~warmgrid.study.run.Study` this process built for the scenario's
     samples (a synchronous run), or None: the CLI's summary then needs no second build."""
     hit = _WORKER.get(_worker_key(scenario, absolute))
@@ -228,7 +236,7 @@ def _outcome(tl: Any) -> dict[str, Any]:
 
 
 def run_samples(
-    scenario: Any, seed: int, indices: Sequence[int], absolute: bool = False
+    scenario: Scenario, seed: int, indices: Sequence[int], absolute: bool = False
 ) -> list[dict[str, Any]]:
     """Replay samples ``indices`` of a run (what each Dask task does).
 
@@ -254,7 +262,7 @@ def run_samples(
     return out
 
 
-def _validate(scenario: Any, absolute: bool = False) -> int:
+def _validate(scenario: Scenario, absolute: bool = False) -> int:
     """Build the worker state (raises InputError on a bad scenario or hazard)."""
     _worker_state(scenario, absolute)
     return 0
@@ -296,7 +304,7 @@ def _check_resume(st: Store, resume: str, digest: str, seed: int | None) -> dict
 
 
 def _plan(
-    scenario: Any,
+    scenario: Scenario | str | Path,
     samples: int | None,
     *,
     seed: int | None,
@@ -304,7 +312,7 @@ def _plan(
     resume: str | None,
     batch: int | None,
     absolute: bool,
-) -> tuple[Any, int, int, str, Store, str, dict[str, Any] | None]:
+) -> tuple[Scenario, int, int, str, Store, str, dict[str, Any] | None]:
     """Check every argument before anything runs: (scenario, samples, seed, run id, store,
     scenario digest, the resumed run's row or None)."""
     from warmgrid.rng import check_seed, new_seed
@@ -345,7 +353,7 @@ def _plan(
 
 def _open_run(
     st: Store,
-    scenario: Any,
+    scenario: Scenario,
     run_id: str,
     digest: str,
     n: int,
@@ -374,7 +382,7 @@ def _open_run(
 
 
 def run_montecarlo(
-    scenario: Any,
+    scenario: Scenario | str | Path,
     samples: int | None,
     *,
     seed: int | None = None,
@@ -473,7 +481,7 @@ def run_montecarlo(
 
 def _drive(
     sched: Any,
-    scenario: Any,
+    scenario: Scenario,
     seed: int,
     todo: list[int],
     st: Store,

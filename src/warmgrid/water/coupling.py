@@ -155,50 +155,12 @@ def hydraulic_water(
         unknown grid element, a bad area-junction table.
     """
     name = section.inp
-    generated = None
-    if name in GENERATED_NETWORKS and (inp_path is None or not inp_path.exists()):
-        generated = generated_network(name)
-    pump_power: Mapping[str, str] = dict(section.pump_power) or (
-        dict(generated.pump_power) if generated is not None else {}
-    )
-    if generated is not None:
-        with tempfile.TemporaryDirectory(prefix="warmgrid-water-") as folder:
-            path = Path(folder) / f"{name}.inp"
-            path.write_text(generated.inp, encoding="latin-1")
-            model = HydraulicModel(  # reads the file once, then works from its bytes
-                path,
-                pump_power=pump_power,
-                required_pressure_m=section.required_pressure_m,
-                minimum_pressure_m=section.minimum_pressure_m,
-                source=name,
-            )
-    else:
-        model = HydraulicModel(
-            inp_path if inp_path is not None and inp_path.exists() else name,
-            pump_power=pump_power,
-            required_pressure_m=section.required_pressure_m,
-            minimum_pressure_m=section.minimum_pressure_m,
-            source=str(inp_path) if inp_path is not None and inp_path.exists() else name,
-        )
+    model, generated = _open_model(section, inp_path)
     check_grid_targets(
         model.pump_power, [*load_ids, *bus_ids], file=source, field="water.pump_power"
     )
-    area_ids = areas["id"].astype(str).tolist()
     notes: list[str] = []
-    if areas_path is not None:
-        amap = read_area_junctions(areas_path, area_ids, model.junctions)
-    elif generated is not None:
-        amap = area_map_from_table(
-            generated.area_junctions, area_ids, model.junctions, source=f"{name} area_junctions"
-        )
-    else:
-        amap = nearest_area_map(
-            model.junctions,
-            model.junction_xy,
-            area_ids,
-            areas[["x", "y"]].to_numpy(dtype=float),
-        )
-        notes.extend(amap.assumptions)
+    amap = _area_map(model, areas, areas_path, generated, name, notes)
     unlinked = [p for p in model.pumps if p not in model.pump_power]
     if unlinked:
         notes.append(
@@ -221,3 +183,54 @@ def hydraulic_water(
         bus_pos={x: i for i, x in enumerate(bus_ids)},
         assumptions=(*model.assumptions, *notes),
     )
+
+
+def _open_model(section: Any, inp_path: Path | None) -> tuple[HydraulicModel, Any]:
+    """The hydraulic model of a ``[water]`` section, and the generated network it comes
+    from (None for a user's or WNTR's file)."""
+    name = section.inp
+    generated = None
+    if name in GENERATED_NETWORKS and (inp_path is None or not inp_path.exists()):
+        generated = generated_network(name)
+    pump_power: Mapping[str, str] = dict(section.pump_power) or (
+        dict(generated.pump_power) if generated is not None else {}
+    )
+    curve = dict(
+        pump_power=pump_power,
+        required_pressure_m=section.required_pressure_m,
+        minimum_pressure_m=section.minimum_pressure_m,
+    )
+    if generated is None:
+        here = inp_path is not None and inp_path.exists()
+        return HydraulicModel(
+            inp_path if here else name, **curve, source=str(inp_path) if here else name
+        ), None
+    with tempfile.TemporaryDirectory(prefix="warmgrid-water-") as folder:
+        path = Path(folder) / f"{name}.inp"
+        path.write_text(generated.inp, encoding="latin-1")
+        # reads the file once, then works from its bytes
+        return HydraulicModel(path, **curve, source=name), generated
+
+
+def _area_map(
+    model: HydraulicModel,
+    areas: pd.DataFrame,
+    areas_path: Path | None,
+    generated: Any,
+    name: str,
+    notes: list[str],
+) -> Any:
+    """Junctions to areas: the user's table, the generated city's, or each junction to
+    its nearest area (an assumption, added to ``notes``)."""
+    area_ids = areas["id"].astype(str).tolist()
+    if areas_path is not None:
+        return read_area_junctions(areas_path, area_ids, model.junctions)
+    if generated is not None:
+        return area_map_from_table(
+            generated.area_junctions, area_ids, model.junctions, source=f"{name} area_junctions"
+        )
+    amap = nearest_area_map(
+        model.junctions, model.junction_xy, area_ids, areas[["x", "y"]].to_numpy(dtype=float)
+    )
+    notes.extend(amap.assumptions)
+    return amap
