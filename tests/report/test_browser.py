@@ -253,6 +253,10 @@ def test_plan_page(pages, open_page):
     assert float(g.locator(".cursor").get_attribute("x1")) > float(c0)
     _shot(pg, "plan-map.png", selector=".mapwrap")
     assert pg.locator("table.plan tbody tr").count() == len(plan)
+    # person-hours below 12 °C with the fast–slow range of the building calibrations
+    lo, hi = pages["plan"]["objective_ranges"]["plan"]["person_hours_below_12c"]
+    row = pg.locator("tr", has_text="below 12").first.inner_text()
+    assert f"({lo:,.0f}–{hi:,.0f})" in row, row
 
 
 def test_montecarlo_page(pages, open_page):

@@ -208,3 +208,42 @@ def test_hours_shorter_than_the_longest_plan_is_refused(capsys, frost_strike_dry
     res = json.loads(out)
     assert res["horizon_h"] == 200
     assert res["horizon"]["reason"] == "--hours"
+
+
+def test_objective_ranges_are_the_plan_under_the_fast_and_slow_calibrations(scen, tmp_path, capsys):
+    """The person-hours below a threshold come with the fast–slow range: the same order
+    scored under ``[thermal] calibration = "fast"`` and ``"slow"`` gives its ends (over the
+    same horizon: by default it is extended until homes are warm again, which depends on
+    the calibration)."""
+    order = ",".join(DAMAGE)
+    code, out, err = _run(capsys, "restore", str(scen), "--order", order, "--json")
+    assert code == 0, err
+    hours = f"{json.loads(out)['horizon_h']:g}"
+    code, out, err = _run(
+        capsys, "restore", str(scen), "--order", order, "--hours", hours, "--json"
+    )
+    assert code == 0, err
+    res = json.loads(out)
+    rng = res["objective_ranges"]
+    ends = {}
+    for cal in ("fast", "slow"):
+        p = tmp_path / f"{cal}.toml"
+        p.write_text(SCEN + f'[thermal]\ncalibration = "{cal}"\n', encoding="utf-8")
+        code, out, err = _run(
+            capsys, "restore", str(p), "--order", order, "--hours", hours, "--json"
+        )
+        assert code == 0, err
+        ends[cal] = json.loads(out)
+        assert ends[cal]["horizon_h"] == res["horizon_h"]
+    terms = [k for k in res["objective"] if k.startswith("person_hours_below_")]
+    assert terms and set(rng["plan"]) == set(terms) == set(rng["no_repair"])
+    for k in terms:
+        for which, key in (("plan", "objective"), ("no_repair", "no_repair")):
+            lo, hi = rng[which][k]
+            fast, slow = ends["fast"][key][k], ends["slow"][key][k]
+            assert sorted([fast, slow]) == pytest.approx([lo, hi], rel=1e-9, abs=1e-6)
+            assert lo <= res[key][k] + 1e-6 and res[key][k] <= hi + 1e-6
+    assert rng["plan"]["person_hours_below_12c"][1] > rng["plan"]["person_hours_below_12c"][0]
+    # and the text says so
+    code, out, _ = _run(capsys, "restore", str(scen), "--order", order)
+    assert code == 0 and "person_hours_below_12c: this plan" in out and "fast to slow" in out

@@ -7,6 +7,10 @@ indoor temperature is read off exactly (crossing_times_h).
 
 * The guidance calibration reproduces every row it is fitted to within 20 % (it is
   fitted, so within 1 %: the check is that the fit and the integrator agree).
+* The slow calibration reproduces every fitted row within 20 %, except where the
+  expert estimate is slower than the published figure (panel5: the expert's 5-storey
+  panel block keeps its heat longer than SPEK's generic panel block), so that slow is
+  the expert's; that row is named here and in docs/model.md.
 * The band (the fast and the slow calibration) brackets every row, fitted or not, and
   the central calibration lies inside the band.
 """
@@ -44,6 +48,27 @@ ROWS = [pytest.param(r, id=f"{r.building}->{r.archetype}") for r in PUBLISHED]
 def test_guidance_reproduces_the_rows_it_is_fitted_to(row) -> None:
     assert _hours_to(row, "guidance") == pytest.approx(row.hours, rel=0.01)
     assert abs(_hours_to(row, "guidance") - row.hours) <= 0.2 * row.hours
+
+
+#: Archetypes whose expert estimate cools slower than the published row: their slow
+#: calibration is the expert's, not the guidance fitted to the row.
+EXPERT_SLOWER = {"panel5"}
+
+
+@pytest.mark.parametrize("row", [r for r in ROWS if r.values[0].fitted])
+def test_slow_reproduces_the_rows_it_is_fitted_to(row) -> None:
+    r = row
+    a = ARCHETYPES[r.archetype]
+    slow = _hours_to(r, "slow")
+    if r.archetype in EXPERT_SLOWER:
+        # named: the expert figure (~36 h from 20 to 12 °C) is slower than SPEK's panel
+        # block (36 h from 21 to 10 °C), so the slow end is 50 h, +39 %
+        assert a.tau_for("expert") > a.tau_for("guidance")
+        assert slow == pytest.approx(_hours_to(r, "expert"), rel=1e-9)
+        assert slow > 1.2 * r.hours
+        return
+    assert a.tau_for("slow") == a.tau_for("guidance")
+    assert abs(slow - r.hours) <= 0.2 * r.hours
 
 
 @pytest.mark.parametrize("row", ROWS)

@@ -124,6 +124,15 @@ def _print_human(res: dict[str, Any], plan: list[Any]) -> None:
         wt = "" if key == "total" else f"{w.get(key, 0.0):g}"
         o.add_row(key, wt, f"{b:,.0f}", f"{v:,.0f}", ch)
     con.print(o)
+    rng = res.get("objective_ranges") or {}
+    for key, r in (rng.get("plan") or {}).items():
+        r0 = (rng.get("no_repair") or {}).get(key)
+        con.print(
+            f"{key}: this plan {_millions(obj[key])}{_range(r)}, no repairs "
+            f"{_millions(base.get(key, 0.0))}{_range(r0)} (range: fast to slow building "
+            "calibration; the plan is chosen with the central one)",
+            highlight=False,
+        )
     pp = res["people"]
     p = Table(title="People without each service (no repairs -> this plan)")
     p.add_column("hour", justify="right")
@@ -138,6 +147,17 @@ def _print_human(res: dict[str, Any], plan: list[Any]) -> None:
             ),
         )
     con.print(p)
+
+
+def _millions(x: float) -> str:
+    return f"{x / 1e6:,.1f} M" if abs(x) >= 1e5 else f"{x:,.0f}"
+
+
+def _range(r: list[float | None] | None) -> str:
+    """`` (lo–hi)`` of a fast–slow range, or nothing."""
+    if not r or r[0] is None or r[1] is None:
+        return ""
+    return f" ({_millions(r[0])}–{_millions(r[1])})"
 
 
 def _print_emergency(em: dict[str, Any]) -> None:

@@ -464,6 +464,13 @@ def _objective_table(result: Mapping[str, Any]) -> str:
     )
     if not obj:
         return ""
+    rng = result.get("objective_ranges") or {}
+
+    def with_range(v: Any, r: Any) -> str:
+        if not r or r[0] is None or r[1] is None:
+            return fmt_int(v)
+        return f"{fmt_int(v)} ({fmt_int(r[0])}–{fmt_int(r[1])})"
+
     orows = []
     for k, v in obj.items():
         b = base.get(k, 0.0)
@@ -472,13 +479,21 @@ def _objective_table(result: Mapping[str, Any]) -> str:
             [
                 metric_label(k),
                 "" if k == "total" else f"{wts.get(k, 0.0):g}",
-                fmt_int(b),
-                fmt_int(v),
+                with_range(b, rng.get("no_repair", {}).get(k)),
+                with_range(v, rng.get("plan", {}).get(k)),
                 ch.replace("-", "−"),
             ]
         )
-    return "<h2>What the plan is scored on (lower is better)</h2>" + table(
-        ["term", "weight", "no repair", "this plan", "change"], orows, cls="narrow"
+    note = (
+        '<p class="note">In brackets: the range over the fast and slow building '
+        "calibrations (how fast homes cool); the plan is chosen with the central one.</p>"
+        if rng
+        else ""
+    )
+    return (
+        "<h2>What the plan is scored on (lower is better)</h2>"
+        + table(["term", "weight", "no repair", "this plan", "change"], orows, cls="narrow")
+        + note
     )
 
 

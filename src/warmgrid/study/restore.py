@@ -257,6 +257,7 @@ class RestoreResult:
             "makespan_h": max((r.end_h for r in res.plan), default=0.0),
             "objective": res.objective,
             "no_repair": base,
+            "objective_ranges": _objective_ranges(problem, res.plan),
             "reduction_percent": (
                 100.0 * (base["total"] - res.total) / base["total"] if base["total"] else 0.0
             ),
@@ -282,6 +283,27 @@ class RestoreResult:
             if out["map"] is not None:
                 out["map"]["units"] = units_json(sim, self.emergency)
         return out
+
+
+def _objective_ranges(problem: RestorationProblem, plan: Any) -> dict[str, dict[str, Any]]:
+    """The fast–slow range of each objective term that depends on how fast homes cool
+    (person-hours below a threshold), for the plan and for no repair: both replayed once
+    more with the band's calibrations (the search itself uses the decision calibration)."""
+    sim = problem.sim
+    sim.set_band(True)
+    try:
+        met = {"plan": problem.replay(plan).metrics(), "no_repair": problem.replay([]).metrics()}
+    finally:
+        sim.set_band(False)
+    terms = set(problem.weights)
+    return {
+        which: {
+            k[: -len("_range")]: v
+            for k, v in m.items()
+            if k.endswith("_range") and k[: -len("_range")] in terms
+        }
+        for which, m in met.items()
+    }
 
 
 def restore(
