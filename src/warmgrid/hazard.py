@@ -1,10 +1,10 @@
 """Damage generators: which elements a hazard takes out, one random draw at a time.
 
 Each generator is an object with keyword-only parameters stored as given, and a
-``sample(target, rng) -> list[str]`` method (STYLE.md, after scikit-learn). ``target`` is
-a compiled :class:`~warmgrid.power.network.Network`, a ``Simulator`` (its ``.net``) or a
-prepared :class:`HazardContext`; ``rng`` is a numpy ``Generator`` (one stream per Monte
-Carlo sample, :mod:`warmgrid.rng`).
+``sample(target, rng) -> list[str]`` method (after scikit-learn; docs/architecture.md,
+"House habits", 7). ``target`` is a compiled :class:`~warmgrid.power.network.Network`, a
+``Simulator`` (its ``.net``) or a prepared :class:`HazardContext`; ``rng`` is a numpy
+``Generator`` (one stream per Monte Carlo sample, :mod:`warmgrid.rng`).
 
 Element kinds (the keys of ``weights_by_kind`` and ``prob_by_kind``) are those of
 :mod:`warmgrid.power.elements`, the one taxonomy: a specific kind (``line``, ``trafo``,
@@ -20,9 +20,10 @@ Models and their sources (all figures here are user inputs; none is a default cl
 * :class:`Explicit`: a fixed list (the scenario's ``[damage]``).
 * :class:`RandomK`: ``k`` distinct elements drawn without replacement, each with
   probability proportional to its kind's weight (an attacker or a fault with a preference
-  for plants and substations; the 2022-2026 strikes on Ukraine's grid targeted CHP plants,
-  generation and 330/750 kV substations, REFERENCES.md "What the reference scenario is
-  about"). :data:`STRIKE_WEIGHTS` is an indicative preset, not a measured one.
+  for plants and substations: strikes on Ukraine's energy infrastructure hit Kyiv's CHP
+  plants in January 2026, and four 750 kV substations had to be restored;
+  docs/sources.md, "What the reference scenario is about" and "Repair times and crews").
+  :data:`STRIKE_WEIGHTS` is an indicative preset, not a measured one.
 * :class:`Fragility`: each element fails independently with its kind's probability, the
   Bernoulli form of a fragility curve evaluated at one hazard intensity (e.g. Panteli &
   Mancarella, "Modeling and evaluating the resilience of critical electrical power

@@ -1,4 +1,4 @@
-"""``warmgrid flow`` and ``warmgrid contingency``: the JSON contracts of DESIGN.md."""
+"""``warmgrid flow`` and ``warmgrid contingency``: the JSON contracts of docs/architecture.md."""
 
 from __future__ import annotations
 

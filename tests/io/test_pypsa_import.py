@@ -1,9 +1,10 @@
 """PyPSA networks (netCDF and CSV folder) against PyPSA's own numbers.
 
 The networks are built with ``pypsa.Network().import_from_pypower_ppc`` from
-pandapower's ``to_ppc`` (REFERENCES.md: ``import_from_pandapower_net`` gets
-transformers wrong), exported with PyPSA's own writers, read back by warmgrid, and
-compared with PyPSA's counts, totals and linear power flow ``n.lpf()``.
+pandapower's ``to_ppc`` (docs/sources.md, "Known pitfalls of the peer tools":
+``import_from_pandapower_net`` gets transformers wrong), exported with PyPSA's own
+writers, read back by warmgrid, and compared with PyPSA's counts, totals and linear power
+flow ``n.lpf()``.
 """
 
 from __future__ import annotations

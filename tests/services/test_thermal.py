@@ -210,7 +210,8 @@ def test_archetype_ordering_and_all_defined() -> None:
 
 
 def test_hand_estimate_flat_reproduces_its_cited_time_constant() -> None:
-    # REFERENCES.md: H ≈ 73 W/K per 50 m², C 165-260 kJ/(m²K) -> τ 30-50 h, 20->10 °C in 9-15 h.
+    # docs/sources.md, "How fast homes cool": H ≈ 73 W/K per 50 m², C 165-260 kJ/(m²K)
+    # -> τ 30-50 h, 20->10 °C in 9-15 h.
     h = np.array([73.0 / 50.0] * 2)
     c = np.array([165.0, 260.0])
     tau = time_constant_h(h, c)

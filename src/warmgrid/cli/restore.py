@@ -5,8 +5,9 @@
 Optimises the repair order of the scenario's damage for K crews (or scores a given
 order: list scheduling in that order, each repair to the first free crew) and replays
 the plan through the one timeline (:mod:`warmgrid.restore`). The JSON holds ``plan`` and
-``objective`` (DESIGN.md contract) plus the no-repair objective, the people without each
-service at a few hours with and without the plan, and the search's effort.
+``objective`` (the contract in docs/architecture.md, "Contracts") plus the no-repair
+objective, the people without each service at a few hours with and without the plan, and
+the search's effort.
 
 With a fleet of mobile generators or warming shelters (options, or the scenario's
 ``[emergency]`` section), the units are then sited given the repair plan

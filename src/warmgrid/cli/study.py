@@ -8,7 +8,8 @@ distributions and the most critical elements (or the JSON of
 
 ``warmgrid runs [--store PATH] --json`` lists ``[{"run", "scenario", "scenarios",
 "samples_requested", "samples_done", "complete", "seed", "created", "updated",
-"hazard"}]`` (``scenarios`` is the DESIGN.md spelling, a one-item list).
+"hazard"}]`` (``scenarios``, a one-item list, is the key of the contract in
+docs/architecture.md, "Contracts").
 """
 
 from __future__ import annotations

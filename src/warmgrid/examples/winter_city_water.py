@@ -12,18 +12,18 @@ Layout (ids are EPANET's; x, y in km as the areas')
   (``starohrad-1``). High-rise areas (16-storey panel and modern blocks) have a second
   junction for their upper floors, ``<area>-upper``, 24 m above the ground, fed only
   through the area's booster ("without pumps, water rises no higher than about 12–14
-  floors", REFERENCES.md); it carries 40 % of the area's demand (floors 10–16 of 16,
-  assumed).
+  floors", docs/sources.md, "City ballpark figures"); it carries 40 % of the area's
+  demand (floors 10–16 of 16, assumed).
 * **Ground.** A river-valley city: the valley floor at 130 m by the river (124 m,
   assumed), the right (west) bank rising to a plateau of about 150 m within a few km, the
   left bank a low terrace of 130–135 m (:func:`ground_elevation_m`). Kyiv spans about 90–190 m over several pressure
   zones; the relief is compressed here into one zone (assumed), so one set of tank levels
   serves the whole city at 25–60 m.
-* **Demand.** 0.7 M m³ per day for 3.1 M people ("average supply about 0.7 M m³ per day",
-  REFERENCES.md, city ballpark figures), i.e. 226 L per person per day including
-  non-domestic use, in proportion to each area's people, with a winter weekday profile of
-  24 hourly multipliers (morning and evening peaks of 1.35–1.4, night 0.5; assumed,
-  typical of residential networks).
+* **Demand.** 0.7 M m³ per day for 3.1 M people ("the average supply is about 0.7 M m³
+  per day", docs/sources.md, "City ballpark figures"), i.e. 226 L per person per day
+  including non-domestic use, in proportion to each area's people, with a winter weekday
+  profile of 24 hourly multipliers (morning and evening peaks of 1.35–1.4, night 0.5;
+  assumed, typical of residential networks).
 * **Main stations** (the six well fields and the two river works). Each lifts from its
   source (a reservoir node at the station: the river at 124 m for the works, an aquifer 20 m
   below ground for the wells; assumed) into its district's mains at the junction next to
@@ -31,11 +31,12 @@ Layout (ids are EPANET's; x, y in km as the areas')
   supplies that floats on the mains (the pump link stands for pump and transmission
   main; a tank fed only through its pump would make EPANET toggle it empty/refilling
   every few seconds once neighbours drain it). Tanks: bottom at 180 m, 7 m deep, volume
-  ``reservoir_h`` hours of the district's average demand ("clean-water tanks hold about
-  15 h of average supply", REFERENCES.md; ``reservoir_h`` of the overlay). Pumps: one
-  EPANET pump per station, a curve through 1.5 × the district's average demand
-  (so tanks refill at about half the average supply per hour, the rule-based model's
-  ``reservoir_refill_rate``), started below 4.5 m and stopped above 6.5 m of tank level.
+  ``reservoir_h`` hours of the district's average demand ("clean-water tanks … hold about
+  15 h of average supply", docs/sources.md, "City ballpark figures"; ``reservoir_h`` of
+  the overlay). Pumps: one EPANET pump per station, a curve through 1.5 × the district's
+  average demand (so tanks refill at about half the average supply per hour, the
+  rule-based model's ``reservoir_refill_rate``), started below 4.5 m and stopped above
+  6.5 m of tank level.
 * **Boosters** (12). Each pumps from the main network at the junction nearest to it into
   an elevated tank (5 m deep, bottom 27 m above its highest upper-floor junction and at
   least 2 m above the mains' highest level, volume
@@ -76,7 +77,8 @@ from warmgrid.model.services import split_ids
 
 __all__ = ["CityWater", "ground_elevation_m", "winter_city_water"]
 
-#: Average supply per person, m³/day (0.7 M m³/day for 3.1 M people, REFERENCES.md).
+#: Average supply per person, m³/day (0.7 M m³/day for 3.1 M people; docs/sources.md,
+#: "City ballpark figures").
 M3_PER_PERSON_DAY = 0.7e6 / 3.1e6
 #: Winter weekday demand profile, hour 0-23 (assumed; normalised to mean 1).
 _PROFILE = np.array(

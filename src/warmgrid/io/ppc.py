@@ -2,8 +2,9 @@
 
 Column indices follow the MATPOWER manual, Appendix B (Zimmerman & Murillo-Sánchez,
 MATPOWER User's Manual, tables B-1 to B-3, and the dcline table of ``toggle_dcline``).
-Ids follow DESIGN.md: ``bus:<BUS_I>``, ``branch:<row, 1-based>``, ``gen:<row,
-1-based>``; a bus's demand becomes ``load:<BUS_I>`` and its shunt ``shunt:<BUS_I>``.
+Ids follow docs/model.md, "Element ids and kinds": ``bus:<BUS_I>``, ``branch:<row,
+1-based>``, ``gen:<row, 1-based>``; a bus's demand becomes ``load:<BUS_I>`` and its shunt
+``shunt:<BUS_I>``.
 
 An HVDC link (a row of ``mpc.dcline``; RTS-GMLC has one) becomes two units
 ``dcline:<row>:from`` and ``dcline:<row>:to`` (:mod:`warmgrid.io._dcline`) and the alias

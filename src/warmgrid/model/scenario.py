@@ -1,6 +1,7 @@
 """The scenario file (TOML): one pydantic model per section, validated strictly.
 
-DESIGN.md "Scenario file (TOML): the minimal contract"::
+Every section and key (docs/architecture.md, "Scenario file (TOML): the minimal
+contract", says which of them must keep working)::
 
     name = "frost-strike"                 # optional; defaults to the file's stem
     [grid]       case = "case118"; services = "auto" | "none" | path
@@ -97,9 +98,10 @@ class ServicesSection(_Section):
     """``[services]``: how ``[grid] services = "auto"`` invents an overlay for a grid
     that has none (every value is stated in the output as an assumption).
 
-    ``people_per_mw``: persons per MW of each load (about 3.3 M people on 1.5 GW of winter
-    peak in a Kyiv-like city gives ~2,200/MW); ``archetype``: the building type of every
-    district (a key of the thermal archetypes).
+    ``people_per_mw``: persons per MW of each load (a Kyiv-like city's ~3.6 M residents on
+    a winter peak of up to 1.5–1.7 GW give ~2,100–2,400/MW; docs/sources.md, "City
+    ballpark figures"); ``archetype``: the building type of every district (a key of the
+    thermal archetypes).
     """
 
     people_per_mw: float = Field(2000.0, gt=0, le=1e6)
@@ -128,7 +130,8 @@ class ImpactSection(_Section):
 class WeatherSection(_Section):
     """``[weather]``: a constant outdoor temperature or an hourly CSV (``time,outdoor_c``).
 
-    With neither, −20 °C (the night of 3 February 2026 in Kyiv; REFERENCES.md).
+    With neither, −20 °C (the night of 3 February 2026 in Kyiv; docs/sources.md, "What the
+    reference scenario is about").
     """
 
     outdoor_c: float | None = Field(None, ge=-70, le=60)
@@ -245,7 +248,8 @@ class ThermalSection(_Section):
 
 
 class FreezeSection(_Section):
-    """``[freeze]``: freeze protection of stopped district heating (REFERENCES.md)."""
+    """``[freeze]``: freeze protection of stopped district heating (docs/sources.md,
+    "Freeze protection")."""
 
     drain_after_h: Hours = 6.0
     drain_below_c: Celsius = -10.0
@@ -256,7 +260,7 @@ class EmergencySection(_Section):
     """``[emergency]``: a fleet of mobile generators and warming shelters to site
     (:mod:`warmgrid.restore.emergency`).
 
-    Defaults (REFERENCES.md "Mobile units", "Warming shelters"): generators of 1 MW
+    Defaults (docs/sources.md, "Mobile units" and "Warming shelters"): generators of 1 MW
     (0.6-2 MW units bring a boiler house back within hours); shelters for 1,000 persons
     (Kyiv ran 211 mobile points for more than 200,000 people); people walk to a shelter
     within ``radius_km`` of their area; trucks arrive ``deploy_h`` hours after hour 0.

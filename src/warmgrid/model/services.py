@@ -38,11 +38,11 @@ from warmgrid.model.validate import check_refs, split_ids, validate_table
 
 __all__ = ["PRIORITY_WEIGHTS", "Services", "auto_services", "split_ids"]
 
-#: MLD priority weight per class (DESIGN.md: critical facility > heat source > water
-#: station > residential > other). The ratios make one MW at a hospital worth more than
-#: any realistic amount of residential load in the same island. "other" is load that
-#: feeds no modelled people or service (industry, commerce): under rationing schedules it
-#: is curtailed before homes.
+#: MLD priority weight per class (docs/model.md, "Maximum load delivery": critical
+#: facility > heat source > water station > residential > other). The ratios make one MW
+#: at a hospital worth more than any realistic amount of residential load in the same
+#: island. "other" is load that feeds no modelled people or service (industry,
+#: commerce): under rationing schedules it is curtailed before homes.
 PRIORITY_WEIGHTS = {
     "facility": 1000.0,
     "heat": 100.0,
@@ -172,10 +172,10 @@ def auto_services(
     """Derive an overlay for any grid: one area per in-service load with p_mw > 0.
 
     The rule (documented for users): population is proportional to the load's MW,
-    ``people_per_mw`` persons per MW (about 3.3 M people on 1.5 GW of winter peak in a
-    Kyiv-like city gives ~2,200/MW; REFERENCES.md, city ballpark figures), all in one
-    archetype, with no district heating, water stations or facilities: light and indoor
-    temperature under individual (electric) heating only.
+    ``people_per_mw`` persons per MW (a Kyiv-like city's ~3.6 M residents on a winter peak
+    of up to 1.5–1.7 GW give ~2,100–2,400/MW; docs/sources.md, "City ballpark figures"),
+    all in one archetype, with no district heating, water stations or facilities: light
+    and indoor temperature under individual (electric) heating only.
     """
     ld = grid.load[grid.load["in_service"] & (grid.load["p_mw"] > 0)]
     areas = pd.DataFrame(

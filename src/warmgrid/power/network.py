@@ -27,8 +27,9 @@ __all__ = ["Network", "State", "compile_network"]
 class State:
     """What is in service: boolean masks over buses, branches, generators and loads.
 
-    Outages are masks; the network is never mutated (STYLE.md, house habit 2).
-    ``load_scale`` multiplies each load's demand (hourly profiles, partial restoration).
+    Outages are masks; the network is never mutated (docs/architecture.md, "House
+    habits", 2). ``load_scale`` multiplies each load's demand (hourly profiles, partial
+    restoration).
     """
 
     bus_on: np.ndarray

@@ -1,7 +1,7 @@
 """Repair durations per damaged element: defaults per element type, overridable per kind and id.
 
 Every default below is **indicative**: a round figure read off the public anchors in
-REFERENCES.md ("Repair times and crews"), not a utility's planning standard. Planners
+docs/sources.md ("Repair times and crews"), not a utility's planning standard. Planners
 should override them in the scenario file::
 
     [repair]
@@ -15,7 +15,7 @@ general kind, then :data:`FALLBACK_HOURS`. Kinds are those of
 :mod:`warmgrid.power.elements` (one taxonomy for damage, repairs and hazards).
 
 =============================  =====  ==========================================================
-kind                           hours  anchor (REFERENCES.md; all indicative)
+kind                           hours  anchor (docs/sources.md; all indicative)
 =============================  =====  ==========================================================
 ``line``, ``impedance``,       8      Overhead line or cable section repair: hours. Consumers on
 ``branch``                            a damaged 110 kV line are re-fed in < 1 h, but that is

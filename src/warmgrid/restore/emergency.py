@@ -13,7 +13,7 @@ weights, except that each ``person_hours_below_<thr>`` term is replaced by its
 ``_unsheltered`` twin (same weight): a person in a warming shelter is not cold. Without
 shelters the two are equal, so the totals match ``warmgrid restore``'s.
 
-Three ways to site (REFERENCES.md "Mobile units", "Warming shelters", "Social burden"):
+Three ways to site (docs/sources.md, "Mobile units", "Warming shelters", "Social burden"):
 
 * :func:`brute_force` — every placement (exact over placements, for small fleets).
 * :func:`greedy` — add one unit at a time, the one whose replay lowers the objective most.
@@ -82,7 +82,8 @@ class Fleet:
     Attributes
     ----------
     generators : number of mobile generators N.
-    generator_mw : output of each, MW (0.6-2 MW at heat sources; REFERENCES.md).
+    generator_mw : output of each, MW (0.6-2 MW at heat sources; docs/sources.md,
+        "Mobile units").
     shelters : number of warming shelters M.
     shelter_capacity : persons each shelter holds.
     radius_km : people walk to a shelter within this distance of their area, km.

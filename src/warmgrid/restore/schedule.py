@@ -4,8 +4,9 @@ A plan is a list of :class:`Repair` (element, crew, start, end). :func:`list_sch
 turns an order of the damaged elements into a plan: each repair, in order, goes to the
 first free crew (ties to the lowest crew index), and crews move between sites instantly.
 A plan is scored by replaying it with ``Simulator.run(damage, [Event(end_h, element)])``:
-the same call as an impact, with repair events (DESIGN.md, "One timeline"). An element is
-back in service from the first hour step that starts at or after its ``end_h``.
+the same call as an impact, with repair events (docs/architecture.md, "The one
+timeline"). An element is back in service from the first hour step that starts at or
+after its ``end_h``.
 
 The objective (lower is better) is a weighted sum of terms of ``Timeline.metrics()``,
 in weighted person-hours (:data:`DEFAULT_WEIGHTS`). :class:`RestorationProblem` holds
@@ -73,12 +74,13 @@ TERMS: tuple[str, ...] = (
 #:
 #: A judgment, documented so it can be argued with (override in ``[repair] weights``):
 #: a person-hour without power or running water weighs 1; without heat 2, because in
-#: frost it is the loss that hurts health (REFERENCES.md: homes cool to 10 °C in about
-#: 9-15 h at -20 °C); below 12 °C (cardiovascular strain, REFERENCES.md "Thresholds")
-#: 3 more, so the cold that follows lost heat weighs most. A MWh not served weighs 100
-#: person-hours: it counts the commercial and industrial load, which the person-hour
-#: terms miss, at about 4 % of the residential weight of a MWh in winter-city (about
-#: 2,400 people per MW of demand), and it is the only term left when a scenario has no
+#: frost it is the loss that hurts health (docs/sources.md, "How fast homes cool": by a
+#: hand estimate, a panel flat cools from 20 to 10 °C in about 9-15 h at -20 °C); below
+#: 12 °C (cardiovascular strain, docs/sources.md, "Thresholds") 3 more, so the cold that
+#: follows lost heat weighs most. A MWh not served weighs 100 person-hours: it counts the
+#: commercial and industrial load, which the person-hour terms miss, at about 4 % of the
+#: residential weight of a MWh in winter-city (about 2,400 people per MW of demand), and
+#: it is the only term left when a scenario has no
 #: people (``services = "none"``).
 DEFAULT_WEIGHTS: dict[str, float] = {
     "person_hours_without_power": 1.0,

@@ -6,11 +6,12 @@ one timeline (:meth:`RestorationProblem.evaluate`, cached). Each returns a
 :class:`SearchResult` with the best order found, its plan and objective.
 
 * :func:`priority_rule` — list scheduling by a priority rule, in the spirit of
-  PowerModelsRestoration's "Utilization" heuristic (REFERENCES.md: it sorts components by
-  rating, capacity and load). Here the priority is a single-element marginal gain per
-  repair hour, computed with the engines: served MW regained (``mw``), person-hours of
-  power, heat and water regained (``people``), or objective regained (``objective``) when
-  that element alone is repaired. Each rule's order is scored; the best is returned.
+  PowerModelsRestoration's "Utilization" heuristic (docs/sources.md, "Restoration
+  heuristics": it sorts components by rating, capacity and load). Here the priority is a
+  single-element marginal gain per repair hour, computed with the engines: served MW
+  regained (``mw``), person-hours of power, heat and water regained (``people``), or
+  objective regained (``objective``) when that element alone is repaired. Each rule's
+  order is scored; the best is returned.
 * :func:`greedy` — a sequential builder: append next the element whose repair gains the
   most objective per repair hour given the elements already scheduled (O(n²) replays).
 * :func:`local_search` — first-improvement hill climbing with swap and insert moves on
@@ -23,8 +24,8 @@ one timeline (:meth:`RestorationProblem.evaluate`, cached). Each returns a
   (repairing earlier never hurts), where inserted idle time cannot help.
 
 US practice restores transmission and substations first, then critical services, then
-the largest customer counts (REFERENCES.md); the rules and searches rediscover such
-orders from the objective rather than imposing them.
+the largest customer counts (docs/sources.md, "Restoration heuristics"); the rules and
+searches rediscover such orders from the objective rather than imposing them.
 """
 
 from __future__ import annotations

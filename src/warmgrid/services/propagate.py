@@ -3,7 +3,8 @@
 Pure functions over arrays. Each service element names the grid load that powers it
 (:mod:`warmgrid.model.services`), so its electric supply is that load's served fraction.
 
-Rules (with their sources; REFERENCES.md):
+Rules (with their sources; docs/sources.md, "District heating and its power supply",
+"Freeze protection" and "City ballpark figures"):
 
 * **Boiler house**: runs while its pumps and controls have power, from the grid or from
   backup power for ``backup_h`` hours (two-thirds of Kyiv's boiler houses have backup

@@ -3,7 +3,7 @@
 Engines describe a linear programme as arrays (:class:`LinearProgram`, the constraint
 matrix in scipy CSC form) and get back a typed result: a :class:`SolveStatus` and the
 primal (and dual) values. Nothing else in warmgrid imports highspy. An infeasible
-model is a status, never a log line (STYLE.md, house habit 5).
+model is a status, never a log line (docs/architecture.md, "House habits", 5).
 
 :class:`HighsModel` keeps the solver alive between solves, so a caller can add rows
 (lazy constraint generation) or change bounds and costs and re-solve from the previous

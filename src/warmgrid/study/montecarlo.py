@@ -1,7 +1,7 @@
 """Monte Carlo over random damage: distributions of outcomes and which elements matter.
 
-A sample is a replay with sampled damage (DESIGN.md, "One timeline"): sample ``i`` of a
-run seeded ``seed`` draws its damage from its own stream
+A sample is a replay with sampled damage (docs/architecture.md, "The one timeline"):
+sample ``i`` of a run seeded ``seed`` draws its damage from its own stream
 ``SeedSequence(seed, spawn_key=(i,))`` (:mod:`warmgrid.rng`), the scenario's ``[damage]``
 plus one draw of its ``[hazard]`` (:mod:`warmgrid.hazard`), and calls
 ``Simulator.run(damage)``. Nothing depends on which worker runs which sample or in what

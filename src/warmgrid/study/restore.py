@@ -47,7 +47,7 @@ __all__ = [
 #: Hours at which the JSON reports the people without each service (those in the horizon).
 REPORT_HOURS = (0, 6, 12, 24, 48, 72, 96, 120, 168, 240, 336, 504, 720)
 
-#: Homes count as warm again above this, °C (the WHO minimum; REFERENCES.md "Thresholds").
+#: Homes count as warm again above this, °C (the WHO minimum; docs/sources.md, "Thresholds").
 WARM_C = 18.0
 
 
