@@ -57,7 +57,7 @@ def pages(tmp_path_factory):
         store=root / "r.duckdb",
     )
     st = Store(run.store)
-    mc = montecarlo_html(summary(st, run.run, top=15), st.samples(run.run))
+    mc = montecarlo_html(summary(st, run.run, top=15), st.samples(run.run), st.context(run.run))
     out = {}
     for name, html in (("impact", impact_html(imp)), ("plan", plan_html(plan)), ("mc", mc)):
         out[name] = root / f"{name}.html"
@@ -269,6 +269,15 @@ def test_montecarlo_page(pages, open_page):
     assert "samples" in pg.locator("#tip").inner_text()
     pg.locator("#chart-exceed").scroll_into_view_if_needed()
     _shot(pg, "montecarlo-charts.png")
+    # the header: the scenario's start, weather, mode and its own damage by name
+    head = pg.locator("header").inner_text()
+    assert "Tue 3 Feb 2026 00:00" in head, head
+    assert "−20 to −16 °C" in head, head
+    assert "maximum load delivery" in head.lower(), head
+    chips = pg.locator("header .chips li")
+    assert chips.count() == 3
+    assert "chp-south-1" in chips.first.inner_text()
+    assert "synthetic" in pg.locator("header section[aria-label=assumptions]").inner_text()
 
 
 def test_pages_are_small_and_offline(pages):

@@ -236,14 +236,18 @@ def test_objective_ranges_are_the_plan_under_the_fast_and_slow_calibrations(scen
         ends[cal] = json.loads(out)
         assert ends[cal]["horizon_h"] == res["horizon_h"]
     terms = [k for k in res["objective"] if k.startswith("person_hours_below_")]
-    assert terms and set(rng["plan"]) == set(terms) == set(rng["no_repair"])
+    assert terms
+    assert set(rng["plan"]) == set(terms) == set(rng["no_repair"])
     for k in terms:
         for which, key in (("plan", "objective"), ("no_repair", "no_repair")):
             lo, hi = rng[which][k]
             fast, slow = ends["fast"][key][k], ends["slow"][key][k]
             assert sorted([fast, slow]) == pytest.approx([lo, hi], rel=1e-9, abs=1e-6)
-            assert lo <= res[key][k] + 1e-6 and res[key][k] <= hi + 1e-6
+            assert lo <= res[key][k] + 1e-6
+            assert res[key][k] <= hi + 1e-6
     assert rng["plan"]["person_hours_below_12c"][1] > rng["plan"]["person_hours_below_12c"][0]
     # and the text says so
     code, out, _ = _run(capsys, "restore", str(scen), "--order", order)
-    assert code == 0 and "person_hours_below_12c: this plan" in out and "fast to slow" in out
+    assert code == 0
+    assert "person_hours_below_12c: this plan" in out
+    assert "fast to slow" in out

@@ -119,3 +119,36 @@ def test_runs_cli_json_contract(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out) == []
     assert main(["runs", "--store", str(tmp_path), "--json"]) == 2
     assert "is a directory" in capsys.readouterr().err
+
+
+def test_run_context_round_trip_and_older_stores(tmp_path):
+    """A run's context (its page's header) is kept as JSON, NaN as null; a store from
+    before contexts (no run_context table) is still read, and gets the table on the next
+    write; a run_context table of another shape is refused, the file unchanged."""
+    import hashlib
+
+    import duckdb
+
+    st = _new(tmp_path / "r.duckdb")
+    st.set_context("r1", {"mode": "mld", "x": float("nan"), "n": [1, 2]})
+    assert Store(st.path).context("r1") == {"mode": "mld", "x": None, "n": [1, 2]}
+    assert Store(st.path).context("other") is None
+    # an older store: the same tables without run_context
+    old = tmp_path / "old.duckdb"
+    _new(old)
+    with duckdb.connect(str(old)) as con:
+        con.execute("DROP TABLE run_context")
+    assert Store(old).context("r1") is None
+    Store(old).write_samples("r1", _rows(range(2)))
+    Store(old).set_context("r1", {"mode": "cascade"})
+    assert Store(old).context("r1") == {"mode": "cascade"}
+    # a foreign run_context table
+    bad = tmp_path / "bad.duckdb"
+    _new(bad)
+    with duckdb.connect(str(bad)) as con:
+        con.execute("DROP TABLE run_context")
+        con.execute("CREATE TABLE run_context (run VARCHAR, other INTEGER)")
+    md5 = hashlib.md5(bad.read_bytes()).hexdigest()
+    with pytest.raises(InputError, match="run_context"):
+        Store(bad)
+    assert hashlib.md5(bad.read_bytes()).hexdigest() == md5

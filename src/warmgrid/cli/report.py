@@ -56,7 +56,7 @@ def report(
 
         st = Store(store)
         summ = summary(st, source, top=top)
-        page = montecarlo_html(summ, st.samples(source))
+        page = montecarlo_html(summ, st.samples(source), st.context(source))
         kind = "montecarlo"
     write_text_atomic(out, page)
     if json_out:

@@ -164,8 +164,7 @@ def _run_summary(
     """The run's JSON: distributions and criticality from the store, the timings, and the
     study's baseline, warnings and assumptions."""
     from warmgrid.model.scenario import load_scenario
-    from warmgrid.study.montecarlo import prepared_study, summary
-    from warmgrid.study.run import prepare
+    from warmgrid.study.montecarlo import summary
     from warmgrid.study.store import Store
 
     out = summary(Store(res.store), res.run, top=top, metric=metric, min_samples=min_samples)
@@ -173,9 +172,12 @@ def _run_summary(
     out["sampling_seconds"] = res.sampling_seconds
     out["new_samples"] = res.new_samples
     out["samples_per_s"] = res.samples_per_s
-    sc = load_scenario(scenario)
-    study = prepared_study(sc, absolute) or prepare(sc, absolute=absolute)
-    out.update(study.context_json())
+    ctx = res.context or Store(res.store).context(res.run)
+    if ctx is None:  # (a store from before run contexts)
+        from warmgrid.study.montecarlo import run_context
+
+        ctx = run_context(load_scenario(scenario), absolute)
+    out.update({k: ctx[k] for k in ("counting", "baseline", "warnings", "assumptions")})
     return out
 
 

@@ -9,7 +9,7 @@ over the horizon. See :mod:`warmgrid.report.page` for how the pages are built.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from warmgrid.report.charts import (
@@ -26,6 +26,7 @@ from warmgrid.report.page import (
     cards,
     clock,
     context_section,
+    counting_label,
     fmt_int,
     fmt_num,
     footer,
@@ -33,6 +34,7 @@ from warmgrid.report.page import (
     page,
     parse_start,
     table,
+    until,
 )
 
 __all__ = ["archetype_labels", "counting_label", "impact_html"]
@@ -49,12 +51,6 @@ _SERIES_COLORS = [
 ]
 
 
-def counting_label(counting: Any) -> str:
-    if counting == "absolute":
-        return "from zero, including what was missing before the damage"
-    return "only the harm the damage adds to the state before it"
-
-
 def archetype_labels(result: Mapping[str, Any], keys: Sequence[str]) -> dict[str, str]:
     """Building type key -> ``description (key)``: the result's own archetypes, else
     warmgrid's (:data:`warmgrid.services.thermal.ARCHETYPES`), else the key."""
@@ -68,13 +64,6 @@ def archetype_labels(result: Mapping[str, Any], keys: Sequence[str]) -> dict[str
             d = ARCHETYPES[k].description
         out[k] = f"{d} ({k})" if d else str(k)
     return out
-
-
-def _until(start: Any, hours: float) -> str:
-    if start is None:
-        return f"{hours:g} h"
-    end = start + timedelta(hours=hours)
-    return f"{hours:g} h, to {end:%a} {end.day} {end:%b} {end:%H:%M}"
 
 
 def _peak(series: Sequence[float]) -> tuple[float, int]:
@@ -109,7 +98,7 @@ def _context(
             if start
             else "not given (hours after the damage)",
         ),
-        ("Horizon", _until(start, n)),
+        ("Horizon", until(start, n)),
         ("Outdoors", "—" if lo is None else f"{lo:.0f} to {hi:.0f} °C".replace("-", "−")),
         ("Mode", MODE_LABELS.get(str(result.get("mode")), str(result.get("mode", "")))),
         ("People", f"{fmt_int(pop)} in {len(result.get('areas', [])):,} districts"),

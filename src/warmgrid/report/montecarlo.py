@@ -25,15 +25,19 @@ from warmgrid.report.page import (
     HEAT,
     KIND_LABELS,
     LIGHT,
+    MODE_LABELS,
     WATER,
     cards,
     context_section,
+    counting_label,
     esc,
     fmt_int,
     footer,
     metric_label,
     page,
+    parse_start,
     table,
+    until,
 )
 
 __all__ = ["hazard_label", "montecarlo_html"]
@@ -163,6 +167,32 @@ def _exceedance(samples: Any, cols: Sequence[str]) -> str:
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _context_facts(ctx: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The scenario's start, horizon, weather, mode, counting and building calibration."""
+    start = parse_start(ctx.get("start"))
+    w = ctx.get("weather") or {}
+    lo, hi = w.get("outdoor_min_c"), w.get("outdoor_max_c")
+    cal = str(ctx.get("calibration", "central"))
+    thermal = (
+        "drawn per sample, log-uniform between the fast and the slow calibration"
+        if ctx.get("thermal") == "band"
+        else f"{cal} (how fast homes cool)"
+    )
+    return [
+        (
+            "Start",
+            f"{start:%a} {start.day} {start:%b %Y %H:%M}"
+            if start
+            else "not given (hours after the damage)",
+        ),
+        ("Horizon", until(start, float(ctx.get("horizon_h") or 0.0))),
+        ("Outdoors", "—" if lo is None else f"{lo:.0f} to {hi:.0f} °C".replace("-", "−")),
+        ("Mode", MODE_LABELS.get(str(ctx.get("mode")), str(ctx.get("mode", "")))),
+        ("Counting", counting_label(ctx.get("counting"))),
+        ("Buildings", thermal),
+    ]
 
 
 def hazard_label(text: str) -> str:
@@ -313,8 +343,12 @@ def _spread(samples: Any, cols: Sequence[str], dist: Mapping[str, Any]) -> str:
     return html
 
 
-def montecarlo_html(summary: Mapping[str, Any], samples: Any) -> str:
-    """Render a run's summary (``warmgrid.study.montecarlo.summary``) and its samples."""
+def montecarlo_html(
+    summary: Mapping[str, Any], samples: Any, context: Mapping[str, Any] | None = None
+) -> str:
+    """Render a run's summary (``warmgrid.study.montecarlo.summary``) and its samples;
+    ``context`` (the store's, :func:`warmgrid.study.montecarlo.run_context`) gives the
+    header the scenario's start, weather, mode, own damage, warnings and assumptions."""
     cols = [c for c in _OUTCOMES if c in samples.columns]
     done, req = int(summary["samples_done"]), int(summary["samples_requested"])
     state = "complete" if summary["complete"] else "incomplete (resume it to finish)"
@@ -326,18 +360,27 @@ def montecarlo_html(summary: Mapping[str, Any], samples: Any) -> str:
         ("Random damage", hazard_label(str(summary["hazard"]))),
         ("Results store", str(summary.get("store", ""))),
     ]
+    ctx = context or {}
+    if ctx:
+        facts = facts[:1] + _context_facts(ctx) + facts[1:]
+    damage = ctx.get("damage_detail") if ctx else None
     parts = [
         context_section(
             title=f"Monte Carlo: {scen}",
             subtitle="Which outcomes to expect over many random damage scenarios, and which "
             "elements matter most",
             facts=facts,
-            damage=None,
-            warnings=None,
-            assumptions=None,
-            note="The warnings and assumptions of the scenario are those that "
-            f"<code>warmgrid impact {esc(scen)}</code> prints; each sample adds one draw of "
-            "the random damage above to the scenario's own damage.",
+            damage=damage or None,
+            warnings=ctx.get("warnings") if ctx else None,
+            assumptions=ctx.get("assumptions") if ctx else None,
+            note=(
+                "Each sample adds one draw of the random damage above to the scenario's "
+                + ("own damage (listed)." if damage else "own damage (none).")
+                if ctx
+                else "The warnings and assumptions of the scenario are those that "
+                f"<code>warmgrid impact {esc(scen)}</code> prints; each sample adds one draw "
+                "of the random damage above to the scenario's own damage."
+            ),
         )
     ]
     dist = summary["distributions"]

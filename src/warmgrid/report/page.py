@@ -158,6 +158,21 @@ def element_name(name: Any, element: Any) -> str:
     return str(element) if n.isdigit() else n
 
 
+def counting_label(counting: Any) -> str:
+    """What a result's ``counting`` means, in words."""
+    if counting == "absolute":
+        return "from zero, including what was missing before the damage"
+    return "only the harm the damage adds to the state before it"
+
+
+def until(start: Any, hours: float) -> str:
+    """``72 h, to Fri 6 Feb 00:00``: a horizon from ``start`` (a datetime or None)."""
+    if start is None:
+        return f"{hours:g} h"
+    end = start + timedelta(hours=hours)
+    return f"{hours:g} h, to {end:%a} {end.day} {end:%b} {end:%H:%M}"
+
+
 # ------------------------------------------------------------------------------ page
 def _asset(name: str) -> str:
     return files("warmgrid.report").joinpath("assets", name).read_text(encoding="utf-8")

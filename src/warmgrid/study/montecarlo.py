@@ -83,6 +83,7 @@ class MonteCarloRun:
     new_samples : samples computed and written by this call.
     seconds : wall time of this call, s (start-up, sampling and the last write).
     sampling_seconds : wall time from the first sample handed out to the last write, s.
+    context : the run's context (:func:`run_context`), as kept in the store.
     """
 
     run: str
@@ -94,6 +95,7 @@ class MonteCarloRun:
     new_samples: int
     seconds: float
     sampling_seconds: float = 0.0
+    context: dict[str, Any] | None = None
 
     @property
     def complete(self) -> bool:
@@ -351,6 +353,25 @@ def _plan(
     return scenario, n, int(row["seed"]), resume, st, digest, row
 
 
+def run_context(scenario: Scenario, absolute: bool = False) -> dict[str, Any]:
+    """What a run's page and summary say about its study: the start, the weather, the mode,
+    the building calibration (and whether each sample draws it), the scenario's own damage
+    by name and kind, and the study's counting, baseline, warnings and assumptions."""
+    from warmgrid.study.impact_json import page_context
+    from warmgrid.study.run import prepare
+
+    study = prepared_study(scenario, absolute) or prepare(scenario, absolute=absolute)
+    sim = study.simulator
+    return {
+        **page_context(sim, scenario, list(dict.fromkeys(scenario.damage.elements))),
+        "mode": sim.mode,
+        "horizon_h": float(sim.n_steps * sim.dt_h),
+        "calibration": sim.calibration,
+        "thermal": scenario.hazard.thermal if scenario.hazard is not None else "fixed",
+        **study.context_json(),
+    }
+
+
 def _open_run(
     st: Store,
     scenario: Scenario,
@@ -434,6 +455,7 @@ def run_montecarlo(
     st.check_writable()
     sched = _schedulers.scheduler(scheduler, workers)
     started = False
+    context: dict[str, Any] | None = None
     stop: tuple[str, bool] | None = None
     sampling = 0.0
     new = 0
@@ -441,6 +463,10 @@ def run_montecarlo(
         sched.run(_validate, scenario, absolute)  # a bad scenario fails here, store untouched
         done = _open_run(st, scenario, run_id, digest, n, seed, row)
         started = True
+        context = st.context(run_id) if row is not None else None
+        if context is None:
+            context = run_context(scenario, absolute)
+            st.set_context(run_id, context)
         sched.warm(_validate, scenario, absolute)  # every worker ready before sampling
         todo = [i for i in range(n) if i not in done]
         t1 = time.perf_counter()
@@ -476,6 +502,7 @@ def run_montecarlo(
         new_samples=new,
         seconds=time.perf_counter() - t0,
         sampling_seconds=sampling,
+        context=context,
     )
 
 

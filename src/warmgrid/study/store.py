@@ -1,4 +1,5 @@
-"""The results store: one DuckDB file with a ``runs`` table and a ``samples`` table.
+"""The results store: one DuckDB file with a ``runs`` table, a ``samples`` table and a
+``run_context`` table.
 
 ``runs``: one row per Monte Carlo run (``run`` is the key): the scenario's name, its TOML
 text and content hash, the hazard, ``samples_requested``, ``seed``, ``created``,
@@ -7,6 +8,11 @@ text and content hash, the hazard, ``samples_requested``, ``seed``, ``created``,
 ``samples``: one row per finished sample, keyed by ``(run, sample)``: ``damage`` (a JSON
 list of element ids), the outcome metrics (:data:`METRIC_COLUMNS`, plus every metric of
 ``Timeline.metrics()`` as JSON in ``metrics``) and ``seconds`` (wall time of the replay).
+
+``run_context``: one row per run, its page's context as JSON (the start, the weather,
+the mode, the scenario's own damage by name and kind, the baseline, the warnings and the
+assumptions), written when the run starts. Stores from before it lack the table; they
+are read as they are (the page then has a shorter header) and get it on the next write.
 
 Writes are idempotent and atomic: each batch goes in one transaction and inserts only
 the ``(run, sample)`` keys not yet stored (an anti-join), so a batch written twice, or a
@@ -30,7 +36,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -78,7 +84,12 @@ _SCHEMA = [
     "damage VARCHAR NOT NULL, n_damaged INTEGER NOT NULL, "
     + ", ".join(f"{c} DOUBLE" for c in METRIC_COLUMNS)
     + ", metrics VARCHAR, seconds DOUBLE, PRIMARY KEY (run, sample))",
+    "CREATE TABLE IF NOT EXISTS run_context (run VARCHAR PRIMARY KEY, context VARCHAR NOT NULL)",
 ]
+
+#: The pages' context of each run (start, weather, mode, damage by name, baseline,
+#: warnings, assumptions) as JSON; optional (stores written before it have no such table).
+_CONTEXT_COLUMNS = ("run", "context")
 
 _SAMPLE_COLUMNS = ("run", "sample", "damage", "n_damaged", *METRIC_COLUMNS, "metrics", "seconds")
 
@@ -150,15 +161,21 @@ class Store:
             }
             if not tables:
                 return
-            ours = {"runs", "samples"}
-            if set(tables) != ours:
-                other = sorted(set(tables) - ours) or sorted(ours - set(tables))
+            ours, optional = {"runs", "samples"}, {"run_context"}
+            if not ours <= set(tables) <= ours | optional:
+                other = sorted(set(tables) - ours - optional) or sorted(ours - set(tables))
                 raise self._bad(
                     "not a warmgrid results store (a DuckDB database with tables "
                     f"{', '.join(sorted(tables))}; expected runs and samples); "
                     f"pass another --store (differs in: {', '.join(other)})"
                 )
-            for table, want in (("runs", _RUN_COLUMNS), ("samples", _SAMPLE_COLUMNS)):
+            for table, want in (
+                ("runs", _RUN_COLUMNS),
+                ("samples", _SAMPLE_COLUMNS),
+                ("run_context", _CONTEXT_COLUMNS),
+            ):
+                if table not in tables:
+                    continue
                 have = tuple(
                     r[0]
                     for r in con.execute(
@@ -404,6 +421,26 @@ class Store:
             field="--resume",
         )
 
+    def set_context(self, run: str, context: Mapping[str, Any]) -> None:
+        """Keep the run's context for its page (replaces an earlier one)."""
+        text = json.dumps(_plain_json(context), allow_nan=False)
+        with self.writer() as con:
+            con.execute("INSERT OR REPLACE INTO run_context VALUES (?, ?)", [run, text])
+
+    def context(self, run: str) -> dict[str, Any] | None:
+        """The run's context (:meth:`set_context`), or None: none kept, or a store written
+        before contexts were."""
+        if not self.path.exists():
+            return None
+        with self._connect(read_only=True) as con:
+            has = con.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'run_context'"
+            ).fetchone()[0]
+            if not has:
+                return None
+            row = con.execute("SELECT context FROM run_context WHERE run = ?", [run]).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
     def done(self, run: str) -> set[int]:
         """Sample indices already stored for ``run``."""
         if not self.path.exists():
@@ -425,6 +462,20 @@ class Store:
         """Run a read-only SQL query on the store."""
         with self._connect(read_only=True) as con:
             return con.execute(sql, list(params)).fetchall()
+
+
+def _plain_json(x: Any) -> Any:
+    """``x`` with numpy values as Python ones and NaN or infinity as None (JSON has
+    neither)."""
+    if isinstance(x, Mapping):
+        return {str(k): _plain_json(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_plain_json(v) for v in x]
+    if hasattr(x, "tolist"):
+        return _plain_json(x.tolist())
+    if isinstance(x, float) and not (x == x and abs(x) != float("inf")):
+        return None
+    return x
 
 
 def _num(x: Any) -> float | None:
