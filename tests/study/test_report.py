@@ -55,7 +55,11 @@ def test_montecarlo_report(mc_store, tmp_path, capsys):
     assert main(["runs", "--store", str(mc_store), "--json"]) == 0
     run = json.loads(capsys.readouterr().out)[0]["run"]
     out = tmp_path / "mc.html"
+    # 12 samples: no element is drawn 5 times (the default --min-samples, as montecarlo's)
     assert main(["report", run, "--store", str(mc_store), "-o", str(out)]) == 0
+    assert "No element was drawn in at least 5 samples" in out.read_text(encoding="utf-8")
+    args = ["report", run, "--store", str(mc_store), "-o", str(out), "--min-samples", "1"]
+    assert main(args) == 0
     page = out.read_text(encoding="utf-8")
     assert page.count('class="chart hist-chart"') == 4  # one histogram per outcome
     assert 'id="chart-exceed"' in page
@@ -83,7 +87,7 @@ def test_impact_report_from_json(tmp_path):
     res = json.loads((tmp_path / "d" / "impact.json").read_text(encoding="utf-8"))
     t12 = next(t for t in res["thresholds"] if t["key"] == "12c")
     lo, hi = t12["first_area_below_h_range"]
-    assert f"first homes after {t12['first_area_below_h']:.0f} ({lo:.0f}–{hi:.0f}) h" in page
+    assert f"first homes after {t12['first_area_below_h']:.0f} h ({lo:.0f}–{hi:.0f} h)" in page
     a = min(res["areas"], key=lambda a: a["min_temp_c"])
     lo, hi = a["hours_to_12c_range"]
     assert f"{a['hours_to_12c']:.0f} ({lo:.0f}–{hi:.0f})" in page

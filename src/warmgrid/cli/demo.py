@@ -37,6 +37,8 @@ def _hours_range(r: list[float | None] | None) -> str:
     lo, hi = r
     if lo is None:
         return " (not within the horizon in any calibration)"
+    if hi is not None and round(lo) == round(hi):  # a closed band (the city's own τ)
+        return ""
     return f" ({lo:.0f}–{'beyond the horizon' if hi is None else f'{hi:.0f} h'})"
 
 

@@ -25,6 +25,13 @@ def report(
     top: int = typer.Option(
         15, "--top", min=0, max=100_000, help="Critical elements shown for a Monte Carlo run."
     ),
+    min_samples: int = typer.Option(
+        5,
+        "--min-samples",
+        min=1,
+        max=100_000_000,
+        help="Rank only elements drawn in at least this many samples (as warmgrid montecarlo).",
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print what was written as JSON."),
 ) -> None:
     """Write the HTML page of an impact or a restoration plan (JSON file) or of a Monte
@@ -55,7 +62,7 @@ def report(
         from warmgrid.study.store import Store
 
         st = Store(store)
-        summ = summary(st, source, top=top)
+        summ = summary(st, source, top=top, min_samples=min_samples)
         page = montecarlo_html(summ, st.samples(source), st.context(source))
         kind = "montecarlo"
     write_text_atomic(out, page)

@@ -96,7 +96,11 @@ def _print_human(res: dict[str, Any], plan: list[Any]) -> None:
         )
     )
     tell_warnings(con, res)
-    t = Table(title="Repair plan", caption="* ends at or after the horizon: no effect on it")
+    any_late = any(not r["in_horizon"] for r in res["plan"])
+    t = Table(
+        title="Repair plan",
+        caption="* ends at or after the horizon: no effect on it" if any_late else None,
+    )
     for col in ("", "element", "kind", "crew", "start h", "end h", "hours"):
         right = col.endswith(("h", "hours", "crew"))
         t.add_column(col, justify="right" if right else "left", no_wrap=col == "element")

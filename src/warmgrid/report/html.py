@@ -127,9 +127,12 @@ def _peak_cards(
     pop: float,
     start: datetime | None,
     thr: Sequence[Mapping[str, Any]],
+    water: Mapping[str, Any] | None = None,
 ) -> str:
     """The peak of the people without light, heat and water, and the person-hours
-    indoors below the middle threshold (12 °C when the scenario has it)."""
+    indoors below the middle threshold (12 °C when the scenario has it). With a
+    hydraulic network, the water card also tells the districts short of water (less
+    than their pre-damage supply, not yet below the without-water share)."""
     items = []
     for cls, label in (
         ("light", "without light"),
@@ -139,19 +142,41 @@ def _peak_cards(
         v, k = _peak(people[cls])
         share = f"{100 * v / pop:.1f} % of the people" if pop else ""
         when = f"peak at {clock(start, k)}" if v else "nobody"
-        items.append((cls, f"People {label}", fmt_int(v), f"{share}; {when}" if v else when))
+        note = f"{share}; {when}" if v else when
+        if cls == "water" and water and water.get("first_hour_short_of_water"):
+            short = water["first_hour_short_of_water"]
+            low = min((water.get("lowest_share_of_water") or {}).values(), default=None)
+            note += (
+                f"; {len(short)} districts short of water"
+                + (f" (down to {100 * low:.0f} % of their supply)" if low is not None else "")
+                + ": a shortfall equal to the supply of "
+                + f"{fmt_int(water.get('people_short_of_water_peak'))} people"
+            )
+        items.append((cls, f"People {label}", fmt_int(v), note))
     mid = next((t for t in thr if t.get("indoor_c") == 12.0), thr[len(thr) // 2] if thr else None)
     if mid is not None:
         first = mid.get("first_area_below_h")
         band = mid.get("person_hours_below_range")
-        span = f" ({fmt_int(band[0])}–{fmt_int(band[1])} by building calibration)" if band else ""
-        when = _hours_with_band(first, mid.get("first_area_below_h_range"))
+        fb = mid.get("first_area_below_h_range") or [None, None]
+        span = (
+            f"range {fmt_int(band[0])}–{fmt_int(band[1])} over the building calibrations; "
+            if band and band[0] != band[1]
+            else ""
+        )
+        if first is not None:
+            when = f"first homes after {first:.0f} h"
+            if fb[0] is not None and (fb[1] is None or round(fb[0]) != round(fb[1])):
+                when += f" ({fb[0]:.0f}–{'…' if fb[1] is None else f'{fb[1]:.0f}'} h)"
+        elif fb[0] is not None:  # only the fastest-cooling calibration gets there
+            when = f"no home that cold (with the fastest-cooling buildings: after {fb[0]:.0f} h)"
+        else:
+            when = "no home that cold"
         items.append(
             (
                 "cold",
                 f"Person-hours indoors below {mid['indoor_c']:g} °C",
                 fmt_int(mid.get("person_hours_below")),
-                ("no home that cold" if first is None else f"first homes after {when} h") + span,
+                span + when,
             )
         )
     return cards(items)
@@ -232,6 +257,8 @@ def _hours_with_band(h: float | None, band: Sequence[float | None] | None) -> st
     if h is None:
         return "—" if not band or band[0] is None else f"— ({band[0]:.0f}–…)"
     if not band or band[0] is None:
+        return f"{h:.0f}"
+    if band[1] is not None and round(band[0]) == round(band[1]):  # a closed band
         return f"{h:.0f}"
     hi = "…" if band[1] is None else f"{band[1]:.0f}"
     return f"{h:.0f} ({band[0]:.0f}–{hi})"
@@ -315,7 +342,7 @@ def impact_html(result: Mapping[str, Any], *, title: str | None = None) -> str:
     title = title or f"warmgrid: {scen} on {grid}"
     parts = [_context(result, tl, start, pop, scen, grid)]
     thr = result.get("thresholds") or []
-    parts.append(_peak_cards(people, pop, start, thr))
+    parts.append(_peak_cards(people, pop, start, thr, result.get("water")))
 
     arche = archetype_labels(
         result, sorted({str(a.get("archetype")) for a in result.get("areas", [])})

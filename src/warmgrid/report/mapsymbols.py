@@ -71,7 +71,7 @@ def legend_bar(thresholds: Sequence[float]) -> str:
     marks = "".join(
         f'<line x1="{px(t):.1f}" x2="{px(t):.1f}" y1="4" y2="24" stroke="#1d2433" stroke-width=".8"/>'
         f'<text x="{px(t):.1f}" y="37" text-anchor="middle" class="tick">'
-        f"{'≤ ' if t == lo else ''}{t:g}</text>"
+        f"{'≤ ' if t == lo else ''}{f'{t:g}'.replace('-', '−')}</text>"
         for t in ticks
     )
     return (

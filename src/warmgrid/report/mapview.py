@@ -42,6 +42,9 @@ from warmgrid.report.page import (
 
 __all__ = ["dense", "map_section"]
 
+#: The coldest districts are named first on the map (then the biggest, where room is left).
+LABEL_COLDEST = 12
+
 _W = 760.0
 _PAD = 26.0
 
@@ -137,9 +140,12 @@ def _labels(
     w: float,
     h: float,
     obstacles: Sequence[tuple[float, float, float, float]] = (),
+    first: Sequence[int] = (),
 ) -> str:
-    """District names where there is room: biggest districts first, a name only where it
-    overlaps no other name, no obstacle (damage badges) and no other district's disc."""
+    """District names where there is room: the districts ``first`` (the coldest) in
+    their order, then the biggest; a name only where it overlaps no other name, no
+    obstacle (damage badges) and no other district's disc."""
+    rank = {i: k for k, i in enumerate(first)}
     boxes, discs = _Buckets(), _Buckets()
     for b in obstacles:
         boxes.add(b, b)
@@ -147,7 +153,9 @@ def _labels(
         x, y, r = c[0], c[1], c[2]
         discs.add((x - r, y - r, x + r, y + r), c)
     out = []
-    for x, y, r, name, i in sorted(placed_circles, key=lambda c: -c[2]):
+    for x, y, r, name, i in sorted(
+        placed_circles, key=lambda c: (rank.get(c[4], len(rank)), -c[2])
+    ):
         tw, th = 5.6 * len(name) + 2, 11.0
         for bx, by, anchor in ((x + r + 2, y + 3.5, "start"), (x - r - 2 - tw, y + 3.5, "end")):
             box = (bx, by - th + 2, bx + tw, by + 2)
@@ -346,7 +354,9 @@ def _map_svg(d: _Drawn, P: _Proj, h0: int, n: int, rmax: float, pmax: float) -> 
     areas, circles = _areas_svg(d.areas, P, h0, rmax, pmax)
     svg += [areas, _buses_svg(d.buses, P), _services_svg(d, P, h0, n), _units_svg(d.units, P, h0)]
     damage, badges = _damage_svg(d.dmg, P, h0)
-    svg += [damage, f'<g class="g-names">{_labels(circles, P.w, P.h, badges)}</g>', _scale_bar(P)]
+    cold = sorted(range(len(d.areas)), key=lambda i: d.areas[i].get("min_temp_c", math.inf))
+    names = _labels(circles, P.w, P.h, badges, first=cold[:LABEL_COLDEST])
+    svg += [damage, f'<g class="g-names">{names}</g>', _scale_bar(P)]
     return "".join(svg) + "</svg>"
 
 

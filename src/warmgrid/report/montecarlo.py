@@ -394,7 +394,14 @@ def montecarlo_html(
     if len(samples) and cols:
         parts.append(_spread(samples, cols, dist))
     crit = summary["criticality"]
-    if crit["elements"]:
+    if not crit["elements"]:
+        parts.append(
+            "<h2>Elements that matter most to protect</h2>"
+            f'<p class="lead">No element was drawn in at least {crit.get("min_samples", 1):,} '
+            "samples: too few to rank them. Run more samples (<code>warmgrid montecarlo ... "
+            "--resume RUN --samples N</code>) or lower <code>--min-samples</code>.</p>"
+        )
+    else:
         parts.append(
             "<h2>Elements that matter most to protect</h2>"
             '<p class="lead">What each element adds to the outcome when it is among the '

@@ -319,6 +319,12 @@ def _people_charts(
         ("chart-heat", "without_heat", "Without heat", HEAT),
         ("chart-water", "without_water", "Without water", WATER),
     ):
+        if not any([*plan.get(key, []), *none.get(key, [])]):  # nothing to draw
+            small.append(
+                f'<div><h3>{esc(label)}</h3><p class="lead">Nobody, with or without '
+                "repairs.</p></div>"
+            )
+            continue
         vmax = max([*plan.get(key, [])[:nview], *none.get(key, [])[:nview], 1])
         scale, unit = people_unit(vmax)
         svg, desc = line_chart(
