@@ -80,6 +80,10 @@ class Timeline:
     #: the indoor outcomes under the band's calibrations: {"fast"|"slow": (crossing_h,
     #: hours_below)}, each (n_areas, n_thr); None unless the simulator's ``band`` is on
     band: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
+    #: (n_steps, n_load) served fraction of each load (mobile generators included) and
+    #: (n_load,) each load's positive demand, MW: the shed harm is counted load by load
+    load_frac: np.ndarray | None = None
+    load_mw: np.ndarray | None = None
 
     baseline: Timeline | None = None  # set on a timeline made by relative_to
 
@@ -88,7 +92,8 @@ class Timeline:
 
         Each figure counts only what is worse than in ``base``, area by area and hour by
         hour: a served fraction becomes ``1 − max(0, base − this)``, so people without a
-        service are those who had it before the damage and lost it; shed MW, hours below a
+        service are those who had it before the damage and lost it; shed MW likewise load by
+        load (the MW each load had before and lost); hours below a
         threshold and lost backup count only above ``base``; a threshold crossing counts
         only when it comes earlier than in ``base`` (or ``base`` never crosses); an area
         drained counts only if ``base`` did not drain it. Where the damage serves an area
@@ -114,11 +119,17 @@ class Timeline:
         band = None
         if self.band is not None and base.band is not None:
             band = {v: harm(self.band[v], base.band[v]) for v in self.band}
+        if self.load_frac is not None and base.load_frac is not None and self.load_mw is not None:
+            # load by load, as the people: a load served now that was shed before does
+            # not offset one shed now that was served before
+            shed = np.clip(base.load_frac - self.load_frac, 0.0, None) @ self.load_mw
+        else:
+            shed = np.maximum(self.shed_mw - base.shed_mw, 0.0)
         return Timeline(
             hours=self.hours,
             t_out_c=self.t_out_c,
             served_mw=self.served_mw,
-            shed_mw=np.maximum(self.shed_mw - base.shed_mw, 0.0),
+            shed_mw=shed,
             islands=self.islands,
             light=lost(self.light, base.light),
             heat=lost(self.heat, base.heat),
@@ -136,6 +147,8 @@ class Timeline:
             step_hours_below=self.step_hours_below,
             water_detail=self.water_detail,
             band=band,
+            load_frac=self.load_frac,
+            load_mw=self.load_mw,
             baseline=base,
         )
 
@@ -496,6 +509,8 @@ class Simulator:
             else step_hours_below(temps, self.thresholds_c, self.tau_h, self.dt_h),
             water_detail=detail,
             band=band,
+            load_frac=grid.load_frac,
+            load_mw=np.maximum(self.net.load_p_mw, 0.0),
         )
 
     def _band(self, svc: Any) -> dict[str, tuple[np.ndarray, np.ndarray]]:

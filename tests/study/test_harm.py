@@ -122,3 +122,30 @@ def test_harm_is_between_zero_and_the_absolute_figure():
             assert np.all(r + b >= a - 1e-6)
         assert np.all(rel.shed_mw >= 0.0)
         assert np.all(rel.shed_mw <= ab.shed_mw + 1e-9)
+
+
+@pytest.mark.parametrize("case", ["case1354pegase", "case2869pegase"])
+def test_shed_and_people_are_counted_the_same_way(case):
+    """The shed MW of the harm is counted load by load, as the people are: the MW each
+    load had before the damage and lost (a load served now that was shed before offsets
+    nothing), checked against the absolute replays; and people without power at an hour
+    imply shed MW at that hour."""
+    from warmgrid.study.run import prepare
+
+    rng = np.random.default_rng(7)
+    sc = _scenario(case, [], impact={"mode": "cascade"})
+    rel = prepare(sc).simulator
+    ab = prepare(sc, absolute=True).simulator
+    base = ab.run([])
+    net = ab.net
+    pos = np.maximum(net.load_p_mw, 0.0)
+    checked = 0
+    for _ in range(4):
+        damage = [str(x) for x in rng.choice(net.branch_ids, size=30, replace=False)]
+        tl, now = rel.run(damage), ab.run(damage)
+        lost = np.clip(base.load_frac - now.load_frac, 0.0, None) @ pos
+        np.testing.assert_allclose(tl.shed_mw, lost, rtol=1e-12, atol=1e-9)
+        dark = tl.people_without_power > 0
+        assert np.all(tl.shed_mw[dark] > 0)
+        checked += int(dark.any())
+    assert checked  # some damage darkened someone
