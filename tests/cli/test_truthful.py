@@ -116,6 +116,12 @@ mpc.branch = [
 mpc.dcline = [
 	1	3	1	10	9.8	0	0	1	1	0	20	-10	10	-10	10	0.1	0.01;
 ];
+mpc.gencost = [
+	2	0	0	2	1	0;
+];
+mpc.dcbus = [
+	1	1	0	0	0	0	1	100	1	1.1	0.9;
+];
 """
 
 
@@ -126,6 +132,13 @@ def test_matpower_data_as_it_is_gets_warnings(tmp_path, capsys) -> None:
     ws = " | ".join(info["warnings"])
     assert "1 HVDC link(s) (dcline) modelled as two units" in ws
     assert "1 branch(es) of c have a negative series reactance" in ws
+    # a table warmgrid does not read is named, never dropped silently (costs are fine)
+    assert "c.m: mpc.dcbus not represented" in ws
+    assert "gencost" not in ws
+    # the dispatch that does not balance is said by info and contingency too
+    assert "does not balance its load" in ws
+    cont = _json(capsys, "contingency", str(p), "--json")
+    assert any("does not balance its load" in w for w in cont["warnings"])
     flow = _json(capsys, "flow", str(p), "--json")
     ws = " | ".join(flow["warnings"])
     # the file dispatches 300 MW against 30 MW of load: the slack takes the difference

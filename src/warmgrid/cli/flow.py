@@ -418,7 +418,12 @@ def contingency(
 
     res = screen(None) if json_out or not sys.stderr.isatty() else _with_progress_bar(screen)
     summary = res.summary()
+    from warmgrid.power.dc import dispatch_note
+
     summary["warnings"] = grid.warnings()
+    note = dispatch_note(net, how="the slack units take the difference in every flow")
+    if note:
+        summary["warnings"].append(note)
     summary["worst"] = res.worst(top)
     summary["name"] = net.name
     if ac_verify:

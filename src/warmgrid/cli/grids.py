@@ -41,10 +41,15 @@ def info(
 ) -> None:
     """Summarise a grid: counts, total load and capacity."""
     from warmgrid.io import load_grid
+    from warmgrid.power.dc import dispatch_note
+    from warmgrid.power.network import compile_network
 
     grid = load_grid(case)
     s = grid.summary()
     s["warnings"] = grid.warnings()
+    note = dispatch_note(compile_network(grid), how="a DC flow puts the difference on the slack")
+    if note:
+        s["warnings"].append(note)
     if json_out:
         print_json(s)
         return

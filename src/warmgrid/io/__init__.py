@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 #: Bump when the conversion or the schema changes, so stale caches are ignored.
-CACHE_VERSION = "5"
+CACHE_VERSION = "6"
 
 #: Cases warmgrid ships as generators, by name: ``"module:function"``, the function
 #: returning ``(Grid, Services)`` (the grid and its own services overlay). They are

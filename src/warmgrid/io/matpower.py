@@ -108,4 +108,43 @@ def load_matpower(path: str | Path) -> Grid:
             arr[i, : len(r)] = r
             arr[i, len(r) :] = 0.0
         ppc[key] = arr
-    return grid_from_ppc(ppc, name=path.stem, source=str(path))
+    grid = grid_from_ppc(ppc, name=path.stem, source=str(path))
+    other = _unmodelled_tables(text)
+    if other:
+        grid.meta.setdefault("warnings", []).append(
+            f"{path.name}: {', '.join(f'mpc.{t}' for t in other)} not represented "
+            "(warmgrid reads bus, branch, gen and dcline); the elements they describe "
+            "are left out"
+        )
+    return grid
+
+
+#: ``mpc.<name>`` tables read, or that carry nothing for the grid's physics (costs,
+#: names, fuel types, the MATPOWER version, the areas' price reference buses).
+_UNDERSTOOD = frozenset(
+    {
+        "baseMVA",
+        "version",
+        "bus",
+        "branch",
+        "gen",
+        "dcline",
+        "gencost",
+        "dclinecost",
+        "bus_name",
+        "branch_name",
+        "gen_name",
+        "gentype",
+        "genfuel",
+        "areas",
+    }
+)
+
+
+def _unmodelled_tables(text: str) -> list[str]:
+    """The ``mpc.<name>`` assignments of a case that warmgrid does not represent (an
+    MTDC case's ``dcbus``, ``dcconv`` and ``dcbranch``, storage, user fields)."""
+    import re
+
+    names = set(re.findall(r"^[ \t]*mpc\.(\w+)\s*=", text, flags=re.M))
+    return sorted(names - _UNDERSTOOD)
