@@ -168,3 +168,19 @@ def test_unrated_branches_have_no_loading(capsys) -> None:
     unrated = [b for b in res["branches"] if b["loading_percent"] is None]
     assert unrated, "case11_iwamoto carries no ratings"
     assert all(b["p_mw"] is not None for b in unrated)
+
+
+def test_unrated_branches_have_no_loading_in_contingency(capsys) -> None:
+    """case11_iwamoto rates none of its branches: no contingency has a loading (null,
+    not 0 %), and the text prints a dash."""
+    res = _json(capsys, "contingency", "case11_iwamoto", "--json")
+    assert res["worst"]
+    for w in res["worst"]:
+        assert w["branch"] is None
+        assert w["max_loading_percent"] is None
+    # a negative load cut off is a lost injection, not lost load
+    assert all(w["lost_load_mw"] >= 0.0 for w in res["worst"])
+    assert main(["contingency", "case11_iwamoto"]) == 0
+    rows = [r.split("│") for r in capsys.readouterr().out.splitlines() if r.startswith("│ line")]
+    assert rows
+    assert {r[2].strip() for r in rows} == {"-"}  # max loading %: none

@@ -29,8 +29,10 @@ def _direct(net, ids, thr=100.0, worsening=1.0):
         limit = np.where(base_ld > thr, base_ld + worsening, thr)
     newly = r.dark_bus & ~base.dark_bus
     load = np.zeros(net.n_bus)
-    np.add.at(load, net.load_bus, net.load_p_mw)
-    np.add.at(load, net.shunt_bus, net.shunt_g_mw)
+    np.add.at(
+        load, net.load_bus, np.maximum(net.load_p_mw, 0.0)
+    )  # demand: a negative load is no lost load
+    np.add.at(load, net.shunt_bus, np.maximum(net.shunt_g_mw, 0.0))
     return ld.max(), int((ld > limit).sum()), int(newly.sum()), load[newly].sum(), r
 
 

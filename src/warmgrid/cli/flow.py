@@ -546,8 +546,8 @@ def _print_contingency(
     for w in summary["worst"]:
         t.add_row(
             ", ".join(w["outage"]),
-            f"{w['max_loading_percent']:,.1f}",
-            str(w["branch"]),
+            "-" if w["max_loading_percent"] is None else f"{w['max_loading_percent']:,.1f}",
+            "-" if w["branch"] is None else str(w["branch"]),
             str(w["n_overloaded"]),
             "yes" if w["islanding"] else "",
             f"{w['lost_load_mw']:,.1f}" if w["islanding"] else "",

@@ -223,11 +223,13 @@ def thermal_draw(seed: int, i: int) -> float:
 
 
 def _outcome(tl: Any) -> dict[str, Any]:
+    from warmgrid.study.impact_json import people
+
     m = tl.metrics()
-    row = {
-        "people_without_power_peak": float(tl.people_without_power.max(initial=0.0)),
-        "people_without_heat_peak": float(tl.people_without_heat.max(initial=0.0)),
-        "people_without_water_peak": float(tl.people_without_water.max(initial=0.0)),
+    row = {  # people as whole numbers, as every output counts them
+        "people_without_power_peak": float(people(tl.people_without_power.max(initial=0.0))),
+        "people_without_heat_peak": float(people(tl.people_without_heat.max(initial=0.0))),
+        "people_without_water_peak": float(people(tl.people_without_water.max(initial=0.0))),
         "shed_mw_start": float(tl.shed_mw[0]),
         "metrics": m,
     }

@@ -44,15 +44,8 @@ class _Context:
         nu = len(fac.unknown)
         self.pf = np.where(fac.pos[net.f] >= 0, fac.pos[net.f], nu)
         self.pt = np.where(fac.pos[net.t] >= 0, fac.pos[net.t], nu)
-        # per-bus load and generation in DFS preorder, for lost power of a cut-off side
+        # per-bus demand and generation in DFS preorder, for lost power of a cut-off side
         st = self.state
-        load = np.zeros(net.n_bus)
-        np.add.at(
-            load,
-            net.load_bus,
-            net.load_p_mw * st.load_on * (st.load_scale if st.load_scale is not None else 1.0),
-        )
-        np.add.at(load, net.shunt_bus, net.shunt_g_mw * st.bus_on[net.shunt_bus])
         gen = np.zeros(net.n_bus)
         gon = st.gen_on
         np.add.at(gen, net.gen_bus[gon], net.gen_p_mw[gon])
@@ -63,7 +56,10 @@ class _Context:
         def csum(x: np.ndarray) -> np.ndarray:
             return np.concatenate([[0.0], np.cumsum(x[order])])
 
-        self.c_load, self.c_gen, self.c_ref = csum(load), csum(gen), csum(isref)
+        self.c_gen, self.c_ref = csum(gen), csum(isref)
+        # the demand lost with a cut-off part: positive loads and shunt conductance (a
+        # negative load is an injection; losing it is no lost load)
+        self.c_demand = csum(_demand_by_bus(net, st))
         self._cols: dict[int, np.ndarray] = {}
 
     # -- solves ----------------------------------------------------------------
@@ -162,12 +158,22 @@ class _Context:
     def side_sums(
         self, lo: np.ndarray, hi: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Lost load, lost generation and slack buses of preorder ranges [lo, hi)."""
+        """Lost demand (positive loads and shunt conductance), lost generation and slack
+        buses of preorder ranges [lo, hi)."""
         return (
-            self.c_load[hi] - self.c_load[lo],
+            self.c_demand[hi] - self.c_demand[lo],
             self.c_gen[hi] - self.c_gen[lo],
             self.c_ref[hi] - self.c_ref[lo],
         )
+
+
+def _demand_by_bus(net: Network, st: State) -> np.ndarray:
+    """(n_bus,) positive load (scaled) and shunt conductance of in-service elements, MW."""
+    scale = st.load_scale if st.load_scale is not None else 1.0
+    out = np.zeros(net.n_bus)
+    np.add.at(out, net.load_bus, np.maximum(net.load_p_mw * scale, 0.0) * st.load_on)
+    np.add.at(out, net.shunt_bus, np.maximum(net.shunt_g_mw, 0.0) * st.bus_on[net.shunt_bus])
+    return out
 
 
 def _branch_index(net: Network, ids: Sequence[str] | None, default: np.ndarray) -> np.ndarray:
@@ -230,12 +236,9 @@ def _direct(
     newly = r.dark_bus & ~ctx.base.dark_bus
     cut.islanding[ci] = bool(newly.any())
     cut.dark_buses[ci] = int(newly.sum())
-    inj_load = np.zeros(net.n_bus)
-    np.add.at(inj_load, net.load_bus, net.load_p_mw * ctx.state.load_on)
-    np.add.at(inj_load, net.shunt_bus, net.shunt_g_mw * ctx.state.bus_on[net.shunt_bus])
     gen = np.zeros(net.n_bus)
     np.add.at(gen, net.gen_bus, net.gen_p_mw * ctx.state.gen_on)
-    cut.lost_load_mw[ci] = inj_load[newly].sum()
+    cut.lost_load_mw[ci] = _demand_by_bus(net, ctx.state)[newly].sum()
     cut.lost_gen_mw[ci] = gen[newly].sum()
     post = np.nan_to_num(r.flow_mw)[:, None]
     load = np.nan_to_num(r.loading_percent)[:, None] * (np.isfinite(net.rate_mw))[:, None]

@@ -131,7 +131,10 @@ class ContingencyResult:
         return [
             {
                 "outage": list(self.outages[i]),
-                "max_loading_percent": float(self.max_loading_percent[i]),
+                # no rated branch carrying flow: no loading (null), not 0 %
+                "max_loading_percent": None
+                if self.max_branch[i] < 0
+                else float(self.max_loading_percent[i]),
                 "branch": None
                 if self.max_branch[i] < 0
                 else str(self.branch_ids[self.max_branch[i]]),
@@ -148,7 +151,7 @@ class ContingencyResult:
         return pd.DataFrame(
             {
                 "outage": [",".join(o) for o in self.outages],
-                "max_loading_percent": self.max_loading_percent,
+                "max_loading_percent": np.where(mb >= 0, self.max_loading_percent, np.nan),
                 "max_branch": np.where(mb >= 0, self.branch_ids[np.maximum(mb, 0)], None),
                 "n_overloaded": self.n_overloaded,
                 "islanding": self.islanding,
