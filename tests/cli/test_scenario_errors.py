@@ -149,3 +149,16 @@ def test_unknown_damage_element(tmp_path, city, capfd):
     err = run_bad(capfd, p, tmp_path / "out")
     assert "damage.elements" in err
     assert "gen:chp-south-1" in err
+
+
+def test_services_options_without_an_invented_overlay(tmp_path, city, capfd):
+    """[services] only sets how "auto" invents people: with the city's own tables (or a
+    bundled case's own overlay) it would be ignored, so it is refused, never silently."""
+    p = scenario(tmp_path, city, extra="[services]\npeople_per_mw = 500\n")
+    err = run_bad(capfd, p, tmp_path / "out")
+    assert "field 'services'" in err
+    assert str(p) in err
+    q = tmp_path / "wc.toml"
+    q.write_text('[grid]\ncase = "winter-city"\n[services]\npeople_per_mw = 500\n', "utf-8")
+    assert main(["impact", str(q)]) == 2
+    assert "winter-city has its own overlay" in capfd.readouterr().err

@@ -201,13 +201,50 @@ def test_hours_shorter_than_the_longest_plan_is_refused(capsys, frost_strike_dry
     code, out, err = _run(capsys, "restore", "frost-strike", "--hours", "48", "--json")
     assert code == 2
     assert out == ""
-    assert "--hours 48 is shorter than the longest repair plan" in err
+    assert "--hours 48 is not longer than the longest repair plan" in err
     dry = str(frost_strike_dry)
     code, out, err = _run(capsys, "restore", dry, "--hours", "200", "--method", "rule", "--json")
     assert code == 0, err
     res = json.loads(out)
     assert res["horizon_h"] == 200
     assert res["horizon"]["reason"] == "--hours"
+
+
+EDGE = """
+[grid]
+case = "winter-city"
+[damage]
+elements = ["gen:chp-south-1", "gen:chp-south-2"]
+[weather]
+outdoor_c = 25.0
+[horizon]
+hours = 24
+[repair]
+crews = 1
+hours = { "gen:chp-south-1" = 24.0, "gen:chp-south-2" = 24.0 }
+[freeze]
+refill_h = 0.0
+"""
+
+
+def test_a_repair_never_ends_at_the_horizon(tmp_path, capsys):
+    """Two 24 h repairs on one crew, nothing to refill or warm back: the plan takes 48 h,
+    so the horizon is longer than 48 h (a repair ending at the horizon would count for
+    nothing), and --hours 48 is refused while 49 is taken."""
+    p = tmp_path / "edge.toml"
+    p.write_text(EDGE, encoding="utf-8")
+    code, out, err = _run(capsys, "restore", str(p), "--json")
+    assert code == 0, err
+    res = json.loads(out)
+    assert res["makespan_h"] == 48.0
+    assert res["horizon_h"] > 48
+    assert all(r["in_horizon"] for r in res["plan"])
+    code, out, err = _run(capsys, "restore", str(p), "--hours", "48", "--json")
+    assert code == 2
+    assert "give at least 49" in err
+    code, out, err = _run(capsys, "restore", str(p), "--hours", "49", "--json")
+    assert code == 0, err
+    assert all(r["in_horizon"] for r in json.loads(out)["plan"])
 
 
 def test_objective_ranges_are_the_plan_under_the_fast_and_slow_calibrations(scen, tmp_path, capsys):

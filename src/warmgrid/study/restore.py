@@ -104,7 +104,9 @@ def repair_horizon_h(
         warm = np.where(need, tau * np.log((setp - tmin) / (setp - WARM_C)), 0.0)
     warm_h = float(np.nanmax(warm, initial=0.0))
     total = bound + refill_h + warm_h
-    return max(sim.n_steps, 24 * math.ceil(total / 24.0)), {
+    # whole days, strictly longer than the longest plan: a repair ending at the horizon
+    # would have no hour to count in
+    return max(sim.n_steps, 24 * (math.floor(total / 24.0) + 1)), {
         "repairs_h": bound,
         "refill_h": refill_h,
         "warm_back_h": warm_h,
@@ -389,11 +391,11 @@ def _set_horizon(
     h0 = sim.n_steps
     bound = makespan_bound_h(durations, k)
     if hours is not None:
-        if hours < math.ceil(bound):
+        if hours <= bound:  # the last repair must end before the horizon does
             raise InputError(
-                f"--hours {hours} is shorter than the longest repair plan can take "
+                f"--hours {hours} is not longer than the longest repair plan can take "
                 f"({bound:g} h for {len(damage)} repairs on {k} crew(s)); give at least "
-                f"{math.ceil(bound)}",
+                f"{math.floor(bound) + 1}",
                 field="--hours",
             )
         horizon, parts = int(hours), {"repairs_h": bound}

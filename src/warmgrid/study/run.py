@@ -54,11 +54,25 @@ def load_services(grid: Grid, scenario: Scenario) -> tuple[Services, list[str]]:
     """
     spec = scenario.services_path
     src = str(scenario.source) if scenario.source else scenario.name
-    if spec == "none":
-        return Services.build(grid, source=src), []
     from warmgrid.io import bundled_overlay
 
     own = bundled_overlay(scenario.grid.case) if spec in ("auto", scenario.grid.case) else None
+    if "services" in scenario.model_fields_set and (spec != "auto" or own is not None):
+        from warmgrid.errors import InputError
+
+        whose = (
+            f"{scenario.grid.case} has its own overlay"
+            if own is not None
+            else f"[grid] services = {str(scenario.grid.services)!r}"
+        )
+        raise InputError(
+            f'[services] sets how services = "auto" invents people and buildings, but {whose}: '
+            'remove [services], or set [grid] services = "auto" on a grid without one',
+            file=src,
+            field="services",
+        )
+    if spec == "none":
+        return Services.build(grid, source=src), []
     if own is not None:
         return own, [
             f"{scenario.grid.case} is synthetic: its people, buildings, heat and water "
