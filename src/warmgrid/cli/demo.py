@@ -148,11 +148,10 @@ def _hours_table(result: dict[str, Any]) -> Any:
     t.add_column("without water", justify="right")
     t.add_column("coldest home °C", justify="right")
     t.add_column("areas drained", justify="right")
-    for h in _STORY_HOURS:
-        k = min(h, n - 1) if h < n else n - 1
-        r = tl[k]
-        label = str(h) if h < n else f"{n} (end)"
-        cold = result["temperature_curves"]
+    cold = result["temperature_curves"]
+    for h in sorted({h for h in _STORY_HOURS if h < n} | {n - 1}):
+        r = tl[h]
+        label = str(h) if h in _STORY_HOURS else f"{h} (last)"
         coldest = min(
             (s[min(h, len(s) - 1)] for s in cold["series"].values()), default=float("nan")
         )
@@ -171,16 +170,17 @@ def _hours_table(result: dict[str, Any]) -> Any:
 def _first_cold_homes(result: dict[str, Any]) -> str:
     """One line per threshold: the hour the first homes fall below it, with the
     fast–slow range."""
-    return "\n".join(
-        f"  first homes below {t['indoor_c']:g} °C: "
-        + (
-            "not within the horizon"
-            if t["first_area_below_h"] is None
-            else f"after {t['first_area_below_h']:.0f} h"
-        )
-        + _hours_range(t.get("first_area_below_h_range"))
-        for t in result["thresholds"]
-    )
+    lines = []
+    for t in result["thresholds"]:
+        r = t.get("first_area_below_h_range")
+        if t["first_area_below_h"] is None and (not r or r[0] is None):
+            when = "not within the horizon" + (" in any calibration" if r else "")
+        elif t["first_area_below_h"] is None:
+            when = "not within the horizon" + _hours_range(r)
+        else:
+            when = f"after {t['first_area_below_h']:.0f} h" + _hours_range(r)
+        lines.append(f"  first homes below {t['indoor_c']:g} °C: {when}")
+    return "\n".join(lines)
 
 
 def _worst_districts(result: dict[str, Any]) -> Any:

@@ -255,6 +255,11 @@ def _print_summary(out: dict[str, Any]) -> None:
                 _fmt(r["effect"]),
             )
         con.print(c)
+    elif out["criticality"].get("min_samples", 1) > 1:
+        con.print(
+            f"No element was drawn in at least {out['criticality']['min_samples']} samples: run more "
+            "samples (--resume RUN --samples N) or lower --min-samples."
+        )
     else:
         con.print("No element varies across the samples (add a [hazard] section to the scenario).")
 
