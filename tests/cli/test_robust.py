@@ -75,6 +75,19 @@ def _md5(p: Path) -> str:
         (["montecarlo", "frost-strike-mc", "-n", "-5"], ["--samples", "'-5'"]),
         (["report", "x.json"], ["missing option", "--out"]),
         (["export", "case9", "x", "--format", "xlsx"], ["--format", "'csv'", "'parquet'"]),
+        # a missing value names the command and the values it takes
+        (["impact", "frost-strike", "--mode"], ["warmgrid impact:", "--mode", "mld, cascade"]),
+        (["restore", "frost-strike", "--method"], ["warmgrid restore:", "auto", "greedy"]),
+        # a long value is shortened, the valid values stay in view
+        (["restore", "frost-strike", "--method", "q" * 120_000], ["120,000 characters", "'rule'"]),
+        (
+            ["montecarlo", "frost-strike-mc", "-n", "2", "--metric", "bogus"],
+            ["'bogus'", "one of:", "person_hours_below_12c", "energy_not_served_mwh"],
+        ),
+        # a path the system refuses is the user's input: one line, exit 2
+        (["impact", "x" * 300], ["File name too long", "300 characters"]),
+        (["info", "y" * 300 + ".m"], ["File name too long"]),
+        (["demo", "--out", "/proc/warmgrid-nope"], ["/proc/warmgrid-nope"]),
     ],
 )
 def test_usage_errors_are_one_line_and_exit_2(capfd, args, words) -> None:
@@ -103,6 +116,23 @@ def test_usage_errors_through_the_console_script(args) -> None:
     assert "Traceback" not in p.stderr
     if args:
         assert len(p.stderr.strip().splitlines()) == 1
+
+
+def test_sigterm_while_the_cli_imports_is_one_line_and_143() -> None:
+    """A SIGTERM during the console script's imports (before any command runs) gives the
+    same line as later, never a silent death."""
+    stopped = 0
+    for delay in (0.1, 0.25):
+        proc = _start(["info", "case9"])
+        time.sleep(delay)
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=60)
+        if proc.returncode == 0:  # (a fast machine finished first: nothing to stop)
+            continue
+        assert proc.returncode == 143, err
+        assert _one_line(err) == "warmgrid: interrupted; nothing was written"
+        stopped += 1
+    assert stopped  # the imports alone take longer than 0.1 s
 
 
 def test_help_and_version_exit_0(capfd) -> None:

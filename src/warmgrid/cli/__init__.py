@@ -120,7 +120,9 @@ def _usage_line(e: Any, argv: list[str]) -> str:
                 msg = msg.split(": ", 1)[0] + f": {plain}"
         for typer_words, plain in _RANGE_WORDS.items():
             msg = msg.replace(typer_words, plain)
-        if value is not None and repr(value) not in msg:
+        if value is not None and len(value) > 80 and value in msg:
+            msg = msg.replace(value, shorten(value))  # the valid values must stay in view
+        elif value is not None and repr(value) not in msg:
             msg = msg.rstrip(".") + f", got {shorten(value)!r}"
     if type(e).__name__ == "UsageError" and msg.startswith("No such command"):
         from warmgrid.errors import closest
@@ -128,8 +130,34 @@ def _usage_line(e: Any, argv: list[str]) -> str:
         cmds = sorted(app_commands())
         bad = msg.split("'")[1] if "'" in msg else ""
         msg = f"no such command {bad!r}{closest(bad, cmds)}; commands: {', '.join(cmds)}"
+    if "requires an argument" in msg:  # click names no command here: find it in argv
+        cmd = next((a for a in argv if not a.startswith("-")), None)
+        if cmd in app_commands():
+            path = f"warmgrid {cmd}"
+            choices = _option_choices(cmd, msg.split("'")[1] if "'" in msg else "")
+            if choices:
+                msg = msg.rstrip(".") + f": one of {', '.join(choices)}"
     msg = msg[:1].lower() + msg[1:]
     return f"{path}: error: {msg.rstrip('.')} (see '{path} --help')"
+
+
+def _option_choices(cmd: str, option: str) -> list[str]:
+    """The values an option of a command accepts, when they are a fixed list (a
+    ``Literal`` annotation); [] when unknown (this runs inside the error handler, so it
+    never raises)."""
+    try:
+        group = typer.main.get_command(app)
+        command = group.commands[cmd]  # type: ignore[attr-defined]
+        for p in command.params:
+            if option in (getattr(p, "opts", []) or []):
+                desc = getattr(p, "type_descriptor", None)
+                choices = getattr(desc, "choices", None) or getattr(
+                    getattr(p, "type", None), "choices", None
+                )
+                return [str(c) for c in choices or []]
+    except Exception:  # pragma: no cover - typer internals changed: say less
+        return []
+    return []
 
 
 def app_commands() -> list[str]:
@@ -177,7 +205,11 @@ def main(argv: list[str] | None = None) -> int:
                 ctx = getattr(e, "ctx", None)
                 typer.echo(ctx.get_help() if ctx is not None else "usage: warmgrid", err=True)
                 return 2
-            _say(_usage_line(e, list(sys.argv[1:] if argv is None else argv)))
+            try:
+                line = _usage_line(e, list(sys.argv[1:] if argv is None else argv))
+            except Exception:  # pragma: no cover - never a traceback for a usage error
+                line = f"warmgrid: error: {e.format_message()}"  # type: ignore[attr-defined]
+            _say(line)
             return 2
         except _ClickException as e:  # click's other errors (a file option that cannot open)
             _say(f"warmgrid: error: {e.format_message()}")  # type: ignore[attr-defined]
@@ -197,6 +229,13 @@ def main(argv: list[str] | None = None) -> int:
         except BrokenPipeError:  # `warmgrid ... | head`: the reader left, not an error
             _quiet_stdout()
             return 0
+        except OSError as e:  # a path the user gave that cannot be opened or made
+            if e.filename is None:
+                return _internal(e)
+            from warmgrid.errors import quoted
+
+            _say(f"warmgrid: error: {quoted(str(e.filename))}: {e.strerror or e}")
+            return 2
         except SystemExit as e:  # typer exits 1 itself on a broken pipe
             _quiet_stdout()
             return e.code if isinstance(e.code, int) else 1
@@ -207,17 +246,22 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 1
         except Exception as e:  # a bug: one line, the traceback on request
-            if os.environ.get("WARMGRID_TRACEBACK"):
-                raise
-            _say(
-                f"warmgrid: internal error: {type(e).__name__}: {e} "
-                "(please report it; WARMGRID_TRACEBACK=1 shows the traceback)"
-            )
-            return 1
+            return _internal(e)
     if rv == 130 and _SIGNALLED:  # typer turned a KeyboardInterrupt into Exit(130)
         _say("warmgrid: interrupted; nothing was written")
         return interrupted_code()
     return int(rv) if isinstance(rv, int) and not isinstance(rv, bool) else 0
+
+
+def _internal(e: BaseException) -> int:
+    """One line for a bug (exit 1); the traceback with ``WARMGRID_TRACEBACK=1``."""
+    if os.environ.get("WARMGRID_TRACEBACK"):
+        raise e
+    _say(
+        f"warmgrid: internal error: {type(e).__name__}: {e} "
+        "(please report it; WARMGRID_TRACEBACK=1 shows the traceback)"
+    )
+    return 1
 
 
 def _quiet_stdout() -> None:

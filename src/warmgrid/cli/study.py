@@ -107,15 +107,23 @@ def montecarlo(
     see the same scenario files, and anyone who can reach that scheduler can run code on
     its workers: keep it on a private network or use TLS (see the README).
     """
+    import logging
     import sys
 
     from warmgrid.errors import InputError, closest, quoted
+
+    # a Ctrl-C while the Dask client waits leaves asyncio tasks whose exceptions nobody
+    # reads; their "Task exception was never retrieved" is no news for the user, who
+    # gets the resume line
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     from warmgrid.study.montecarlo import RunStopped, run_montecarlo
     from warmgrid.study.store import METRIC_COLUMNS
 
     if metric not in METRIC_COLUMNS:
         raise InputError(
-            f"unknown metric {quoted(metric)}{closest(metric, METRIC_COLUMNS)}", field="--metric"
+            f"unknown metric {quoted(metric)}{closest(metric, METRIC_COLUMNS)}; one of: "
+            + ", ".join(METRIC_COLUMNS),
+            field="--metric",
         )
     try:
         res = run_montecarlo(
@@ -131,11 +139,22 @@ def montecarlo(
         )
     except RunStopped as e:
         raise _stopped(e, scenario, store, scheduler, absolute) from None
-    out = _run_summary(res, scenario, absolute, top=top, metric=metric, min_samples=min_samples)
-    if json_out:
-        print_json(out)
-        return
-    _print_summary(out)
+    try:
+        out = _run_summary(res, scenario, absolute, top=top, metric=metric, min_samples=min_samples)
+        if json_out:
+            print_json(out)
+            return
+        _print_summary(out)
+    except KeyboardInterrupt:  # the samples are stored: say so, not "nothing written"
+        from warmgrid.cli import interrupted_code
+        from warmgrid.errors import Interrupted
+
+        raise Interrupted(
+            f"interrupted while summarising; the run is stored ({res.samples_done} of "
+            f"{res.samples_requested} samples): warmgrid runs --store {_arg(str(res.store))} "
+            f"lists it, warmgrid report {res.run} -o report.html shows it",
+            exit_code=interrupted_code(),
+        ) from None
 
 
 def _stopped(e: Any, scenario: str, store: str, scheduler: str, absolute: bool) -> Exception:
