@@ -308,6 +308,9 @@ def _stores(tmp: Path) -> dict[str, Path]:
     for name, tables in (
         ("foreign_runs", "CREATE TABLE runs(a INT); CREATE TABLE samples(b INT)"),
         ("other_tables", "CREATE TABLE measurements(a INT)"),
+        ("a_sequence", "CREATE SEQUENCE seq"),
+        ("a_macro", "CREATE MACRO plus1(a) AS a + 1"),
+        ("a_schema", "CREATE SCHEMA elsewhere"),
     ):
         out[name] = tmp / f"{name}.duckdb"
         con = duckdb.connect(str(out[name]))
@@ -337,6 +340,48 @@ def test_damaged_or_foreign_stores_are_refused_untouched(tmp_path, capfd, scenar
             assert _md5(path) == before, (name, args)
         assert not (tmp_path / f"{name}.html").exists()
         assert sorted(tmp_path.glob(f"{name}.duckdb*")) == [path]  # no WAL left beside it
+
+
+def test_a_damaged_block_anywhere_is_refused_or_harmless(tmp_path, capfd, scenario_file) -> None:
+    """A real store, 64 bytes of noise in each of its blocks in turn (index blocks too,
+    which a read never loads): a new run either is refused with one line, the file
+    unchanged, or (noise in free space) goes through and the store reads whole."""
+    from warmgrid.study.store import Store
+
+    good = tmp_path / "good.duckdb"
+    args = ["montecarlo", str(scenario_file), "-n", "12", "--seed", "1"]
+    assert _run(capfd, *args, "--scheduler", "synchronous", "--store", str(good))[0] == 0
+    raw = good.read_bytes()
+    refused = 0
+    for b in range((len(raw) - 12288) // 262144):
+        p = tmp_path / f"b{b}.duckdb"
+        bad = bytearray(raw)
+        off = 12288 + b * 262144 + 5008
+        bad[off : off + 64] = os.urandom(64)
+        p.write_bytes(bytes(bad))
+        before = _md5(p)
+        code, _out, err = _run(
+            capfd,
+            "montecarlo",
+            str(scenario_file),
+            "-n",
+            "2",
+            "--scheduler",
+            "synchronous",
+            "--store",
+            str(p),
+        )
+        if code == 2:
+            assert p.name in _one_line(err)
+            assert _md5(p) == before, b
+            refused += 1
+        else:
+            assert code == 0, err
+            runs = Store(p).runs()
+            assert len(runs) == 2
+            assert all(r["complete"] for r in runs)
+            assert sum(len(Store(p).samples(r["run"])) for r in runs) == 14
+    assert refused >= 2  # the table data and its indexes were hit
 
 
 def test_duckdb_never_installs_or_loads_extensions(tmp_path) -> None:

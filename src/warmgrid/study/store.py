@@ -160,6 +160,12 @@ class Store:
                 ).fetchall()
             }
             if not tables:
+                other = _other_objects(con)
+                if other:
+                    raise self._bad(
+                        "not a warmgrid results store (a DuckDB database holding "
+                        f"{', '.join(other)}); pass another --store"
+                    )
                 return
             ours, optional = {"runs", "samples"}, {"run_context"}
             if not ours <= set(tables) <= ours | optional:
@@ -201,7 +207,10 @@ class Store:
             ).fetchall()
 
     def check_writable(self) -> None:
-        """Refuse a store that cannot be created or written, before a run starts."""
+        """Refuse a store that cannot be created or written, before a run starts: the
+        folder and file permissions, and for an existing store a trial write (a run row,
+        a sample and a context inserted and rolled back, so that damaged index blocks,
+        which a read never loads, fail here and leave the file as it was)."""
         import os
 
         folder = self.path.parent
@@ -214,6 +223,41 @@ class Store:
             raise self._bad(f"cannot write the results store: no write permission in {probe}")
         if self.path.exists() and not os.access(self.path, os.W_OK):
             raise self._bad("cannot write the results store: the file is read-only")
+        if self.path.exists() and self.path.stat().st_size > 0:
+            self._trial_write()
+
+    def _trial_write(self) -> None:
+        """Insert one row in each table of an existing store and roll back."""
+        import uuid
+
+        import duckdb
+
+        probe = f"~probe-{uuid.uuid4().hex}"
+        with self._connect(read_only=False) as con:
+            names = {
+                r[0]
+                for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+            }
+            if not names:
+                return
+            con.execute("BEGIN TRANSACTION")
+            try:
+                con.execute(
+                    "INSERT INTO runs VALUES (?, '', '', '', '', 1, 0, ?, ?, false, '')",
+                    [probe, _now(), _now()],
+                )
+                con.execute(
+                    "INSERT INTO samples (run, sample, damage, n_damaged) VALUES (?, 0, '[]', 0)",
+                    [probe],
+                )
+                if "run_context" in names:
+                    con.execute("INSERT INTO run_context VALUES (?, '{}')", [probe])
+            except duckdb.Error as e:
+                con.execute("ROLLBACK")
+                raise self._bad(
+                    f"cannot write the results store (damaged?): {str(e).splitlines()[0]}"
+                ) from None
+            con.execute("ROLLBACK")
 
     # ------------------------------------------------------------------ connections
     @contextmanager
@@ -462,6 +506,22 @@ class Store:
         """Run a read-only SQL query on the store."""
         with self._connect(read_only=True) as con:
             return con.execute(sql, list(params)).fetchall()
+
+
+def _other_objects(con: Any) -> list[str]:
+    """What a DuckDB database without tables holds besides (sequences, macros, schemas,
+    types, views): a file that belongs to something else."""
+    out = []
+    for what, sql in (
+        ("sequences", "SELECT count(*) FROM duckdb_sequences()"),
+        ("macros", "SELECT count(*) FROM duckdb_functions() WHERE NOT internal"),
+        ("schemas", "SELECT count(*) FROM duckdb_schemas() WHERE NOT internal"),
+        ("types", "SELECT count(*) FROM duckdb_types() WHERE NOT internal"),
+        ("views", "SELECT count(*) FROM duckdb_views() WHERE NOT internal"),
+    ):
+        if con.execute(sql).fetchone()[0]:
+            out.append(what)
+    return out
 
 
 def _plain_json(x: Any) -> Any:
