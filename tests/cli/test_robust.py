@@ -456,6 +456,16 @@ BASE = '[grid]\ncase = "winter-city"\n[damage]\nelements = ["gen:chp-south-1"]\n
         ("[emergency]\nshelter_capacity = nan", "emergency.shelter_capacity"),
         ('[hazard]\nmodel = "random_k"\nk = 2\nweights_by_kind = { gen = nan }', "hazard"),
         ('[hazard]\nmodel = "fragility"\nprob_by_kind = { gen = 2.0 }', "hazard.prob_by_kind"),
+        (
+            '[hazard]\nmodel = "fragility"\nprob_by_kind = { gen = 0.5 }\n'
+            "footprint = { center_xy = [1e308, -1e308], radius_km = 5 }",
+            "hazard.footprint.center_xy",
+        ),
+        (
+            '[hazard]\nmodel = "fragility"\nprob_by_kind = { gen = 0.5 }\n'
+            "footprint = { center_xy = [200.0, 50.0], radius_km = 5, lonlat = true }",
+            "hazard.footprint",
+        ),
     ],
 )
 def test_bad_scenario_numbers_are_refused(tmp_path, capfd, extra, field) -> None:
@@ -539,6 +549,24 @@ def test_n2_that_would_not_fit_in_memory_is_refused(capfd) -> None:
     line = _one_line(err)
     assert "--candidates" in line
     assert "GB" in line
+
+
+def test_the_memory_check_sees_the_process_limit() -> None:
+    """Under ``ulimit -v`` (2.5 GB of address space), N-2 over 1,200 candidates (about
+    1 GB) is refused before it starts, with one line and exit 2, not killed half-way."""
+    import shlex
+
+    cmd = [WARMGRID, "contingency", "case9241pegase", "--k", "2", "--candidates", "1200"]
+    proc = subprocess.run(  # (bash's ulimit: no preexec_fn in a process with threads)
+        ["bash", "-c", f"ulimit -v 2500000 && exec {shlex.join(cmd)}"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 2, proc.stderr
+    line = _one_line(proc.stderr)
+    assert "is available" in line
+    assert "--candidates" in line
 
 
 def test_long_ids_are_shortened_in_messages(tmp_path, capfd) -> None:

@@ -278,10 +278,24 @@ class EmergencySection(_Section):
 class FootprintSection(_Section):
     """``[hazard] footprint``: a disc on the map (see :class:`warmgrid.hazard.Footprint`)."""
 
-    center_xy: tuple[float, float]
+    center_xy: tuple[
+        Annotated[float, Field(ge=-1e7, le=1e7)], Annotated[float, Field(ge=-1e7, le=1e7)]
+    ]
     radius_km: float = Field(gt=0, le=20_000.0)
     outside_factor: float = Field(0.0, ge=0, le=1)
     lonlat: bool = False
+
+    @model_validator(mode="after")
+    def _on_earth(self) -> FootprintSection:
+        """Longitude and latitude within their ranges when the grid's coordinates are
+        degrees (``lonlat``); the map coordinates (km) within ±10,000,000 otherwise."""
+        lon, lat = self.center_xy
+        if self.lonlat and not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
+            raise ValueError(
+                f"center_xy = [{lon:g}, {lat:g}] is not a longitude in [-180, 180] and a "
+                "latitude in [-90, 90] (lonlat = true)"
+            )
+        return self
 
 
 class HazardSection(_Section):

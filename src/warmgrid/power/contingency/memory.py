@@ -12,10 +12,52 @@ __all__ = ["available_memory", "check_memory"]
 
 
 def available_memory() -> int:
-    """Bytes of memory the machine can give this process now (``MemAvailable``)."""
+    """Bytes of memory this process can still take now: the machine's ``MemAvailable``,
+    capped by the process's address-space limit (``ulimit -v``, less what it already
+    maps) and by its control group's limit (a container's ``memory.max`` less its
+    ``memory.current``; cgroup v2, or v1's ``memory.limit_in_bytes``)."""
+    import resource
+
     import psutil
 
-    return int(psutil.virtual_memory().available)
+    avail = int(psutil.virtual_memory().available)
+    soft, _hard = resource.getrlimit(resource.RLIMIT_AS)
+    if soft != resource.RLIM_INFINITY:
+        used = int(psutil.Process().memory_info().vms)
+        avail = min(avail, max(int(soft) - used, 0))
+    room = _cgroup_room()
+    return avail if room is None else min(avail, room)
+
+
+def _cgroup_room() -> int | None:
+    """Bytes left under this process's cgroup memory limit, None without one."""
+    from pathlib import Path
+
+    try:
+        rel = ""
+        for line in Path("/proc/self/cgroup").read_text().splitlines():
+            parts = line.split(":", 2)
+            if len(parts) == 3 and parts[0] == "0":  # cgroup v2
+                rel = parts[2].lstrip("/")
+        v2 = Path("/sys/fs/cgroup") / rel
+        for limit_f, used_f in (
+            (v2 / "memory.max", v2 / "memory.current"),
+            (
+                Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"),
+                Path("/sys/fs/cgroup/memory/memory.usage_in_bytes"),
+            ),
+        ):
+            if limit_f.is_file() and used_f.is_file():
+                text = limit_f.read_text().strip()
+                if text == "max":
+                    return None
+                limit, used = int(text), int(used_f.read_text().strip())
+                if limit >= 1 << 60:  # v1's "no limit"
+                    return None
+                return max(limit - used, 0)
+    except (OSError, ValueError):
+        return None
+    return None
 
 
 def check_memory(need: float, *, what: str, field: str, hint: str) -> None:
