@@ -514,6 +514,37 @@ def test_report_on_an_incomplete_json_and_into_a_new_folder(tmp_path, capfd) -> 
     assert "in the way" in _one_line(err)
 
 
+def test_overwrite_swaps_whole_folders_even_when_interrupted(tmp_path, capfd) -> None:
+    """``export --overwrite`` onto a folder with many files, stopped by a signal at some
+    point: the folder is then either the old one, every file there, or the new one, with
+    nothing of the old left."""
+    ov = tmp_path / "ov"
+    assert _run(capfd, "export", "case9", str(ov))[0] == 0
+    tables = sorted(p.name for p in ov.iterdir())
+    junk = ov / "junk"
+    junk.mkdir()
+    for i in range(20_000):
+        (junk / f"{i}.txt").write_bytes(b"x")
+    seen = set()
+    for delay in (0.6, 1.2, 2.0):
+        proc = _start(["export", "case9", str(ov), "--overwrite"])
+        time.sleep(delay)
+        os.killpg(proc.pid, signal.SIGINT)
+        _out, err = proc.communicate(timeout=60)
+        assert "Traceback" not in err
+        assert [p.name for p in tmp_path.iterdir()] == ["ov"]  # no temporary folder left
+        if junk.exists():  # stopped before the swap: the old folder, whole
+            assert proc.returncode == 130, err
+            assert len(list(junk.iterdir())) == 20_000
+            seen.add("old")
+        else:  # the new folder, whole; nothing of the old one beside it
+            assert proc.returncode == 0, err
+            assert sorted(p.name for p in ov.iterdir()) == tables
+            seen.add("new")
+            break
+    assert seen
+
+
 def test_outputs_get_the_usual_modes(tmp_path, capfd) -> None:
     old = os.umask(0o022)
     try:

@@ -95,12 +95,36 @@ def atomic_folder(folder: str | os.PathLike[str], *, overwrite: bool = False) ->
     try:
         yield tmp
         _publish_modes(tmp)
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(tmp, folder)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    with _uninterrupted():  # the old folder and the new one swap whole, then the old goes
+        old = None
+        if folder.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old.", dir=folder.parent))
+            os.replace(folder, old)  # (onto an empty folder: allowed)
+        os.replace(tmp, folder)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+@contextmanager
+def _uninterrupted() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait until the block ends (the output is complete by then and
+    the command finishes); outside the main thread, nothing changes."""
+    import signal
+
+    saved = {}
+    try:
+        for s in (signal.SIGINT, signal.SIGTERM):
+            saved[s] = signal.signal(s, signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        pass
+    try:
+        yield
+    finally:
+        for s, h in saved.items():
+            signal.signal(s, h)
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
