@@ -208,6 +208,23 @@ def test_a_signal_stops_montecarlo_with_a_resume_line(tmp_path, sig, code, sched
     assert again[again.index("--samples") + 1] == "3000"
 
 
+def test_a_signal_while_the_workers_warm_up_is_one_resume_line(tmp_path) -> None:
+    """Ctrl-C once the run exists but before any sample (the local cluster starting and
+    warming up): one line with the resume command, exit 130, no asyncio or worker
+    traceback."""
+    store = tmp_path / "r.duckdb"
+    args = ["montecarlo", "frost-strike-mc", "-n", "3000", "--seed", "5", "--store", str(store)]
+    proc = _start(args)
+    _wait_for_samples(proc, store, at_least=0)
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert out == ""
+    again = _resume_line(err)  # one line, no traceback
+    assert "--resume" in again
+    assert "Task exception" not in err
+
+
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_signal_stops_any_command_with_nothing_half_written(tmp_path, sig, code) -> None:
     out = tmp_path / "v.parquet"
