@@ -183,6 +183,9 @@ def test_tables_folder_raises_only_input_error_naming_the_table_file(
         ("load", "p_mw", "twelve", "not a valid float"),
         ("gen", "in_service", "maybe", "not a valid bool"),
         ("branch", "kind", "cable", "must be one of"),
+        ("branch", "r_pu", -0.01, "negative resistance"),
+        ("gen", "vm_pu", 1.7, "must be <= 1.5"),
+        ("gen", "vm_pu", 0.3, "must be >= 0.5"),
     ],
 )
 def test_each_problem_names_row_and_field(
@@ -219,4 +222,18 @@ def test_negative_reactance_is_accepted_only_when_allowed() -> None:
     tables["branch"].loc[0, "x_pu"] = -0.05
     with pytest.raises(InputError, match="negative reactance"):
         Grid(name="t", **tables)
-    assert Grid(name="t", allow_negative_x=True, **tables).branch["x_pu"].iloc[0] == -0.05
+    g = Grid(name="t", allow_negative_x=True, **tables)
+    assert g.branch["x_pu"].iloc[0] == -0.05
+    assert any("negative series reactance" in w for w in g.warnings())
+
+
+def test_negative_resistance_is_accepted_only_when_allowed_and_always_said() -> None:
+    """A negative series resistance (published network equivalents have them: 224 in
+    case145) is refused in the native tables unless allowed, and said when accepted."""
+    tables = _valid_tables(3, 0, 0)
+    tables["branch"]["r_pu"] = 0.01
+    tables["branch"].loc[0, "r_pu"] = -0.02
+    with pytest.raises(InputError, match="negative resistance"):
+        Grid(name="t", **tables)
+    g = Grid(name="t", allow_negative_x=True, **tables)
+    assert any("1 branch(es) of t have a negative series resistance" in w for w in g.warnings())

@@ -104,6 +104,13 @@ class Grid:
                 f"{neg:,} branch(es) of {self.name} have a negative series reactance "
                 "(series compensation or a three-winding star point), accepted as published"
             )
+        r = self.branch["r_pu"].to_numpy(dtype=float)
+        neg_r = int((r < 0).sum())
+        if neg_r:
+            out.append(
+                f"{neg_r:,} branch(es) of {self.name} have a negative series resistance "
+                "(a network equivalent), accepted as published; AC losses on them are negative"
+            )
         return out
 
     def ids(self) -> list[str]:

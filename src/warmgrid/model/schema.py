@@ -61,6 +61,8 @@ class Column:
     default : value used when the column is absent; ``None`` means required.
     lo, hi : inclusive bounds for floats (``None``: unbounded).
     nonzero : the value may not be 0 (a reactance).
+    signed : a negative value only in published equivalents (``allow_negative_x``; a
+        series resistance).
     ref : name of the table whose ``id`` this column refers to (``"load"``, ``"bus"``,
         ``"gen"`` for the grid's; ``"heat"``, ``"areas"`` for the overlay's).
     choices : allowed values for strings.
@@ -77,6 +79,7 @@ class Column:
     lo: float | None = None
     hi: float | None = None
     nonzero: bool = False
+    signed: bool = False
     ref: str | None = None
     choices: tuple[str, ...] | None = None
     finite: bool = True
@@ -139,7 +142,13 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column("from_bus", "str", "bus id at the from end", ref="bus"),
         Column("to_bus", "str", "bus id at the to end", ref="bus"),
         Column(
-            "r_pu", "float", "series resistance, p.u. on base_mva", default=0.0, lo=-1e3, hi=1e3
+            "r_pu",
+            "float",
+            "series resistance, p.u. on base_mva (negative only with allow_negative_x)",
+            default=0.0,
+            lo=-1e3,
+            hi=1e3,
+            signed=True,
         ),
         Column(
             "x_pu", "float", "series reactance, p.u. on base_mva", lo=-1e3, hi=1e3, nonzero=True
@@ -272,9 +281,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
             "False: it injects p_mw + j q_mvar (a PQ unit, pandapower sgen)",
             default=True,
         ),
-        Column(
-            "vm_pu", "float", "voltage set point, p.u. (AC flow)", default=1.0, lo=0.01, hi=10.0
-        ),
+        Column("vm_pu", "float", "voltage set point, p.u. (AC flow)", default=1.0, lo=0.5, hi=1.5),
         Column(
             "q_mvar",
             "float",

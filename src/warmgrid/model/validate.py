@@ -100,6 +100,11 @@ def _float_rules(col: Column, v: np.ndarray, allow_negative_x: bool) -> list[tup
             "must be > 0 (negative reactance; set allow_negative_x to accept series compensation)",
             (v < 0) if (col.nonzero and not allow_negative_x) else None,
         ),
+        (
+            "must be >= 0 (negative resistance; set allow_negative_x to accept a published "
+            "network equivalent)",
+            (v < 0) if (col.signed and not allow_negative_x) else None,
+        ),
     ]
 
 
