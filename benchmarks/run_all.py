@@ -27,6 +27,7 @@ RUNS = [
         "100,400",
     ],
     ["impact.py"],
+    ["water.py"],
     ["restore.py", "--quick"],
     ["montecarlo.py", "--samples", "2000"],
     ["montecarlo_large.py", "--samples", "200"],

@@ -139,7 +139,7 @@ def frost_strike() -> None:
     t = {}
     t0 = time.perf_counter()
     sc = load_scenario("frost-strike")
-    sim = prepare(sc)
+    sim = prepare(sc).simulator
     tl = sim.run(sc.damage.elements)
     t["power + heat timeline"] = time.perf_counter() - t0
     t0 = time.perf_counter()
