@@ -212,9 +212,13 @@ def write_tables(
             else:
                 df.to_parquet(tmp / f"{name}.parquet", index=False)
         aliases = grid.meta.get("aliases") or {}
+        br = grid.branch
+        # true only where the tables need it, so an edit that makes a reactance negative
+        # by mistake is caught on the next load
+        negative = bool((br["x_pu"] < 0).any() or (br["r_pu"] < 0).any())
         (tmp / "grid.toml").write_text(
             f'name = "{grid.name}"\nbase_mva = {grid.base_mva!r}\n'
-            f"allow_negative_x = {str(grid.allow_negative_x).lower()}\n"
+            f"allow_negative_x = {str(grid.allow_negative_x and negative).lower()}\n"
             + ("\n[aliases]\n" if aliases else "")
             + "".join(
                 f"{json.dumps(a, ensure_ascii=False)} = "
