@@ -108,7 +108,11 @@ _RUN_COLUMNS = (
 )
 
 #: DuckDB settings for every connection: no extension is ever installed or loaded.
-_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+_CONFIG = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "threads": 1,  # the driver writes while the workers compute: one core is plenty
+}
 
 
 def _now() -> datetime:
