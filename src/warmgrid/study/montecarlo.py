@@ -360,9 +360,10 @@ def run_context(scenario: Scenario, absolute: bool = False) -> dict[str, Any]:
     the building calibration (and whether each sample draws it), the scenario's own damage
     by name and kind, and the study's counting, baseline, warnings and assumptions."""
     from warmgrid.study.impact_json import page_context
-    from warmgrid.study.run import prepare
 
-    study = prepared_study(scenario, absolute) or prepare(scenario, absolute=absolute)
+    _worker_state(scenario, absolute)  # built once per process, as for the samples
+    study = prepared_study(scenario, absolute)
+    assert study is not None
     sim = study.simulator
     return {
         **page_context(sim, scenario, list(dict.fromkeys(scenario.damage.elements))),
@@ -466,8 +467,8 @@ def run_montecarlo(
         done = _open_run(st, scenario, run_id, digest, n, seed, row)
         started = True
         context = st.context(run_id) if row is not None else None
-        if context is None:
-            context = run_context(scenario, absolute)
+        if context is None:  # (on a worker: its study is built for the samples anyway)
+            context = sched.run(run_context, scenario, absolute)
             st.set_context(run_id, context)
         sched.warm(_validate, scenario, absolute)  # every worker ready before sampling
         todo = [i for i in range(n) if i not in done]
