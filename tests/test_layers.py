@@ -15,7 +15,7 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "warmgrid"
 
 #: Lowest first. The first part of a module's path under warmgrid names its layer.
 LAYERS: list[set[str]] = [
-    {"errors", "rng", "metrics", "__init__"},
+    {"errors", "rng", "metrics", "outputs", "__init__"},
     {"model"},
     {"io", "solve"},
     {"power"},

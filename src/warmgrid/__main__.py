@@ -27,7 +27,18 @@ def entry() -> None:  # pragma: no cover - exercised through the console script
         sys.exit(128 + (got[-1] if got else signal.SIGINT))
     finally:
         signal.signal(signal.SIGTERM, old)
-    sys.exit(main())
+    from warmgrid.cli import DONE
+
+    try:
+        code = main()
+    except KeyboardInterrupt:  # a signal in the instant after main restored its handlers
+        if not DONE:  # (cannot happen: main handles every interrupt of a command)
+            sys.stderr.write("warmgrid: interrupted\n")
+            sys.exit(128 + (got[-1] if got else signal.SIGINT))
+        code = DONE[-1]  # the command had finished: its code stands
+    for s in (signal.SIGINT, signal.SIGTERM):  # and nothing changes it on the way out
+        signal.signal(s, signal.SIG_IGN)
+    sys.exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -192,65 +192,92 @@ def interrupted_code() -> int:
     return 128 + (_SIGNALLED[-1] if _SIGNALLED else signal.SIGINT)
 
 
+#: The exit code of the last command, set once it is decided: a signal in the instant
+#: after (main's handlers restored, not yet returned) must not change it.
+DONE: list[int] = []
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 1 failure, 2 bad input or usage, 130/143
     interrupted)."""
-    with _signals():
-        try:
-            rv = app(args=argv, standalone_mode=False, prog_name="warmgrid")
-        except typer.Exit as e:  # --help, --version, or a command's explicit exit
-            return int(e.exit_code or 0)
-        except _UsageError as e:
-            if type(e).__name__ == "NoArgsIsHelpError":  # a bare `warmgrid` or group
-                ctx = getattr(e, "ctx", None)
-                typer.echo(ctx.get_help() if ctx is not None else "usage: warmgrid", err=True)
-                return 2
-            try:
-                line = _usage_line(e, list(sys.argv[1:] if argv is None else argv))
-            except Exception:  # pragma: no cover - never a traceback for a usage error
-                line = f"warmgrid: error: {e.format_message()}"  # type: ignore[attr-defined]
-            _say(line)
-            return 2
-        except _ClickException as e:  # click's other errors (a file option that cannot open)
-            _say(f"warmgrid: error: {e.format_message()}")  # type: ignore[attr-defined]
-            return 2
-        except InputError as e:
-            _say(f"warmgrid: error: {e}")
-            return 2
-        except Interrupted as e:
-            _say(f"warmgrid: {e}")
-            return e.exit_code
-        except WarmgridError as e:
-            _say(f"warmgrid: error: {e}")
-            return 1
-        except KeyboardInterrupt:
-            _say("warmgrid: interrupted; nothing was written")
-            return interrupted_code()
-        except BrokenPipeError:  # `warmgrid ... | head`: the reader left, not an error
-            _quiet_stdout()
-            return 0
-        except OSError as e:  # a path the user gave that cannot be opened or made
-            if e.filename is None:
-                return _internal(e)
-            from warmgrid.errors import quoted
+    from warmgrid.outputs import PUBLISHED
 
-            _say(f"warmgrid: error: {quoted(str(e.filename))}: {e.strerror or e}")
+    DONE.clear()
+    PUBLISHED.clear()
+    with _signals():
+        code = _main(argv)
+        DONE.append(code)
+    return code
+
+
+def _main(argv: list[str] | None) -> int:
+    """:func:`main` inside its signal handlers."""
+    try:
+        rv = app(args=argv, standalone_mode=False, prog_name="warmgrid")
+    except typer.Exit as e:  # --help, --version, or a command's explicit exit
+        return int(e.exit_code or 0)
+    except _UsageError as e:
+        if type(e).__name__ == "NoArgsIsHelpError":  # a bare `warmgrid` or group
+            ctx = getattr(e, "ctx", None)
+            typer.echo(ctx.get_help() if ctx is not None else "usage: warmgrid", err=True)
             return 2
-        except SystemExit as e:  # typer exits 1 itself on a broken pipe
-            _quiet_stdout()
-            return e.code if isinstance(e.code, int) else 1
-        except MemoryError:
-            _say(
-                "warmgrid: error: out of memory; try a smaller problem (fewer samples, "
-                "candidates or a shorter horizon)"
-            )
-            return 1
-        except Exception as e:  # a bug: one line, the traceback on request
+        try:
+            line = _usage_line(e, list(sys.argv[1:] if argv is None else argv))
+        except Exception:  # pragma: no cover - never a traceback for a usage error
+            line = f"warmgrid: error: {e.format_message()}"  # type: ignore[attr-defined]
+        _say(line)
+        return 2
+    except _ClickException as e:  # click's other errors (a file option that cannot open)
+        _say(f"warmgrid: error: {e.format_message()}")  # type: ignore[attr-defined]
+        return 2
+    except InputError as e:
+        _say(f"warmgrid: error: {e}")
+        return 2
+    except Interrupted as e:
+        _say(f"warmgrid: {e}")
+        return e.exit_code
+    except WarmgridError as e:
+        _say(f"warmgrid: error: {e}")
+        return 1
+    except KeyboardInterrupt:
+        _say(_interrupted_line())
+        return interrupted_code()
+    except BrokenPipeError:  # `warmgrid ... | head`: the reader left, not an error
+        _quiet_stdout()
+        return 0
+    except OSError as e:  # a path the user gave that cannot be opened or made
+        if e.filename is None:
             return _internal(e)
+        from warmgrid.errors import quoted
+
+        _say(f"warmgrid: error: {quoted(str(e.filename))}: {e.strerror or e}")
+        return 2
+    except SystemExit as e:  # typer exits 1 itself on a broken pipe
+        _quiet_stdout()
+        return e.code if isinstance(e.code, int) else 1
+    except MemoryError:
+        _say(
+            "warmgrid: error: out of memory; try a smaller problem (fewer samples, "
+            "candidates or a shorter horizon)"
+        )
+        return 1
+    except Exception as e:  # a bug: one line, the traceback on request
+        return _internal(e)
     if rv == 130 and _SIGNALLED:  # typer turned a KeyboardInterrupt into Exit(130)
-        _say("warmgrid: interrupted; nothing was written")
+        _say(_interrupted_line())
         return interrupted_code()
     return int(rv) if isinstance(rv, int) and not isinstance(rv, bool) else 0
+
+
+def _interrupted_line() -> str:
+    """``interrupted; nothing was written``, or the outputs already complete (an
+    interrupt after an atomic write published them)."""
+    from warmgrid.outputs import PUBLISHED
+
+    if not PUBLISHED:
+        return "warmgrid: interrupted; nothing was written"
+    names = ", ".join(str(p) for p in PUBLISHED[:3]) + (", …" if len(PUBLISHED) > 3 else "")
+    return f"warmgrid: interrupted; complete before it: {names}"
 
 
 def _internal(e: BaseException) -> int:

@@ -17,6 +17,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from warmgrid.errors import InputError
+from warmgrid.outputs import PUBLISHED
 
 __all__ = ["atomic_file", "atomic_folder", "write_text_atomic", "write_texts_atomic"]
 
@@ -68,6 +69,7 @@ def atomic_file(path: str | os.PathLike[str]) -> Iterator[Path]:
         yield Path(tmp)
         _publish_modes(Path(tmp))
         os.replace(tmp, p)
+        PUBLISHED.append(p)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -104,6 +106,7 @@ def atomic_folder(folder: str | os.PathLike[str], *, overwrite: bool = False) ->
             old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old.", dir=folder.parent))
             os.replace(folder, old)  # (onto an empty folder: allowed)
         os.replace(tmp, folder)
+        PUBLISHED.append(folder)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
 
