@@ -69,7 +69,7 @@ def atomic_file(path: str | os.PathLike[str]) -> Iterator[Path]:
         yield Path(tmp)
         _publish_modes(Path(tmp))
         os.replace(tmp, p)
-        PUBLISHED.append(p)
+        _published(p)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -94,21 +94,34 @@ def atomic_folder(folder: str | os.PathLike[str], *, overwrite: bool = False) ->
         tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     except PermissionError:
         raise InputError("no permission to write in its folder", file=str(folder)) from None
+    _BUILDING.append(tmp)
     try:
         yield tmp
         _publish_modes(tmp)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        _BUILDING.remove(tmp)
     with _uninterrupted():  # the old folder and the new one swap whole, then the old goes
         old = None
         if folder.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old.", dir=folder.parent))
             os.replace(folder, old)  # (onto an empty folder: allowed)
         os.replace(tmp, folder)
-        PUBLISHED.append(folder)
+        _published(folder)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
+
+
+#: Temporary folders being filled: what is published inside them is not complete yet.
+_BUILDING: list[Path] = []
+
+
+def _published(p: Path) -> None:
+    """Record an output moved into place, unless it lies in a folder still being built."""
+    if not any(p.is_relative_to(t) for t in _BUILDING):
+        PUBLISHED.append(p)
 
 
 @contextmanager
