@@ -184,3 +184,13 @@ def test_unrated_branches_have_no_loading_in_contingency(capsys) -> None:
     rows = [r.split("│") for r in capsys.readouterr().out.splitlines() if r.startswith("│ line")]
     assert rows
     assert {r[2].strip() for r in rows} == {"-"}  # max loading %: none
+
+
+def test_an_external_grid_without_a_set_point_is_the_balance(capsys) -> None:
+    """pandapower's ext_grid has no set point: its output is the balance by definition,
+    so a bundled case's dispatch is never said not to balance (a MATPOWER slack with a
+    PG is, above)."""
+    for case in ("case9", "case118"):
+        for cmd in (["flow", case, "--json"], ["info", case, "--json"]):
+            res = _json(capsys, *cmd)
+            assert not any("does not balance" in w for w in res["warnings"]), (case, cmd)

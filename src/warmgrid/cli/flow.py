@@ -177,6 +177,18 @@ def _ac(
     r = ac_flow(net, state, options=ACOptions(q_limits=q_limits, max_iter=max_iter))
     if not r.converged:
         what = f" with reactive limits ({r.q_rounds} solves)" if q_limits else ""
+        if json_out:  # a script reads converged: false (no values: none is an answer)
+            print_json(
+                {
+                    "name": net.name,
+                    "outage": ids,
+                    "converged": False,
+                    "iterations": int(r.iterations),
+                    "max_mismatch_pu": float(r.max_mismatch_pu),
+                    "q_limits": q_limits,
+                    "warnings": warnings,
+                }
+            )
         raise ConvergenceError(
             f"{net.name}: the AC power flow did not converge{what} after {r.iterations} "
             f"Newton iterations (largest bus mismatch {r.max_mismatch_pu:.3g} p.u.)"

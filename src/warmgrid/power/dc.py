@@ -442,11 +442,15 @@ def dispatch_note(net: Network, *, how: str = "the slack units take it") -> str 
     """A sentence when the file's dispatch does not balance its load, else None.
 
     The units' set points (slack units' included) against the in-service load plus the
-    shunt conductance; a gap larger than 5 % of the load (and 1 MW) is more than the
+    shunt conductance (nothing to compare when the slack is an external grid with no set
+    point, as pandapower's ``ext_grid``: it is the balance by definition); a gap larger than 5 % of the load (and 1 MW) is more than the
     losses an AC dispatch covers, so it is said, with where it goes (``how``: the slack
     units in a plain DC flow, a redispatch in the MLD, pro rata in the cascade).
     """
     st = net.base_state
+    on = st.gen_on
+    if np.any(on & net.gen_slack & (net.gen_kind == "external") & (net.gen_p_mw == 0.0)):
+        return None  # an external grid without a set point (pandapower's ext_grid) is the balance
     gen = float(net.gen_p_mw[st.gen_on].sum())
     load = float((net.load_p_mw * st.load_on).sum() + net.shunt_g_mw.sum())
     gap = load - gen
