@@ -42,6 +42,13 @@ _QLimits = Annotated[
     bool,
     typer.Option("--q-limits", help="With --ac: enforce reactive limits (PV units switch to PQ)."),
 ]
+_Init = Annotated[
+    Literal["dc", "flat"],
+    typer.Option(
+        "--init",
+        help="With --ac: the start, dc (the DC flow's angles, default) or flat (1 p.u., 0°).",
+    ),
+]
 _MaxIter = Annotated[
     int,
     typer.Option("--max-iter", min=1, max=1000, help="With --ac: Newton iterations per solve."),

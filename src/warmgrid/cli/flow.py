@@ -25,6 +25,7 @@ from warmgrid.cli._flow_options import (
     _FlowJson,
     _FlowTop,
     _Generators,
+    _Init,
     _MaxIter,
     _Out,
     _Outages,
@@ -53,6 +54,7 @@ def flow(
     ac: _Ac = False,
     q_limits: _QLimits = False,
     max_iter: _MaxIter = 10,
+    init: _Init = "dc",
 ) -> None:
     """DC or AC power flow (pandapower rundcpp / runpp conventions: the ext_grid is the slack)."""
     from warmgrid.errors import InputError
@@ -61,8 +63,8 @@ def flow(
     from warmgrid.power.elements import check_ids
     from warmgrid.power.network import compile_network
 
-    if not ac and (q_limits or max_iter != 10):
-        flag = "--q-limits" if q_limits else "--max-iter"
+    if not ac and (q_limits or max_iter != 10 or init != "dc"):
+        flag = "--q-limits" if q_limits else ("--max-iter" if max_iter != 10 else "--init")
         raise InputError(f"{flag} needs --ac", field=flag)
     grid = load_grid(case)
     net = compile_network(grid)
@@ -80,6 +82,7 @@ def flow(
             state,
             q_limits=q_limits,
             max_iter=max_iter,
+            init=init,
             json_out=json_out,
             top=top,
             warnings=warnings,
@@ -167,6 +170,7 @@ def _ac(
     q_limits: bool,
     max_iter: int,
     json_out: bool,
+    init: str = "dc",
     top: int,
     warnings: list[str],
 ) -> None:
@@ -174,7 +178,11 @@ def _ac(
     from warmgrid.errors import ConvergenceError
     from warmgrid.power.ac import ACOptions, ac_flow
 
-    r = ac_flow(net, state, options=ACOptions(q_limits=q_limits, max_iter=max_iter))
+    r = ac_flow(
+        net,
+        state,
+        options=ACOptions(q_limits=q_limits, max_iter=max_iter, init=init),  # type: ignore[arg-type]
+    )
     if not r.converged:
         what = f" with reactive limits ({r.q_rounds} solves)" if q_limits else ""
         if json_out:  # a script reads converged: false (no values: none is an answer)
