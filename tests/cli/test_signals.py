@@ -13,40 +13,14 @@ import os
 import shlex
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from warmgrid.cli import main
-
-WARMGRID = str(Path(sys.executable).with_name("warmgrid"))
-
-
-def _run(capfd, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capfd.readouterr()
-    return code, out, err
-
-
-def _one_line(err: str) -> str:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    return lines[0]
-
-
-@pytest.fixture
-def scenario_file(tmp_path) -> Path:
-    """A short winter-city scenario with a random-k hazard."""
-    p = tmp_path / "short.toml"
-    p.write_text(
-        '[grid]\ncase = "winter-city"\n[damage]\nelements = ["gen:chp-south-1"]\n'
-        '[horizon]\nhours = 12\n[hazard]\nmodel = "random_k"\nk = 2\n',
-        encoding="utf-8",
-    )
-    return p
+from cli_helpers import WARMGRID
+from cli_helpers import one_line as _one_line
+from cli_helpers import run as _run
 
 
 def test_sigterm_while_the_cli_imports_is_one_line_and_143() -> None:

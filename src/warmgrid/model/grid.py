@@ -95,22 +95,19 @@ class Grid:
     def warnings(self) -> list[str]:
         """What the output must say about this grid's data: elements its importer could
         not represent (``meta["warnings"]``) and values accepted as published that a
-        reader may not expect (negative series reactance)."""
+        reader may not expect (negative series reactance or resistance)."""
         out = [str(w) for w in self.meta.get("warnings", [])]
-        x = self.branch["x_pu"].to_numpy(dtype=float)
-        neg = int((x < 0).sum())
-        if neg:
-            out.append(
-                f"{neg:,} branch(es) of {self.name} have a negative series reactance "
-                "(series compensation or a three-winding star point), accepted as published"
-            )
-        r = self.branch["r_pu"].to_numpy(dtype=float)
-        neg_r = int((r < 0).sum())
-        if neg_r:
-            out.append(
-                f"{neg_r:,} branch(es) of {self.name} have a negative series resistance "
-                "(a network equivalent), accepted as published; AC losses on them are negative"
-            )
+        for col, what in (
+            ("x_pu", "reactance (series compensation or a three-winding star point)"),
+            ("r_pu", "resistance (a network equivalent; AC losses on them are negative)"),
+        ):
+            neg = int((self.branch[col].to_numpy(dtype=float) < 0).sum())
+            if neg:
+                head, _, why = what.partition(" (")
+                out.append(
+                    f"{neg:,} branch(es) of {self.name} have a negative series {head} "
+                    f"({why}, accepted as published"
+                )
         return out
 
     def ids(self) -> list[str]:
