@@ -21,6 +21,8 @@ from datetime import datetime, timedelta
 from importlib.resources import files
 from typing import Any
 
+from warmgrid.outputs import plain
+
 __all__ = [
     "KIND_LABELS",
     "MODE_LABELS",
@@ -176,20 +178,6 @@ def until(start: Any, hours: float) -> str:
 # ------------------------------------------------------------------------------ page
 def _asset(name: str) -> str:
     return files("warmgrid.report").joinpath("assets", name).read_text(encoding="utf-8")
-
-
-def plain(obj: Any) -> Any:
-    """``obj`` with numpy scalars and arrays as Python values and NaN or infinity as None
-    (JSON has neither)."""
-    if isinstance(obj, Mapping):
-        return {str(k): plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [plain(v) for v in obj]
-    if hasattr(obj, "tolist"):  # numpy arrays and scalars
-        return plain(obj.tolist())
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
 
 
 def data_block(data: Mapping[str, Any]) -> str:

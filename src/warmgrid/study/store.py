@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from warmgrid.errors import InputError, WarmgridError, closest, quoted
+from warmgrid.outputs import plain
 
 __all__ = ["DEFAULT_STORE", "METRIC_COLUMNS", "Store"]
 
@@ -471,7 +472,7 @@ class Store:
 
     def set_context(self, run: str, context: Mapping[str, Any]) -> None:
         """Keep the run's context for its page (replaces an earlier one)."""
-        text = json.dumps(_plain_json(context), allow_nan=False)
+        text = json.dumps(plain(context), allow_nan=False)
         with self.writer() as con:
             con.execute("INSERT OR REPLACE INTO run_context VALUES (?, ?)", [run, text])
 
@@ -526,20 +527,6 @@ def _other_objects(con: Any) -> list[str]:
         if con.execute(sql).fetchone()[0]:
             out.append(what)
     return out
-
-
-def _plain_json(x: Any) -> Any:
-    """``x`` with numpy values as Python ones and NaN or infinity as None (JSON has
-    neither)."""
-    if isinstance(x, Mapping):
-        return {str(k): _plain_json(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_plain_json(v) for v in x]
-    if hasattr(x, "tolist"):
-        return _plain_json(x.tolist())
-    if isinstance(x, float) and not (x == x and abs(x) != float("inf")):
-        return None
-    return x
 
 
 def _num(x: Any) -> float | None:
