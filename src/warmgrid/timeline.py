@@ -82,6 +82,7 @@ class Timeline:
     band: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
     #: (n_steps, n_load) served fraction of each load (mobile generators included) and
     #: (n_load,) each load's positive demand, MW: the shed harm is counted load by load
+    #: (set by every replay; None only in the defaults the field order asks for)
     load_frac: np.ndarray | None = None
     load_mw: np.ndarray | None = None
 
@@ -92,11 +93,11 @@ class Timeline:
 
         Each figure counts only what is worse than in ``base``, area by area and hour by
         hour: a served fraction becomes ``1 − max(0, base − this)``, so people without a
-        service are those who had it before the damage and lost it; shed MW likewise load by
-        load (the MW each load had before and lost); hours below a
-        threshold and lost backup count only above ``base``; a threshold crossing counts
-        only when it comes earlier than in ``base`` (or ``base`` never crosses); an area
-        drained counts only if ``base`` did not drain it. Where the damage serves an area
+        service are those who had it before the damage and lost it; shed MW likewise load
+        by load (the MW each load had before and lost); hours below a threshold and lost
+        backup count only above ``base``; a threshold crossing counts only when it comes
+        earlier than in ``base`` (or ``base`` never crosses); an area drained counts only
+        if ``base`` did not drain it. Where the damage serves an area
         better than ``base`` (Braess's paradox can do that), the gain is not netted
         against losses elsewhere. Temperatures, served MW and islands stay absolute (they
         are states, not harms). With ``base`` identical to this replay every harm is 0.
@@ -119,12 +120,12 @@ class Timeline:
         band = None
         if self.band is not None and base.band is not None:
             band = {v: harm(self.band[v], base.band[v]) for v in self.band}
-        if self.load_frac is not None and base.load_frac is not None and self.load_mw is not None:
-            # load by load, as the people: a load served now that was shed before does
-            # not offset one shed now that was served before
-            shed = np.clip(base.load_frac - self.load_frac, 0.0, None) @ self.load_mw
-        else:
-            shed = np.maximum(self.shed_mw - base.shed_mw, 0.0)
+        # load by load, as the people: a load served now that was shed before does not
+        # offset one shed now that was served before (every replay sets these arrays)
+        assert self.load_frac is not None
+        assert base.load_frac is not None
+        assert self.load_mw is not None
+        shed = np.clip(base.load_frac - self.load_frac, 0.0, None) @ self.load_mw
         return Timeline(
             hours=self.hours,
             t_out_c=self.t_out_c,

@@ -152,7 +152,8 @@ def montecarlo(
         raise Interrupted(
             f"interrupted while summarising; the run is stored ({res.samples_done} of "
             f"{res.samples_requested} samples): warmgrid runs --store {_arg(str(res.store))} "
-            f"lists it, warmgrid report {res.run} -o report.html shows it",
+            f"lists it, warmgrid report {res.run} --store {_arg(str(res.store))} "
+            "-o report.html shows it",
             exit_code=interrupted_code(),
         ) from None
 
