@@ -21,7 +21,6 @@ from warmgrid.report.page import (
     GREY,
     HEAT,
     LIGHT,
-    MODE_LABELS,
     WATER,
     cards,
     clock,
@@ -31,8 +30,11 @@ from warmgrid.report.page import (
     fmt_num,
     footer,
     metric_label,
+    mode_label,
+    outdoors_label,
     page,
     parse_start,
+    start_label,
     table,
     until,
 )
@@ -92,15 +94,10 @@ def _context(
         {"id": e, "name": e, "kind": e.split(":", 1)[0]} for e in result.get("damage", [])
     ]
     facts = [
-        (
-            "Start",
-            f"{start:%a} {start.day} {start:%b %Y %H:%M}"
-            if start
-            else "not given (hours after the damage)",
-        ),
+        ("Start", start_label(start)),
         ("Horizon", until(start, n)),
-        ("Outdoors", "—" if lo is None else f"{lo:.0f} to {hi:.0f} °C".replace("-", "−")),
-        ("Mode", MODE_LABELS.get(str(result.get("mode")), str(result.get("mode", "")))),
+        ("Outdoors", outdoors_label(lo, hi)),
+        ("Mode", mode_label(result.get("mode"))),
         ("People", f"{fmt_int(pop)} in {len(result.get('areas', [])):,} districts"),
         ("Counting", counting_label(result.get("counting"))),
     ]

@@ -25,7 +25,6 @@ from warmgrid.report.page import (
     HEAT,
     KIND_LABELS,
     LIGHT,
-    MODE_LABELS,
     WATER,
     cards,
     context_section,
@@ -34,8 +33,11 @@ from warmgrid.report.page import (
     fmt_int,
     footer,
     metric_label,
+    mode_label,
+    outdoors_label,
     page,
     parse_start,
+    start_label,
     table,
     until,
 )
@@ -181,15 +183,10 @@ def _context_facts(ctx: Mapping[str, Any]) -> list[tuple[str, str]]:
         else f"{cal} (how fast homes cool)"
     )
     return [
-        (
-            "Start",
-            f"{start:%a} {start.day} {start:%b %Y %H:%M}"
-            if start
-            else "not given (hours after the damage)",
-        ),
+        ("Start", start_label(start)),
         ("Horizon", until(start, float(ctx.get("horizon_h") or 0.0))),
-        ("Outdoors", "—" if lo is None else f"{lo:.0f} to {hi:.0f} °C".replace("-", "−")),
-        ("Mode", MODE_LABELS.get(str(ctx.get("mode")), str(ctx.get("mode", "")))),
+        ("Outdoors", outdoors_label(lo, hi)),
+        ("Mode", mode_label(ctx.get("mode"))),
         ("Counting", counting_label(ctx.get("counting"))),
         ("Buildings", thermal),
     ]

@@ -160,6 +160,23 @@ def element_name(name: Any, element: Any) -> str:
     return str(element) if n.isdigit() else n
 
 
+def start_label(start: datetime | None) -> str:
+    """``Tue 3 Feb 2026 00:00``, or what an absent start means."""
+    if start is None:
+        return "not given (hours after the damage)"
+    return f"{start:%a} {start.day} {start:%b %Y %H:%M}"
+
+
+def outdoors_label(lo: float | None, hi: float | None) -> str:
+    """``−20 to −16 °C`` (a true minus), or a dash without weather."""
+    return "—" if lo is None or hi is None else f"{lo:.0f} to {hi:.0f} °C".replace("-", "−")
+
+
+def mode_label(mode: Any) -> str:
+    """The power mode in words (:data:`MODE_LABELS`)."""
+    return MODE_LABELS.get(str(mode), str(mode if mode is not None else ""))
+
+
 def counting_label(counting: Any) -> str:
     """What a result's ``counting`` means, in words."""
     if counting == "absolute":

@@ -31,7 +31,6 @@ from warmgrid.report.page import (
     HEAT,
     KIND_LABELS,
     LIGHT,
-    MODE_LABELS,
     WATER,
     cards,
     clock,
@@ -41,8 +40,11 @@ from warmgrid.report.page import (
     fmt_int,
     footer,
     metric_label,
+    mode_label,
+    outdoors_label,
     page,
     parse_start,
+    start_label,
     table,
 )
 
@@ -222,21 +224,11 @@ def _facts(
         " (best of all list schedules)" if result.get("optimal") else ""
     )
     return [
-        (
-            "Start",
-            f"{start:%a} {start.day} {start:%b %Y %H:%M}"
-            if start
-            else "not given (hours after the damage)",
-        ),
+        ("Start", start_label(start)),
         ("Crews", f"{result.get('crews', '')} for {len(rows)} repairs"),
         ("All repairs done", clock(start, makespan) + f" ({makespan:g} h)"),
-        (
-            "Outdoors",
-            "—"
-            if w.get("outdoor_min_c") is None
-            else f"{w['outdoor_min_c']:.0f} to {w['outdoor_max_c']:.0f} °C".replace("-", "−"),
-        ),
-        ("Mode", MODE_LABELS.get(str(result.get("mode")), str(result.get("mode", "")))),
+        ("Outdoors", outdoors_label(w.get("outdoor_min_c"), w.get("outdoor_max_c"))),
+        ("Mode", mode_label(result.get("mode"))),
         ("Order found by", meth),
         (
             "Horizon",
