@@ -233,5 +233,21 @@ def test_local_cluster_is_tls_only_and_serves_no_http() -> None:
         with pytest.raises((OSError, TimeoutError)):
             Client(f"tcp://{host}:{port}", timeout="2s")
         assert d.client.submit(sum, [1, 2]).result() == 3
+        # the measured settings (schedulers.QUIET_LOCAL) reach the worker process
+        (seen,) = d.client.run(_worker_settings).values()
+        assert seen == {"profile": False, "malloc_trim": None, "omp": "1"}
+        assert d.client.direct_to_workers
     finally:
         d.close()
+
+
+def _worker_settings(dask_worker: object) -> dict[str, object]:
+    import os
+
+    import dask
+
+    return {
+        "profile": dask.config.get("distributed.worker.profile.enabled"),
+        "malloc_trim": os.environ.get("MALLOC_TRIM_THRESHOLD_"),
+        "omp": os.environ.get("OMP_NUM_THREADS"),
+    }
