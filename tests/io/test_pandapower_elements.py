@@ -20,7 +20,14 @@ from warmgrid.io import load_grid
 from warmgrid.io.pandapower import from_pandapower_net
 from warmgrid.io.tables import read_tables, write_tables
 from warmgrid.model.services import auto_services
-from warmgrid.power.elements import catalogue, check_ids, element_kind, general_kind
+from warmgrid.power.elements import (
+    SUBSTATION_KINDS,
+    catalogue,
+    check_ids,
+    element_kind,
+    general_kind,
+    labels,
+)
 from warmgrid.power.network import compile_network
 
 warnings.filterwarnings("ignore")
@@ -160,6 +167,29 @@ def test_catalogue_lists_aliases(net, grid) -> None:
     assert rows["bus:6"].members == ("bus:1",)
     assert rows["bus:6"].kind == "bus"
     assert rows["dcline:0"].to_dict()["general"] == "gen"
+
+
+def _catalogue_labels(net, grid) -> dict[str, str]:
+    return {
+        e.id: f"{e.name} substation" if e.kind in SUBSTATION_KINDS else e.name
+        for e in catalogue(net, grid)
+    }
+
+
+def test_labels_name_each_id_as_the_catalogue_does(net, grid) -> None:
+    want = _catalogue_labels(net, grid)
+    assert labels(net, grid, [*want, "switch:99", "bus:1"]) == {**want, "switch:99": "switch:99"}
+
+
+def test_labels_of_winter_city_name_buses_and_substations() -> None:
+    from warmgrid.examples.winter_city import winter_city
+
+    city, services = winter_city()
+    wc = compile_network(city, groups=services.groups())
+    want = _catalogue_labels(wc, city)
+    assert any(v.endswith(" substation") for v in want.values())
+    assert any(k.startswith("bus:") and v != k.split(":", 1)[1] for k, v in want.items())
+    assert labels(wc, city, list(want)) == want
 
 
 def test_hvdc_link_is_two_fixed_units_never_customers(grid) -> None:

@@ -54,6 +54,41 @@ def result(scen):
     return impact(load_scenario(scen))
 
 
+def test_impact_area_rows_are_the_replays_columns(result):
+    """Each area's row of the impact JSON, read back area by area from the replay (the
+    rows are built for all areas at once)."""
+    from warmgrid.metrics import threshold_key
+    from warmgrid.power.elements import catalogue
+
+    tl, sim = result.timeline, result.study.simulator
+    res = result.to_json()
+    areas = sim.services.areas
+    assert [a["id"] for a in res["areas"]] == areas["id"].tolist()
+    assert tl.band is not None  # an impact carries the fast-slow range
+    for i, a in enumerate(res["areas"]):
+        assert a["name"] == (areas["name"].iloc[i] or areas["id"].iloc[i])
+        assert a["population"] == round(float(areas["population"].iloc[i]))
+        assert a["min_temp_c"] == float(tl.temp_c[:, i].min())
+        assert a["end_temp_c"] == float(tl.temp_c[-1, i])
+        for key, arr in (("heat", tl.heat), ("power", tl.light), ("water", tl.water)):
+            want = sum(1.0 - float(x) for x in arr[:, i]) * tl.dt_h
+            assert a[f"hours_without_{key}"] == pytest.approx(want, abs=1e-9)
+        assert a["drained"] == bool(tl.drained[:, i].any())
+        for j, key in enumerate(threshold_key(t) for t in tl.thresholds_c):
+            crossing = tl.crossing_h[i, j]
+            assert a[f"hours_to_{key}"] == (float(crossing) if np.isfinite(crossing) else None)
+            assert a[f"hours_below_{key}"] == float(tl.hours_below[i, j])
+            fast, slow = tl.band["fast"][0][i, j], tl.band["slow"][0][i, j]
+            assert a[f"hours_to_{key}_range"] == [
+                float(x) if np.isfinite(x) else None for x in (fast, slow)
+            ]
+    # the damaged elements are named as the grid's catalogue names them
+    names = {e.id: e.name for e in catalogue(sim.net, sim.grid)}
+    detail = {d["id"]: d["name"] for d in res["damage_detail"]}
+    assert detail["substation:kalynova"] == names["substation:kalynova"] + " substation"
+    assert detail["gen:chp-south-1"] == names["gen:chp-south-1"]
+
+
 def test_impact_map_expands_to_the_replay(result):
     tl = result.timeline
     res = result.to_json()

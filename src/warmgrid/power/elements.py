@@ -42,7 +42,7 @@ the taxonomy is the same everywhere.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +54,7 @@ from warmgrid.power.network import Network
 __all__ = [
     "GENERAL",
     "KINDS",
+    "SUBSTATION_KINDS",
     "TRANSMISSION_KV",
     "Element",
     "catalogue",
@@ -62,6 +63,7 @@ __all__ = [
     "general_kind",
     "is_known",
     "known_ids",
+    "labels",
 ]
 
 #: A substation with any bus at or above this voltage is a transmission substation, kV.
@@ -304,6 +306,31 @@ def catalogue(net: Network, grid: Any = None, services: Any = None) -> list[Elem
     out = _grid_elements(net, grid)
     if services is not None:
         out += _service_elements(net, services)
+    return out
+
+
+#: Kinds whose readable label is "<name> substation".
+SUBSTATION_KINDS = ("substation", "distribution_substation")
+
+
+def labels(net: Network, grid: Any, ids: Iterable[str]) -> dict[str, str]:
+    """Readable labels of some element ids: the name :func:`catalogue` gives each (a bus's
+    name from the grid's table, else the id's name part), ``"<name> substation"`` for a
+    substation; an unknown id labels itself. Only these ids are looked up: the whole
+    catalogue of a 70,000-bus grid takes a second to build."""
+    out: dict[str, str] = {}
+    for e in ids:
+        if e in out:
+            continue
+        if not is_known(net, e):
+            out[e] = e
+            continue
+        kind, name = element_kind(net, e), _name(e)
+        if grid is not None and e not in net.groups and e not in net.aliases:
+            table, i = net.index_of(e)
+            if table == "bus" and grid.bus["name"].iat[i]:
+                name = str(grid.bus["name"].iat[i])
+        out[e] = f"{name} substation" if kind in SUBSTATION_KINDS else name
     return out
 
 

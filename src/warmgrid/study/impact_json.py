@@ -6,6 +6,7 @@ puts them together; the restoration result reuses the map and the counts.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -192,35 +193,49 @@ def impact_dict(sim: Simulator, sc: Scenario, tl: Timeline) -> dict[str, Any]:
 
 def _areas_json(sim: Simulator, tl: Timeline) -> list[dict[str, Any]]:
     """One entry per area: people, type, temperatures, hours without each service and
-    the crossing times of each threshold (with the fast–slow range when banded)."""
+    the crossing times of each threshold (with the fast–slow range when banded).
+
+    Every column is computed for all areas at once (a grid with services = "auto" has one
+    area per load: tens of thousands on the largest public grids)."""
     from warmgrid.metrics import threshold_key
 
-    thr = [threshold_key(t) for t in tl.thresholds_c]
-    areas = []
-    for i, row in enumerate(sim.services.areas.itertuples(index=False)):
-        d = {
-            "id": row.id,
-            "name": row.name or row.id,
-            "population": people(row.population),
-            "archetype": row.archetype,
-            "district": getattr(row, "district", ""),
-            "min_temp_c": float(tl.temp_c[:, i].min()),
-            "end_temp_c": float(tl.temp_c[-1, i]),
-            "hours_without_heat": float(np.sum(1.0 - tl.heat[:, i]) * tl.dt_h),
-            "hours_without_power": float(np.sum(1.0 - tl.light[:, i]) * tl.dt_h),
-            "hours_without_water": float(np.sum(1.0 - tl.water[:, i]) * tl.dt_h),
-            "drained": bool(tl.drained[:, i].any()),
-        }
-        for j, key in enumerate(thr):
-            d[f"hours_to_{key}"] = _none(tl.crossing_h[i, j])
-            d[f"hours_below_{key}"] = float(tl.hours_below[i, j])
-            if tl.band is not None:
-                d[f"hours_to_{key}_range"] = [
-                    _none(tl.band["fast"][0][i, j]),
-                    _none(tl.band["slow"][0][i, j]),
-                ]
-        areas.append(d)
-    return areas
+    a = sim.services.areas
+    n = len(a)
+    if n == 0:
+        return []
+    t = tl.temp_c
+    cols: dict[str, list[Any]] = {
+        "id": a["id"].tolist(),
+        "name": [nm or i for nm, i in zip(a["name"].tolist(), a["id"].tolist(), strict=True)],
+        "population": [people(p) for p in a["population"].tolist()],
+        "archetype": a["archetype"].tolist(),
+        "district": a["district"].tolist() if "district" in a else [""] * n,
+        "min_temp_c": t.min(axis=0).tolist(),
+        "end_temp_c": t[-1].tolist(),
+        "hours_without_heat": _hours_without(tl.heat, tl.dt_h),
+        "hours_without_power": _hours_without(tl.light, tl.dt_h),
+        "hours_without_water": _hours_without(tl.water, tl.dt_h),
+        "drained": np.any(tl.drained, axis=0).tolist(),
+    }
+    for j, t_c in enumerate(tl.thresholds_c):
+        key = threshold_key(t_c)
+        cols[f"hours_to_{key}"] = _finite_or_none(tl.crossing_h[:, j])
+        cols[f"hours_below_{key}"] = tl.hours_below[:, j].astype(float).tolist()
+        if tl.band is not None:
+            fast = _finite_or_none(tl.band["fast"][0][:, j])
+            slow = _finite_or_none(tl.band["slow"][0][:, j])
+            cols[f"hours_to_{key}_range"] = [list(p) for p in zip(fast, slow, strict=True)]
+    keys = list(cols)
+    return [dict(zip(keys, row, strict=True)) for row in zip(*cols.values(), strict=True)]
+
+
+def _hours_without(frac: np.ndarray, dt_h: float) -> list[float]:
+    """Hours each area (column) spends without a service, from its served fraction."""
+    return (np.sum(1.0 - frac, axis=0) * dt_h).tolist()
+
+
+def _finite_or_none(x: np.ndarray) -> list[float | None]:
+    return [v if math.isfinite(v) else None for v in np.asarray(x, dtype=float).tolist()]
 
 
 def _hours_json(tl: Timeline) -> list[dict[str, Any]]:

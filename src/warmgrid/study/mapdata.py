@@ -29,31 +29,16 @@ import numpy as np
 from warmgrid.errors import InputError
 from warmgrid.timeline import Simulator, Timeline
 
-__all__ = ["damage_detail", "element_names", "map_layers", "units_json", "weather_json"]
-
-
-def element_names(sim: Simulator) -> dict[str, str]:
-    """Readable names of the grid's elements and substations (``"… substation"``)."""
-    from warmgrid.power.elements import catalogue
-
-    return {
-        e.id: (
-            f"{e.name} substation"
-            if e.kind in ("substation", "distribution_substation")
-            else e.name
-        )
-        for e in catalogue(sim.net, sim.grid)
-    }
+__all__ = ["damage_detail", "map_layers", "units_json", "weather_json"]
 
 
 def damage_detail(sim: Simulator, damage: Sequence[str]) -> list[dict[str, str]]:
     """Each damaged element's id, readable name and kind (:mod:`warmgrid.power.elements`)."""
-    from warmgrid.power.elements import element_kind
+    from warmgrid.power.elements import element_kind, labels
 
-    names = element_names(sim)
+    names = labels(sim.net, sim.grid, damage)
     return [
-        {"id": e, "name": names.get(e, e), "kind": element_kind(sim.net, e)}
-        for e in dict.fromkeys(damage)
+        {"id": e, "name": names[e], "kind": element_kind(sim.net, e)} for e in dict.fromkeys(damage)
     ]
 
 
@@ -204,9 +189,9 @@ def _damage_layer(
     sim: Simulator, damage: Sequence[str], repairs: Mapping[str, float]
 ) -> list[dict[str, Any]]:
     """The damaged elements that have a place on the map, with the hour each is back."""
-    from warmgrid.power.elements import element_kind
+    from warmgrid.power.elements import element_kind, labels
 
-    names = element_names(sim)
+    names = labels(sim.net, sim.grid, damage)
     dmg = []
     for e in dict.fromkeys(damage):
         p = _element_xy(sim, e)
@@ -214,7 +199,7 @@ def _damage_layer(
             dmg.append(
                 {
                     "id": e,
-                    "name": names.get(e, e),
+                    "name": names[e],
                     "kind": element_kind(sim.net, e),
                     "x": _xy(p[0]),
                     "y": _xy(p[1]),

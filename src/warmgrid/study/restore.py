@@ -139,22 +139,6 @@ def problem_from_study(
     )
 
 
-def _element_names(study: Study) -> dict[str, str]:
-    """Readable names of the grid's elements and substations (:mod:`warmgrid.power.elements`)."""
-    from warmgrid.power.elements import catalogue
-
-    sim = study.simulator
-    out = {}
-    for e in catalogue(sim.net, sim.grid):
-        label = (
-            e.name
-            if e.kind not in ("substation", "distribution_substation")
-            else (f"{e.name} substation")
-        )
-        out[e.id] = label
-    return out
-
-
 def _people_back(tl: Timeline, end_h: float) -> dict[str, int]:
     """People who get each service back at the step a repair ends (the drop of the hourly
     count of people without it from the step before). Repairs that end at the same step
@@ -209,6 +193,7 @@ class RestoreResult:
 
     def to_json(self) -> dict[str, Any]:
         """The ``warmgrid restore --json`` dict."""
+        from warmgrid.power.elements import labels
         from warmgrid.restore.durations import element_kind
         from warmgrid.study.impact_json import map_json
         from warmgrid.study.mapdata import units_json, weather_json
@@ -220,7 +205,7 @@ class RestoreResult:
         tl0 = problem.baseline_timeline()
         horizon = sim.n_steps * sim.dt_h
         hours = sorted({h for h in REPORT_HOURS if h < horizon} | {int(horizon - sim.dt_h)})
-        names = _element_names(st)
+        names = labels(sim.net, sim.grid, [r.element for r in res.plan])
         start = st.scenario.horizon.start
         out = {
             "scenario": st.scenario.name,
@@ -242,7 +227,7 @@ class RestoreResult:
             "plan": [
                 {
                     **r.to_dict(),
-                    "name": names.get(r.element, r.element),
+                    "name": names[r.element],
                     "kind": element_kind(sim.net, r.element),
                     "in_horizon": r.end_h < horizon,
                     "people_back": _people_back(tl, r.end_h),
