@@ -7,6 +7,7 @@ engines work on a compiled :class:`warmgrid.power.network.Network` instead.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -115,7 +116,13 @@ class Grid:
         return [i for t in TABLES for i in getattr(self, t)["id"]]
 
     def replace(self, **changes: Any) -> Grid:
-        """A new, validated grid with some tables or attributes replaced."""
+        """A new, validated grid with some tables or attributes replaced. Only a name,
+        source or metadata changed: a copy that shares the (validated) tables."""
+        if set(changes) <= {"name", "source", "meta"}:
+            out = copy.copy(self)
+            for k, v in changes.items():
+                object.__setattr__(out, k, v)
+            return out
         kw = {
             "name": self.name,
             "base_mva": self.base_mva,
