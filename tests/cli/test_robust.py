@@ -319,6 +319,13 @@ BASE = '[grid]\ncase = "winter-city"\n[damage]\nelements = ["gen:chp-south-1"]\n
             "footprint = { center_xy = [200.0, 50.0], radius_km = 5, lonlat = true }",
             "hazard.footprint",
         ),
+        # values of the wrong type are refused, not coerced
+        ("[repair]\ncrews = true", "repair.crews"),
+        ('[repair]\ncrews = "3"', "repair.crews"),
+        ('[repair]\nhours = { "gen:chp-south-1" = true }', "repair.hours"),
+        ('[impact]\nac_check = "yes"', "impact.ac_check"),
+        ('[hazard]\nmodel = "random_k"\nk = true', "hazard.k"),
+        # a start that is not a plausible date and time
     ],
 )
 def test_bad_scenario_numbers_are_refused(tmp_path, capfd, extra, field) -> None:
@@ -465,3 +472,75 @@ def test_duplicate_matpower_bus_is_named(tmp_path, capfd) -> None:
     assert "dup.m" in line
     assert "duplicate bus number 2" in line
     assert "row 3" in line
+
+
+@pytest.mark.parametrize(
+    ("horizon", "words"),
+    [
+        ("hours = true", ["horizon.hours"]),
+        ("hours = 6\nstart = 1700000000", ["horizon.start", "date and time"]),
+        ("hours = 6\nstart = 9999-12-31T23:00:00", ["horizon.start", "1900"]),
+    ],
+)
+def test_horizon_of_the_wrong_type_or_year_is_refused(tmp_path, capfd, horizon, words) -> None:
+    p = tmp_path / "s.toml"
+    p.write_text(BASE + f"[horizon]\n{horizon}\n")
+    code, _out, err = _run(capfd, "impact", str(p))
+    assert code == 2, err
+    line = _one_line(err)
+    for w in ["s.toml", *words]:
+        assert w in line, line
+
+
+def test_weather_mixing_offsets_sets_not_utf8_and_bad_schedulers(tmp_path, capfd) -> None:
+    """Inputs that used to end in an internal error (exit 1): each is one line, exit 2."""
+    w = tmp_path / "w.csv"
+    w.write_text("time,outdoor_c\n2026-02-03T00:00+00:00,-20\n2026-02-03T01:00,-21\n")
+    p = tmp_path / "s.toml"
+    p.write_text(
+        '[grid]\ncase = "winter-city"\n[damage]\nelements = ["gen:chp-south-1"]\n'
+        '[weather]\ncsv = "w.csv"\n[horizon]\nhours = 2\n'
+    )
+    code, _out, err = _run(capfd, "impact", str(p))
+    assert code == 2, err
+    line = _one_line(err)
+    assert "w.csv, row 3, field 'time'" in line, line
+    sets = tmp_path / "sets.txt"
+    sets.write_bytes(b"line:1\nline:2\xff\n")
+    code, _out, err = _run(capfd, "contingency", "case9", "--sets", str(sets))
+    assert code == 2, err
+    assert "sets.txt, row 2: not UTF-8 text" in _one_line(err)
+    for addr in ("tcp://", "tcp://127.0.0.1", "tcp://127.0.0.1:abc", "inproc://x"):
+        args = ["montecarlo", "frost-strike-mc", "-n", "2", "--scheduler", addr]
+        code, _out, err = _run(capfd, *args, "--store", str(tmp_path / "m.duckdb"))
+        assert code == 2, err
+        assert "--scheduler" in _one_line(err)
+    assert not (tmp_path / "m.duckdb").exists()
+
+
+def test_report_of_a_deeply_nested_json_and_export_onto_the_current_folder(tmp_path) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"people": {}, "timeline": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    p = subprocess.run(
+        [WARMGRID, "report", str(deep), "-o", str(tmp_path / "x.html")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert p.returncode == 2, p.stderr
+    assert "deep.json" in _one_line(p.stderr)
+    assert not (tmp_path / "x.html").exists()
+    here = tmp_path / "here"
+    here.mkdir()
+    (here / "keep.txt").write_text("mine")
+    for target in (".", "", str(tmp_path)):
+        p = subprocess.run(
+            [WARMGRID, "export", "case9", target, "--overwrite"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=here,
+        )
+        assert p.returncode == 2, p.stderr
+        assert "is the current folder or holds it" in _one_line(p.stderr)
+        assert sorted(x.name for x in here.iterdir()) == ["keep.txt"]

@@ -353,8 +353,13 @@ def _read_sets(path: Path) -> list[tuple[str, ...]]:
 
     if not path.exists():
         raise InputError("file not found", file=str(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        row = path.read_bytes()[: e.start].count(b"\n") + 1
+        raise InputError("not UTF-8 text", file=str(path), row=row) from None
     sets = []
-    for line in path.read_text().splitlines():
+    for line in text.splitlines():
         line = line.split("#", 1)[0].strip()
         if line:
             sets.append(tuple(x for x in line.replace(",", " ").split() if x))

@@ -49,6 +49,10 @@ def report(
             data = json.loads(path.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise InputError(f"not a JSON file ({exc})", file=source) from None
+        except RecursionError:
+            raise InputError(
+                "not a result warmgrid wrote: nested too deeply", file=source
+            ) from None
         from warmgrid.report import render_json
 
         kind, page = render_json(data, file=source)

@@ -89,6 +89,11 @@ def atomic_folder(folder: str | os.PathLike[str], *, overwrite: bool = False) ->
         raise InputError("already exists (pass --overwrite to replace it)", file=str(folder))
     if folder.exists() and not folder.is_dir():
         raise InputError("is a file, expected a folder to write", file=str(folder))
+    if Path.cwd().resolve().is_relative_to(folder.resolve()):
+        raise InputError(
+            "is the current folder or holds it; give a folder to write, such as out/grid",
+            file=str(folder) or ".",
+        )
     _make_parent(folder)
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
@@ -107,7 +112,12 @@ def atomic_folder(folder: str | os.PathLike[str], *, overwrite: bool = False) ->
         old = None
         if folder.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old.", dir=folder.parent))
-            os.replace(folder, old)  # (onto an empty folder: allowed)
+            try:
+                os.replace(folder, old)  # (onto an empty folder: allowed)
+            except OSError:  # (a mount point, a busy folder): leave everything as it was
+                old.rmdir()
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
         os.replace(tmp, folder)
         _published(folder)
         if old is not None:

@@ -110,6 +110,14 @@ def read_weather_csv(path: str | Path) -> tuple[list[datetime], np.ndarray]:
                 f"not an ISO time: {r[it][:40]!r}", file=str(path), row=n, field="time"
             ) from None
         v = _outdoor_c(r[ic].strip(), path, n)
+        if times and (t.tzinfo is None) != (times[0].tzinfo is None):
+            raise InputError(
+                "every time must have a UTC offset, or none must: "
+                f"{r[it].strip()[:40]!r} differs from row 2",
+                file=str(path),
+                row=n,
+                field="time",
+            )
         if times and t - times[-1] != timedelta(hours=1):
             gap = (t - times[-1]).total_seconds() / 3600
             raise InputError(

@@ -83,8 +83,11 @@ Hours = Annotated[float, Field(ge=0.0, le=MAX_HOURS)]
 
 
 class _Section(BaseModel):
-    # allow_inf_nan=False: every float of every section rejects NaN and infinity
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    # allow_inf_nan=False: every float of every section rejects NaN and infinity;
+    # strict: a value of the wrong type is refused, not coerced (``hours = true`` is not
+    # 1 h, ``crews = "3"`` not 3); an integer is still a float, and the fields that read
+    # TOML text or arrays (a start time, a coordinate pair) say so themselves
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
 
 
 class GridSection(_Section):
@@ -150,7 +153,21 @@ class HorizonSection(_Section):
     """``[horizon]``: hours simulated and an optional start time (ISO 8601)."""
 
     hours: int = Field(72, gt=0, le=24 * 366)
-    start: datetime | None = None
+    start: datetime | None = Field(None, strict=False)
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _a_date(cls, v: object) -> object:
+        if v is not None and not isinstance(v, (str, datetime)):
+            raise ValueError(f"must be a date and time like 2026-02-03T00:00, got {v!r}")
+        return v
+
+    @field_validator("start")
+    @classmethod
+    def _plausible_year(cls, v: datetime | None) -> datetime | None:
+        if v is not None and not (1900 <= v.year <= 2200):
+            raise ValueError(f"the year must be within 1900…2200, got {v.year}")
+        return v
 
 
 class RepairSection(_Section):
@@ -280,7 +297,7 @@ class FootprintSection(_Section):
 
     center_xy: tuple[
         Annotated[float, Field(ge=-1e7, le=1e7)], Annotated[float, Field(ge=-1e7, le=1e7)]
-    ]
+    ] = Field(strict=False)  # a TOML array
     radius_km: float = Field(gt=0, le=20_000.0)
     outside_factor: float = Field(0.0, ge=0, le=1)
     lonlat: bool = False

@@ -60,9 +60,14 @@ def render_json(data: Any, *, file: str | None = None) -> tuple[str, str]:
         raise InputError(
             f"not a complete {what} result: missing key {exc.args[0]!r}", file=file
         ) from None
-    except (TypeError, ValueError, IndexError, AttributeError) as exc:
+    except (TypeError, ValueError, IndexError, AttributeError, OverflowError) as exc:
         raise InputError(
             f"not a complete {what} result: a value of the wrong type or shape ({exc})",
+            file=file,
+        ) from None
+    except (RecursionError, MemoryError):  # nested or sized beyond any result warmgrid writes
+        raise InputError(
+            f"not a {what} result warmgrid wrote: nested or sized beyond any result",
             file=file,
         ) from None
     return kind, page

@@ -224,7 +224,7 @@ def scheduler(spec: Any, workers: int) -> Synchronous | DaskScheduler:
     if isinstance(spec, str) and "://" in spec:
         try:
             client = Client(spec, timeout="10s")
-        except (OSError, TimeoutError) as e:
+        except (OSError, TimeoutError, ValueError) as e:  # ValueError: no port, bad host
             raise InputError(
                 f"cannot reach the Dask scheduler {spec!r}: {e}", field="--scheduler"
             ) from None
