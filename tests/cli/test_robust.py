@@ -518,7 +518,9 @@ def test_weather_mixing_offsets_sets_not_utf8_and_bad_schedulers(tmp_path, capfd
     assert not (tmp_path / "m.duckdb").exists()
 
 
-def test_report_of_a_deeply_nested_json_and_export_onto_the_current_folder(tmp_path) -> None:
+def test_report_of_a_deeply_nested_json_and_export_onto_the_current_folder(
+    tmp_path, capfd, monkeypatch
+) -> None:
     deep = tmp_path / "deep.json"
     deep.write_text('{"people": {}, "timeline": ' + "[" * 100_000 + "]" * 100_000 + "}")
     p = subprocess.run(
@@ -533,14 +535,32 @@ def test_report_of_a_deeply_nested_json_and_export_onto_the_current_folder(tmp_p
     here = tmp_path / "here"
     here.mkdir()
     (here / "keep.txt").write_text("mine")
+    monkeypatch.chdir(here)
     for target in (".", "", str(tmp_path)):
-        p = subprocess.run(
-            [WARMGRID, "export", "case9", target, "--overwrite"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            cwd=here,
-        )
-        assert p.returncode == 2, p.stderr
-        assert "is the current folder or holds it" in _one_line(p.stderr)
+        code, _out, err = _run(capfd, "export", "case9", target, "--overwrite")
+        assert code == 2, err
+        assert "is the current folder or holds it" in _one_line(err)
         assert sorted(x.name for x in here.iterdir()) == ["keep.txt"]
+
+
+def test_grid_toml_round_trips_a_quoted_name_and_refuses_wrong_types(tmp_path, capfd) -> None:
+    from warmgrid.io import load_grid
+    from warmgrid.io.tables import write_tables
+
+    grid = load_grid("case9")
+    out = tmp_path / "g"
+    write_tables(grid.replace(name='q"x\\y'), out)
+    assert load_grid(str(out)).name == 'q"x\\y'
+    toml = out / "grid.toml"
+    text = toml.read_text(encoding="utf-8")
+    for line, field in (
+        ('allow_negative_x = "no"', "allow_negative_x"),
+        ("base_mva = true", "base_mva"),
+        ('base_mva = "100"', "base_mva"),
+    ):
+        key = line.split(" =")[0]
+        kept = [x for x in text.splitlines() if not x.startswith(key + " =")]
+        toml.write_text("\n".join([line, *kept]) + "\n", encoding="utf-8")
+        code, _out, err = _run(capfd, "info", str(out))
+        assert code == 2, err
+        assert f"grid.toml, field '{field}'" in _one_line(err)

@@ -166,16 +166,27 @@ def read_tables(folder: str | Path) -> Grid:
         )
         for t in TABLES
     }
-    try:
-        base = float(meta.get("base_mva", 100.0))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise InputError("base_mva must be a number", file=str(toml), field="base_mva") from None
+    base = meta.get("base_mva", 100.0)
+    if isinstance(base, bool) or not isinstance(base, (int, float)):
+        raise InputError(
+            f"base_mva must be a number, got {base!r}", file=str(toml), field="base_mva"
+        )
+    negative_x = meta.get("allow_negative_x", False)
+    if not isinstance(negative_x, bool):
+        raise InputError(
+            f"allow_negative_x must be true or false, got {negative_x!r}",
+            file=str(toml),
+            field="allow_negative_x",
+        )
+    grid_name = meta.get("name", folder.name)
+    if not isinstance(grid_name, str):
+        raise InputError(f"name must be a string, got {grid_name!r}", file=str(toml), field="name")
     try:
         return Grid(
-            name=str(meta.get("name", folder.name)),
-            base_mva=base,
+            name=grid_name,
+            base_mva=float(base),
             source=str(folder),
-            allow_negative_x=bool(meta.get("allow_negative_x", False)),
+            allow_negative_x=negative_x,
             meta={
                 "format": "tables",
                 **({"aliases": meta["aliases"]} if meta.get("aliases") else {}),
@@ -217,7 +228,7 @@ def write_tables(
         # by mistake is caught on the next load
         negative = bool((br["x_pu"] < 0).any() or (br["r_pu"] < 0).any())
         (tmp / "grid.toml").write_text(
-            f'name = "{grid.name}"\nbase_mva = {grid.base_mva!r}\n'
+            f"name = {json.dumps(grid.name, ensure_ascii=False)}\nbase_mva = {grid.base_mva!r}\n"
             f"allow_negative_x = {str(grid.allow_negative_x and negative).lower()}\n"
             + ("\n[aliases]\n" if aliases else "")
             + "".join(
