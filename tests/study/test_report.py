@@ -175,4 +175,5 @@ def test_unknown_run_names_closest(mc_store, tmp_path, capfd):
     err = capfd.readouterr().err.strip()
     assert code == 2
     assert "nope" in err
+    assert "field 'RUN'" in err  # the argument it came from, not an option report lacks
     assert not (tmp_path / "x.html").exists()

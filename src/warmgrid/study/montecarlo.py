@@ -283,7 +283,7 @@ def _check_samples(samples: object) -> int:
 
 def _check_resume(st: Store, resume: str, digest: str, seed: int | None) -> dict[str, Any]:
     """The run ``resume`` of the store, refused when it was made another way."""
-    row = st.run(resume)
+    row = st.run(resume, field="--resume")
     if (
         row["scenario_hash"] != digest
         and row["scenario_hash"].split(":")[0] == digest.split(":")[0]

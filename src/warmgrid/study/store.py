@@ -450,9 +450,9 @@ class Store:
             r["updated"] = r["updated"].isoformat(timespec="seconds")
         return out
 
-    def run(self, run: str) -> dict[str, Any]:
+    def run(self, run: str, *, field: str = "RUN") -> dict[str, Any]:
         """One run's row (with ``scenario_toml``, ``scenario_hash``), or InputError naming
-        the closest known run ids."""
+        the closest known run ids (and ``field``, where the id came from)."""
         known: list[str] = []
         if self.path.exists():
             with self._connect(read_only=True) as con:
@@ -467,7 +467,7 @@ class Store:
             f"unknown run {quoted(run)}{closest(run, known)}"
             + ("" if known else " (the store has no runs)"),
             file=str(self.path),
-            field="--resume",
+            field=field,
         )
 
     def set_context(self, run: str, context: Mapping[str, Any]) -> None:
