@@ -67,7 +67,7 @@ def render_json(data: Any, *, file: str | None = None) -> tuple[str, str]:
         ) from None
     except (RecursionError, MemoryError):  # nested or sized beyond any result warmgrid writes
         raise InputError(
-            f"not a {what} result warmgrid wrote: nested or sized beyond any result",
+            f"not a result warmgrid wrote: nested or sized beyond any {what} result",
             file=file,
         ) from None
     return kind, page
