@@ -564,3 +564,21 @@ def test_grid_toml_round_trips_a_quoted_name_and_refuses_wrong_types(tmp_path, c
         code, _out, err = _run(capfd, "info", str(out))
         assert code == 2, err
         assert f"grid.toml, field '{field}'" in _one_line(err)
+
+
+def test_metric_of_a_threshold_the_scenario_leaves_out_is_refused(tmp_path, capfd) -> None:
+    p = tmp_path / "s.toml"
+    p.write_text(
+        BASE
+        + '[horizon]\nhours = 6\n[thresholds]\nindoor_c = [18.0]\n[hazard]\nmodel = "random_k"\n'
+        "k = 1\n"
+    )
+    store = tmp_path / "m.duckdb"
+    for metric in ([], ["--metric", "first_area_below_12c_h"]):
+        args = ["montecarlo", str(p), "-n", "2", "--scheduler", "synchronous"]
+        code, _out, err = _run(capfd, *args, "--store", str(store), *metric)
+        assert code == 2, err
+        line = _one_line(err)
+        for words in ("field '--metric'", "12 °C threshold", "(18 °C)"):
+            assert words in line, line
+    assert not store.exists()

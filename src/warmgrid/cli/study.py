@@ -125,6 +125,7 @@ def montecarlo(
             + ", ".join(METRIC_COLUMNS),
             field="--metric",
         )
+    _check_metric_threshold(metric, scenario)
     try:
         res = run_montecarlo(
             scenario,
@@ -176,6 +177,26 @@ def _stopped(e: Any, scenario: str, store: str, scheduler: str, absolute: bool) 
         f"{e.reason} after {e.done} of {e.total} samples; resume with: {' '.join(again)}",
         exit_code=interrupted_code() if e.signalled else 1,
     )
+
+
+def _check_metric_threshold(metric: str, scenario: str) -> None:
+    """A metric of an indoor threshold needs that threshold in the scenario's
+    ``[thresholds]``: the store's column would be empty for every sample otherwise."""
+    if "_below_" not in metric:
+        return
+    from warmgrid.errors import InputError
+    from warmgrid.metrics import threshold_key
+    from warmgrid.model.scenario import load_scenario
+
+    key = metric.split("_below_", 1)[1].removesuffix("_h")
+    indoor = load_scenario(scenario).thresholds.indoor_c
+    if key not in {threshold_key(t) for t in indoor}:
+        have = ", ".join(f"{t:g} °C" for t in indoor) or "none"
+        raise InputError(
+            f"{metric} needs the {key.removesuffix('c')} °C threshold, which the scenario's "
+            f"[thresholds] indoor_c leaves out ({have}); choose another --metric",
+            field="--metric",
+        )
 
 
 def _run_summary(
