@@ -140,7 +140,7 @@ class Writer:
         that a resume recomputes."""
         import signal
 
-        from warmgrid.study.schedulers import ignoring
+        from warmgrid.outputs import ignoring
 
         if not self.pending:
             return
