@@ -4,19 +4,17 @@
 :mod:`warmgrid.io.atomic` appends each file or folder it moves into place to
 :data:`PUBLISHED`; the CLI clears the list per command and names what is complete when
 an interrupt comes after. :func:`plain` is what the results store and the pages write as
-JSON. :func:`ignoring` holds signals off while an output is swapped into place, a store
-write is salvaged or child processes start.
+JSON.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PUBLISHED", "ignoring", "plain"]
+__all__ = ["PUBLISHED", "plain"]
 
 #: Every output moved into place in this process since the list was last cleared.
 PUBLISHED: list[Path] = []
@@ -34,27 +32,3 @@ def plain(obj: Any) -> Any:
     if isinstance(obj, float) and not math.isfinite(obj):
         return None
     return obj
-
-
-@contextmanager
-def ignoring(*signums: int) -> Iterator[None]:
-    """Ignore the signals ``signums`` for the block (a Ctrl-C or SIGTERM in it is dropped;
-    the command finishes what it was doing, then exits as usual). Outside the main thread
-    this does nothing.
-
-    Child processes started in the block inherit ``SIG_IGN``: a Ctrl-C in a terminal
-    reaches the whole process group, and worker processes that ignore it keep quiet (no
-    ``KeyboardInterrupt`` traceback from each) while the driver stops them in order.
-    """
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    old = {s: signal.signal(s, signal.SIG_IGN) for s in signums}
-    try:
-        yield
-    finally:
-        for s, h in old.items():
-            signal.signal(s, h)

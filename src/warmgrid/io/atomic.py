@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from warmgrid.errors import InputError
-from warmgrid.outputs import PUBLISHED, ignoring
+from warmgrid.outputs import PUBLISHED
 
 __all__ = ["atomic_file", "atomic_folder", "write_text_atomic", "write_texts_atomic"]
 
@@ -109,7 +108,7 @@ def atomic_folder(folder: str | os.PathLike[str], *, overwrite: bool = False) ->
         raise
     finally:
         _BUILDING.remove(tmp)
-    with ignoring(signal.SIGINT, signal.SIGTERM):  # the folders swap whole, the old goes
+    with _uninterrupted():  # the old folder and the new one swap whole, then the old goes
         old = None
         if folder.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old.", dir=folder.parent))
@@ -133,6 +132,25 @@ def _published(p: Path) -> None:
     """Record an output moved into place, unless it lies in a folder still being built."""
     if not any(p.is_relative_to(t) for t in _BUILDING):
         PUBLISHED.append(p)
+
+
+@contextmanager
+def _uninterrupted() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait until the block ends (the output is complete by then and
+    the command finishes); outside the main thread, nothing changes."""
+    import signal
+
+    saved = {}
+    try:
+        for s in (signal.SIGINT, signal.SIGTERM):
+            saved[s] = signal.signal(s, signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        pass
+    try:
+        yield
+    finally:
+        for s, h in saved.items():
+            signal.signal(s, h)
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:

@@ -140,7 +140,7 @@ class Writer:
         that a resume recomputes."""
         import signal
 
-        from warmgrid.outputs import ignoring
+        from warmgrid.study.schedulers import ignoring
 
         if not self.pending:
             return

@@ -36,12 +36,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from warmgrid.errors import InputError, Interrupted
-from warmgrid.outputs import ignoring
 from warmgrid.study import schedulers as _schedulers
 from warmgrid.study.analysis import SUMMARY_METRICS, criticality, distributions, summary
 from warmgrid.study.driver import Chunks, ProgressBar, Writer
+from warmgrid.study.schedulers import ignoring, lost_workers
 from warmgrid.study.schedulers import local_cluster as _local_cluster  # noqa: F401 (tests)
-from warmgrid.study.schedulers import lost_workers
 from warmgrid.study.store import DEFAULT_STORE, METRIC_COLUMNS, Store
 
 if TYPE_CHECKING:

@@ -14,11 +14,11 @@ results as they finish (:meth:`map_unordered`, a few tasks in flight per worker)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from warmgrid.errors import InputError
-from warmgrid.outputs import ignoring
 
 __all__ = ["Synchronous", "lost_workers", "scheduler"]
 
@@ -99,6 +99,28 @@ class DaskScheduler:
             self.client.close()
             if self.cluster is not None:
                 self.cluster.close()
+
+
+@contextmanager
+def ignoring(*signums: int) -> Iterator[None]:
+    """Ignore signals while child processes start, so they inherit ``SIG_IGN``.
+
+    A Ctrl-C in a terminal reaches the whole process group. Worker processes that ignore
+    it keep quiet (no ``KeyboardInterrupt`` traceback from each), and the driver, which
+    handles it, stops them in order. Outside the main thread this does nothing.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = {s: signal.signal(s, signal.SIG_IGN) for s in signums}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
 
 
 #: Dask settings of warmgrid's own local cluster. The dashboard is off, so what only feeds
