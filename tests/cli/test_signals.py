@@ -231,7 +231,7 @@ def test_local_cluster_is_tls_only_and_serves_no_http() -> None:
             socket.create_connection((host, http_port), timeout=2).close()
         # a client without the credentials cannot use the scheduler
         with pytest.raises((OSError, TimeoutError)):
-            Client(f"tcp://{host}:{port}", timeout="2s", set_as_default=False)
+            Client(f"tcp://{host}:{port}", timeout="2s")
         assert d.client.submit(sum, [1, 2]).result() == 3
         # the measured settings (schedulers.QUIET_LOCAL) reach the worker process
         (seen,) = d.client.run(_worker_settings).values()

@@ -179,7 +179,7 @@ def local_cluster(workers: int) -> DaskScheduler:
         )
     client = None
     try:  # results come straight from the workers, not through the scheduler
-        client = Client(cluster, security=security, direct_to_workers=True, set_as_default=False)
+        client = Client(cluster, security=security, direct_to_workers=True)
         client.run(_stop_http)
         client.run_on_scheduler(_stop_http)
     except BaseException:
@@ -223,7 +223,7 @@ def scheduler(spec: Any, workers: int) -> Synchronous | DaskScheduler:
         return local_cluster(workers)
     if isinstance(spec, str) and "://" in spec:
         try:
-            client = Client(spec, timeout="10s", set_as_default=False)
+            client = Client(spec, timeout="10s")
         except (OSError, TimeoutError, ValueError) as e:  # ValueError: no port, bad host
             raise InputError(
                 f"cannot reach the Dask scheduler {spec!r}: {e}", field="--scheduler"
